@@ -1,0 +1,53 @@
+"""The FastAPI application factory with a typed lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TypedDict
+
+from fastapi import FastAPI
+
+from bot import __version__
+from bot.api import health, pages
+from bot.api.errors import install_error_handlers
+from bot.api.middleware import RequestContext
+from bot.settings import Settings
+from bot.wiring import Parley, open_parley
+
+
+class State(TypedDict):
+    """What the lifespan hands to every request as `request.state`."""
+
+    parley: Parley
+
+
+def create_app(settings: Settings | None = None, parley: Parley | None = None) -> FastAPI:
+    """Build the app; it opens its own `Parley` unless one is handed in (tests, CLI)."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[State]:
+        if parley is not None:
+            yield {"parley": parley}
+            return
+        opened = await open_parley(settings)
+        try:
+            yield {"parley": opened}
+        finally:
+            await opened.close()
+
+    app = FastAPI(
+        title="Parley",
+        version=__version__,
+        lifespan=lifespan,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    install_error_handlers(app)
+    app.add_middleware(RequestContext)
+    app.include_router(health.router)
+    app.include_router(pages.router)
+    pages.mount_assets(app)
+    return app

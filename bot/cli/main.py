@@ -1,0 +1,242 @@
+"""`parley`: the command line of DESIGN.md."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+
+from bot.domain.errors import NotImplementedYet, ParleyError
+from bot.settings import Settings
+
+T = TypeVar("T")
+
+app = typer.Typer(
+    name="parley",
+    help="Parley: multilingual customer-service AI for online stores.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+store_app = typer.Typer(help="Create stores; import and export their orders.", no_args_is_help=True)
+agents_app = typer.Typer(help="Manage a store's support agents and admins.", no_args_is_help=True)
+eval_app = typer.Typer(
+    help="Evaluations on the public data in ../shared/eval.", no_args_is_help=True
+)
+demo_app = typer.Typer(help="The demo store that `make run` serves.", no_args_is_help=True)
+app.add_typer(store_app, name="store")
+app.add_typer(agents_app, name="agents")
+app.add_typer(eval_app, name="eval")
+app.add_typer(demo_app, name="demo")
+
+StoreOpt = Annotated[str, typer.Option("--store", help="Store id.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def run(work: Callable[[], Awaitable[T]]) -> T:
+    """Run a coroutine; a `ParleyError` becomes one line on stderr and a non-zero exit."""
+    try:
+        return asyncio.run(work())  # type: ignore[arg-type]
+    except NotImplementedYet as error:
+        typer.echo(f"parley: {error.message}", err=True)
+        raise typer.Exit(2) from None
+    except ParleyError as error:
+        typer.echo(f"parley: {error.message}", err=True)
+        raise typer.Exit(1) from None
+
+
+def not_yet(what: str, issue: int) -> None:
+    """Say plainly that a contract is not built yet (exit 2) instead of pretending."""
+    typer.echo(f"parley: {what} is not implemented yet (tracked in issue {issue})", err=True)
+    raise typer.Exit(2)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port.")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes.")] = None,
+    demo: Annotated[bool, typer.Option("--demo", help="Seed the demo store first.")] = False,
+) -> None:
+    """Serve the API, widget, console and admin (`/demo` is a storefront with the widget)."""
+    import uvicorn
+
+    from bot.observability import configure_logging
+
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_json)
+    if demo:
+        from bot.demo import seed_demo
+
+        for line in run(lambda: seed_demo(settings)):
+            typer.echo(line, err=True)
+    # Fail before forking workers if the database URL is wrong: one line, no traceback.
+    run(lambda: _check_database(settings))
+    uvicorn.run(
+        "bot.api.asgi:app_from_environment",
+        factory=True,
+        host=host or settings.server.host,
+        port=port or settings.server.port,
+        workers=workers or settings.server.workers,
+        log_config=None,
+        ws="websockets-sansio",
+    )
+
+
+async def _check_database(settings: Settings) -> None:
+    from bot.storage import connect, migrate
+
+    database = await connect(settings.resolved_database_url)
+    try:
+        await migrate(database)
+    finally:
+        await database.close()
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema."""
+    run(lambda: _check_database(Settings()))
+    typer.echo("database is up to date")
+
+
+@store_app.command("create")
+def store_create(
+    store: Annotated[str, typer.Argument(help="New store id, e.g. acme.")],
+    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a store and print its public (widget) and secret (server) keys."""
+    from bot.wiring import open_parley
+
+    async def work() -> dict[str, str]:
+        parley = await open_parley(Settings())
+        try:
+            created = await parley.stores.create(store, name)
+        finally:
+            await parley.close()
+        return {
+            "store": created.store,
+            "public_key": created.public_key,
+            "secret_key": created.secret_key,
+        }
+
+    result = run(work)
+    if as_json:
+        typer.echo(json.dumps(result))
+    else:
+        typer.echo(f"store {result['store']} created")
+        typer.echo(f"public key (widget): {result['public_key']}")
+        typer.echo(f"secret key (server, shown once): {result['secret_key']}")
+
+
+@store_app.command("import")
+def store_import(
+    file: Annotated[Path, typer.Argument(help="Orders file.", exists=True, dir_okay=False)],
+    store: StoreOpt,
+    fmt: Annotated[str, typer.Option("--format", help="Input format.")] = "tau2",
+) -> None:
+    """Import products, customers and orders (τ²-bench retail JSON)."""
+    not_yet("store import", 4)
+
+
+@store_app.command("export")
+def store_export(
+    store: StoreOpt,
+    fmt: Annotated[str, typer.Option("--format", help="Output format.")] = "tau2",
+) -> None:
+    """Export products, customers and orders as τ²-bench retail JSON on stdout."""
+    not_yet("store export", 4)
+
+
+@agents_app.command("add")
+def agents_add(
+    store: StoreOpt,
+    email: Annotated[str, typer.Option(help="Login email.")],
+    password: Annotated[str, typer.Option(help="Password (8+ characters).")],
+    role: Annotated[str, typer.Option(help="agent or admin.")] = "agent",
+    languages: Annotated[str, typer.Option(help="Languages the agent reads, e.g. en,de.")] = "en",
+) -> None:
+    """Add a support agent (console) or admin (admin pages) to a store."""
+    from bot.wiring import open_parley
+
+    async def work() -> None:
+        parley = await open_parley(Settings())
+        try:
+            await parley.stores.add_agent(
+                store,
+                email,
+                password,
+                role,
+                [code.strip() for code in languages.split(",") if code.strip()],
+            )
+        finally:
+            await parley.close()
+
+    run(work)
+    typer.echo(f"{role} {email} added to {store}")
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders.")],
+    store: StoreOpt,
+) -> None:
+    """Index FAQ and policy documents (md, txt, html, pdf, docx, csv, json) for a store."""
+    not_yet("ingest", 5)
+
+
+@app.command()
+def ask(
+    store: StoreOpt,
+    message: Annotated[str | None, typer.Argument(help="The shopper's message.")] = None,
+    session: Annotated[str | None, typer.Option(help="Conversation to continue.")] = None,
+    batch: Annotated[Path | None, typer.Option(help="JSONL of {session, message}.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Ask the bot as a shopper would; prints one JSON line per reply."""
+    not_yet("ask", 6)
+
+
+@eval_app.command("tau2-replay")
+def eval_tau2_replay(
+    tasks: Annotated[Path, typer.Option(help="tasks_*.json")],
+    expected: Annotated[Path, typer.Option(help="Folder of <task_id>.json end states.")],
+    db: Annotated[Path | None, typer.Option(help="db.json (default: beside tasks).")] = None,
+) -> None:
+    """Replay τ²-bench gold actions through Parley's tools and compare end states."""
+    not_yet("eval tau2-replay", 4)
+
+
+@eval_app.command("retrieval")
+def eval_retrieval(
+    data: Annotated[Path, typer.Option(help="The xquad_r folder.")] = Path(
+        "../shared/eval/xquad_r"
+    ),
+    out: Annotated[Path, typer.Option(help="JSON file for the figures.")] = Path("retrieval.json"),
+) -> None:
+    """Cross-lingual retrieval recall on XQuAD-R, per question language and pool."""
+    not_yet("eval retrieval", 5)
+
+
+@demo_app.command("seed")
+def demo_seed() -> None:
+    """Create the demo store with its documents, orders and logins (idempotent)."""
+    from bot.demo import seed_demo
+
+    for line in run(lambda: seed_demo(Settings())):
+        typer.echo(line)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except ParleyError as error:  # raised outside `run`, e.g. while reading settings
+        typer.echo(f"parley: {error.message}", err=True)
+        sys.exit(1)

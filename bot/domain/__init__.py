@@ -1,0 +1,35 @@
+"""Plain-Python domain: owner states, roles, typed errors. No framework imports here."""
+
+from bot.domain.conversation import HandoffReason, OwnerState, Role, bot_may_answer, transition
+from bot.domain.errors import (
+    ConfigurationError,
+    Conflict,
+    Forbidden,
+    InvalidTransition,
+    NotFound,
+    NotImplementedYet,
+    NotVerified,
+    ParleyError,
+    PolicyViolation,
+    ServiceUnavailable,
+    Unauthorized,
+)
+
+__all__ = [
+    "ConfigurationError",
+    "Conflict",
+    "Forbidden",
+    "HandoffReason",
+    "InvalidTransition",
+    "NotFound",
+    "NotImplementedYet",
+    "NotVerified",
+    "OwnerState",
+    "ParleyError",
+    "PolicyViolation",
+    "Role",
+    "ServiceUnavailable",
+    "Unauthorized",
+    "bot_may_answer",
+    "transition",
+]

@@ -1,0 +1,83 @@
+"""Typed errors raised by domain and storage code; the API and CLI turn them into responses."""
+
+from __future__ import annotations
+
+
+class ParleyError(Exception):
+    """Base of every error Parley reports to a user; `code` is stable, `message` is for people."""
+
+    code = "error"
+    status = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(ParleyError):
+    """The thing asked for does not exist (or belongs to another store)."""
+
+    code = "not_found"
+    status = 404
+
+
+class Conflict(ParleyError):
+    """The request clashes with the current state (a duplicate, a race lost)."""
+
+    code = "conflict"
+    status = 409
+
+
+class InvalidTransition(Conflict):
+    """A conversation cannot move from its owner state to the one asked for."""
+
+    code = "invalid_transition"
+
+
+class Unauthorized(ParleyError):
+    """Missing or wrong credentials."""
+
+    code = "unauthorized"
+    status = 401
+
+
+class Forbidden(ParleyError):
+    """Credentials are valid but do not allow this."""
+
+    code = "forbidden"
+    status = 403
+
+
+class PolicyViolation(ParleyError):
+    """The store's policy does not allow this action; the message says why."""
+
+    code = "policy_violation"
+    status = 422
+
+
+class NotVerified(ParleyError):
+    """The shopper's identity must be verified before this."""
+
+    code = "not_verified"
+    status = 403
+
+
+class NotImplementedYet(ParleyError):
+    """A contract that exists in DESIGN.md but whose issue is not done yet."""
+
+    code = "not_implemented"
+    status = 501
+
+
+class ConfigurationError(ParleyError):
+    """A setting is wrong (a bad URL, an unknown provider)."""
+
+    code = "configuration"
+    status = 500
+
+
+class ServiceUnavailable(ParleyError):
+    """A backing service (database, index, bus) cannot be reached."""
+
+    code = "unavailable"
+    status = 503

@@ -1,0 +1,60 @@
+"""Parley's settings, read from `PARLEY_*` environment variables (nested groups with `__`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServerSettings(BaseModel):
+    """Where `parley serve` listens."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+
+
+class RetrievalSettings(BaseModel):
+    """How knowledge is embedded and searched."""
+
+    embedder: str = "fused"
+    """`fused` (e5 + USE), `e5`, `use`, or `st:<local model path>`."""
+    top_k: int = 5
+    handoff_confidence: float = 0.35
+    """Below this retrieval confidence the bot hands the thread to a person."""
+
+
+class Settings(BaseSettings):
+    """Everything Parley reads from the environment; `bot.wiring` turns it into parts."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PARLEY_", env_nested_delimiter="__", env_file=None, extra="ignore"
+    )
+
+    data_dir: Path = Path(".parley")
+    database_url: str | None = None
+    """SQLAlchemy async URL; default is a SQLite file in the data dir."""
+    redis_url: str | None = None
+    """Redis for the event bus and job queue across workers; default is in-process."""
+    chroma_url: str | None = None
+    """Chroma server (`http://host:port`); default is an embedded index in the data dir."""
+    llm: str = "local"
+    """`local`, `none`, or a provider string such as `openai:gpt-4o-mini`."""
+    llm_timeout_s: float = 60.0
+    log_level: str = "INFO"
+    log_json: bool = True
+    session_secret: str = Field(default="dev-only-change-me", repr=False)
+    """Signs widget and agent tokens; set a long random value in production."""
+    demo: bool = False
+    """Seed the demo store on start (`make run` sets it)."""
+    server: ServerSettings = ServerSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL actually used: the setting, or SQLite in the data dir."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'parley.db').resolve()}"

@@ -1,0 +1,18 @@
+"""Relational storage: engine, migrations, repositories. SQLite by default, PostgreSQL by URL."""
+
+from bot.storage.conversations import Conversation, ConversationRepository, Message
+from bot.storage.database import Database, connect, create_database, migrate
+from bot.storage.stores import Agent, NewStore, StoreRepository
+
+__all__ = [
+    "Agent",
+    "Conversation",
+    "ConversationRepository",
+    "Database",
+    "Message",
+    "NewStore",
+    "StoreRepository",
+    "connect",
+    "create_database",
+    "migrate",
+]

@@ -1,0 +1,125 @@
+"""The async engine and sessions; opening it turns every bad URL into one clear error."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import event, exc
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from bot.domain.errors import ConfigurationError, ServiceUnavailable
+
+_SUPPORTED = {"sqlite+aiosqlite", "postgresql+asyncpg"}
+
+
+def _redact(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except exc.ArgumentError:
+        return url
+
+
+class Database:
+    """One engine per process; `session()` is a unit of work that commits or rolls back."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        """`sqlite` or `postgresql`."""
+        return self.engine.dialect.name
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A transaction: committed when the block ends, rolled back if it raises."""
+        async with self.sessions() as session, session.begin():
+            yield session
+
+    async def ping(self) -> None:
+        """Raise `ServiceUnavailable` unless the database answers."""
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(sa.text("SELECT 1"))
+        except (OSError, exc.SQLAlchemyError) as error:
+            raise ServiceUnavailable(f"database unreachable: {_first_line(error)}") from error
+
+    async def close(self) -> None:
+        """Release every pooled connection."""
+        await self.engine.dispose()
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(getattr(error, "orig", None) or error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:
+    cursor = dbapi_conn.cursor()  # type: ignore[attr-defined]
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def create_database(url: str) -> Database:
+    """Build a `Database` for a SQLite or PostgreSQL URL, or raise `ConfigurationError`."""
+    try:
+        parsed = make_url(url)
+    except exc.ArgumentError as error:
+        raise ConfigurationError(f"PARLEY_DATABASE_URL is not a database URL: {url!r}") from error
+    driver = parsed.drivername
+    if driver in ("postgresql", "postgres", "postgresql+psycopg2"):
+        parsed = parsed.set(drivername="postgresql+asyncpg")
+    elif driver == "sqlite":
+        parsed = parsed.set(drivername="sqlite+aiosqlite")
+    if parsed.drivername not in _SUPPORTED:
+        raise ConfigurationError(
+            f"PARLEY_DATABASE_URL {_redact(url)!r}: unsupported driver {driver!r} "
+            "(use sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db)"
+        )
+    if parsed.drivername.startswith("sqlite") and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(parsed, pool_pre_ping=True)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return Database(engine)
+
+
+async def connect(url: str) -> Database:
+    """Create the database and check it answers; a wrong host or name is one clear error."""
+    database = create_database(url)
+    try:
+        await database.ping()
+    except ServiceUnavailable as error:
+        await database.close()
+        reason = error.message.removeprefix("database unreachable: ")
+        raise ServiceUnavailable(f"cannot open database {_redact(url)}: {reason}") from error
+    return database
+
+
+def run_sync_migrations(connection: Connection, revision: str = "heads") -> None:
+    """Apply Alembic migrations on an open connection (used from `migrate`)."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", "bot.storage:migrations")
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)
+
+
+async def migrate(database: Database, revision: str = "heads") -> None:
+    """Bring the schema up to date; safe to run on every start."""
+    async with database.engine.begin() as conn:
+        await conn.run_sync(run_sync_migrations, revision)

@@ -1,0 +1,162 @@
+"""Stores (tenants), their keys and their agents."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from bot.domain.credentials import hash_password, key_hash, new_key, verify_password
+from bot.domain.errors import Conflict, NotFound, Unauthorized
+from bot.storage.database import Database
+from bot.storage.tables import AgentRow, ApiKeyRow, StoreRow
+
+_STORE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{1,62}$")
+ROLES = ("agent", "admin")
+
+
+@dataclass(frozen=True)
+class NewStore:
+    """A freshly created store with its keys; the secret key is shown only this once."""
+
+    store: str
+    public_key: str
+    secret_key: str
+
+
+@dataclass(frozen=True)
+class Agent:
+    """A logged-in person of a store."""
+
+    id: int
+    store_id: str
+    email: str
+    role: str
+    languages: list[str]
+
+
+class StoreRepository:
+    """Create stores, look them up by key, manage their agents."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    async def create(
+        self, store_id: str, name: str | None = None, *, public_key: str | None = None
+    ) -> NewStore:
+        """Create a store with one public and one secret key (a fixed public key for demos)."""
+        if not _STORE_ID.match(store_id):
+            raise Conflict(
+                f"store id {store_id!r} must be 2-63 lowercase letters, digits, '-' or '_'"
+            )
+        public_key, secret_key = public_key or new_key("pk"), new_key("sk")
+        try:
+            async with self.database.session() as session:
+                session.add(
+                    StoreRow(
+                        id=store_id,
+                        name=name or store_id,
+                        identity_secret=secrets.token_urlsafe(32),
+                        policy={},
+                    )
+                )
+                await session.flush()
+                for kind, key in (("public", public_key), ("secret", secret_key)):
+                    session.add(
+                        ApiKeyRow(
+                            store_id=store_id, kind=kind, prefix=key[:7], key_hash=key_hash(key)
+                        )
+                    )
+        except IntegrityError as error:
+            raise Conflict(f"store {store_id!r} already exists") from error
+        return NewStore(store=store_id, public_key=public_key, secret_key=secret_key)
+
+    async def exists(self, store_id: str) -> bool:
+        """Whether a store with this id exists."""
+        async with self.database.session() as session:
+            return await session.get(StoreRow, store_id) is not None
+
+    async def store_for_key(self, key: str, kind: str) -> str:
+        """The store a live key of this kind belongs to, or `Unauthorized`."""
+        async with self.database.session() as session:
+            row = await session.scalar(
+                sa.select(ApiKeyRow).where(
+                    ApiKeyRow.key_hash == key_hash(key),
+                    ApiKeyRow.kind == kind,
+                    ApiKeyRow.revoked_at.is_(None),
+                )
+            )
+        if row is None:
+            raise Unauthorized(f"unknown {kind} key")
+        return row.store_id
+
+    async def policy(self, store_id: str) -> dict[str, Any]:
+        """The store's policy document as stored."""
+        async with self.database.session() as session:
+            row = await session.get(StoreRow, store_id)
+            if row is None:
+                raise NotFound(f"store {store_id!r} not found")
+            return dict(row.policy)
+
+    async def set_policy(self, store_id: str, policy: dict[str, Any]) -> None:
+        """Replace the store's policy document."""
+        async with self.database.session() as session:
+            row = await session.get(StoreRow, store_id)
+            if row is None:
+                raise NotFound(f"store {store_id!r} not found")
+            row.policy = policy
+
+    async def add_agent(
+        self,
+        store_id: str,
+        email: str,
+        password: str,
+        role: str = "agent",
+        languages: list[str] | None = None,
+    ) -> Agent:
+        """Add a support agent or admin to a store."""
+        if role not in ROLES:
+            raise Conflict(f"role must be one of {', '.join(ROLES)}")
+        if len(password) < 8:
+            raise Conflict("password must have at least 8 characters")
+        email = email.strip().lower()
+        try:
+            async with self.database.session() as session:
+                if await session.get(StoreRow, store_id) is None:
+                    raise NotFound(f"store {store_id!r} not found")
+                row = AgentRow(
+                    store_id=store_id,
+                    email=email,
+                    password_hash=hash_password(password),
+                    role=role,
+                    languages=languages or ["en"],
+                )
+                session.add(row)
+                await session.flush()
+                return _agent(row)
+        except IntegrityError as error:
+            raise Conflict(f"an agent with email {email} already exists") from error
+
+    async def authenticate(self, email: str, password: str) -> Agent:
+        """The agent with this email and password, or `Unauthorized`."""
+        async with self.database.session() as session:
+            row = await session.scalar(
+                sa.select(AgentRow).where(AgentRow.email == email.strip().lower())
+            )
+        if row is None or not verify_password(password, row.password_hash):
+            raise Unauthorized("wrong email or password")
+        return _agent(row)
+
+
+def _agent(row: AgentRow) -> Agent:
+    return Agent(
+        id=row.id,
+        store_id=row.store_id,
+        email=row.email,
+        role=row.role,
+        languages=[str(language) for language in row.languages],
+    )

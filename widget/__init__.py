@@ -1,0 +1,1 @@
+"""Browser code: the embeddable widget, the agent console and the merchant admin pages."""

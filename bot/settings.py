@@ -45,8 +45,8 @@ class Settings(BaseSettings):
     llm_timeout_s: float = 60.0
     log_level: str = "INFO"
     log_json: bool = True
-    session_secret: str = Field(default="dev-only-change-me", repr=False)
-    """Signs widget and agent tokens; set a long random value in production."""
+    session_secret: str | None = Field(default=None, repr=False)
+    """Signs widget and agent tokens; default: a random secret kept in the data dir."""
     demo: bool = False
     """Seed the demo store on start (`make run` sets it)."""
     server: ServerSettings = ServerSettings()

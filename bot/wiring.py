@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +26,8 @@ class Parley:
     database: Database
     bus: EventBus
     chroma: Any
+    secret: str
+    """Signs widget and agent tokens; shared by every worker through settings or the data dir."""
     stores: StoreRepository = field(init=False)
     conversations: ConversationRepository = field(init=False)
 
@@ -100,4 +104,25 @@ async def open_parley(settings: Settings, *, run_migrations: bool = True) -> Par
     except BaseException:
         await database.close()
         raise
-    return Parley(settings=settings, database=database, bus=bus, chroma=chroma)
+    return Parley(
+        settings=settings,
+        database=database,
+        bus=bus,
+        chroma=chroma,
+        secret=session_secret(settings),
+    )
+
+
+def session_secret(settings: Settings) -> str:
+    """`PARLEY_SESSION_SECRET`, or a random one kept in the data dir so all workers agree."""
+    if settings.session_secret:
+        return settings.session_secret
+    path = settings.data_dir / "session-secret"
+    try:  # O_EXCL: when several workers start at once, exactly one writes the secret.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w") as file:
+            file.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()

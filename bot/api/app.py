@@ -9,7 +9,7 @@ from typing import TypedDict
 from fastapi import FastAPI
 
 from bot import __version__
-from bot.api import health, pages
+from bot.api import auth, health, pages
 from bot.api.errors import install_error_handlers
 from bot.api.middleware import RequestContext
 from bot.settings import Settings
@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None, parley: Parley | None = None) -
     install_error_handlers(app)
     app.add_middleware(RequestContext)
     app.include_router(health.router)
+    app.include_router(auth.router)
     app.include_router(pages.router)
     pages.mount_assets(app)
     return app

@@ -141,6 +141,14 @@ class StoreRepository:
         except IntegrityError as error:
             raise Conflict(f"an agent with email {email} already exists") from error
 
+    async def agent(self, agent_id: int) -> Agent:
+        """The agent with this id (e.g. from a session token), or `Unauthorized` if gone."""
+        async with self.database.session() as session:
+            row = await session.get(AgentRow, agent_id)
+        if row is None:
+            raise Unauthorized("this login no longer exists")
+        return _agent(row)
+
     async def authenticate(self, email: str, password: str) -> Agent:
         """The agent with this email and password, or `Unauthorized`."""
         async with self.database.session() as session:

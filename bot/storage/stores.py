@@ -94,6 +94,14 @@ class StoreRepository:
             raise Unauthorized(f"unknown {kind} key")
         return row.store_id
 
+    async def identity_secret(self, store_id: str) -> str:
+        """The secret a store signs its logged-in shoppers' ids with."""
+        async with self.database.session() as session:
+            row = await session.get(StoreRow, store_id)
+            if row is None:
+                raise NotFound(f"store {store_id!r} not found")
+            return row.identity_secret
+
     async def policy(self, store_id: str) -> dict[str, Any]:
         """The store's policy document as stored."""
         async with self.database.session() as session:

@@ -1,0 +1,158 @@
+"""The shopper's side over HTTP: open a widget session, read the thread's history."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from functools import cache
+from importlib.resources import files
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
+
+from bot.api.deps import ParleyDep
+from bot.domain.credentials import identity_signature, read_token, sign_token
+from bot.domain.errors import Forbidden, Unauthorized
+
+router = APIRouter(prefix="/api/v1/widget", tags=["widget"])
+WIDGET_TTL_S = 30 * 24 * 3600
+
+
+@cache
+def widget_strings() -> dict[str, dict[str, str]]:
+    """The widget's interface texts per language, from `widget/strings.json`."""
+    loaded: dict[str, dict[str, str]] = json.loads(
+        files("widget").joinpath("strings.json").read_text(encoding="utf-8")
+    )
+    return loaded
+
+
+class Identity(BaseModel):
+    """A shopper the store has already logged in, signed with the store's identity secret."""
+
+    user_id: str
+    email: str | None = None
+    signature: str
+
+
+class SessionRequest(BaseModel):
+    """What the widget sends when it opens."""
+
+    key: str = Field(description="The store's public key, pk_…")
+    locale: str = "en"
+    conversation_id: str | None = Field(
+        default=None, description="Resume this thread (after a reload) if the token still owns it."
+    )
+    token: str | None = None
+    identity: Identity | None = None
+
+
+class SessionOut(BaseModel):
+    """A widget session: the bearer token for its calls and socket, and how to render."""
+
+    session_id: str
+    token: str
+    conversation_id: str
+    language: str
+    strings: dict[str, str]
+    theme: dict[str, Any]
+
+
+class WidgetSession(BaseModel):
+    """The claims of a widget token."""
+
+    store_id: str
+    conversation_id: str
+    session_id: str
+    customer_id: str | None = None
+
+
+async def widget_session(request: Request, parley: ParleyDep) -> WidgetSession:
+    """The widget session of a request's bearer token."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("widget token missing")
+    claims = read_token(token.strip(), parley.secret)
+    if claims.get("kind") != "widget":
+        raise Unauthorized("not a widget token")
+    return WidgetSession(
+        store_id=claims["store"],
+        conversation_id=claims["conversation"],
+        session_id=claims["sub"],
+        customer_id=claims.get("customer"),
+    )
+
+
+WidgetSessionDep = Annotated[WidgetSession, Depends(widget_session)]
+
+
+def _language(locale: str) -> str:
+    code = locale.replace("_", "-").split("-")[0].lower()
+    return code if code in widget_strings() else "en"
+
+
+@router.post("/sessions")
+async def open_session(body: SessionRequest, parley: ParleyDep) -> SessionOut:
+    """Open (or, with the previous token, resume) the shopper's conversation."""
+    store_id = await parley.stores.store_for_key(body.key, "public")
+    language = _language(body.locale)
+    customer_id = None
+    if body.identity is not None:
+        secret = await parley.stores.identity_secret(store_id)
+        expected = identity_signature(body.identity.user_id, secret)
+        if not _same(expected, body.identity.signature):
+            raise Forbidden("identity signature does not match")
+        customer_id = body.identity.user_id
+    conversation = None
+    if body.token and body.conversation_id:
+        claims = read_token(body.token, parley.secret)
+        if claims.get("store") == store_id and claims.get("conversation") == body.conversation_id:
+            conversation = await parley.conversations.get(store_id, body.conversation_id)
+            customer_id = customer_id or claims.get("customer")
+    if conversation is None:
+        conversation = await parley.conversations.start(store_id, language=language)
+    if customer_id is not None:
+        await parley.conversations.verify_customer(store_id, conversation.id, customer_id)
+    policy = await parley.stores.policy(store_id)
+    claims = {
+        "kind": "widget",
+        "sub": conversation.id,
+        "store": store_id,
+        "conversation": conversation.id,
+    }
+    if customer_id is not None:
+        claims["customer"] = customer_id
+    return SessionOut(
+        session_id=conversation.id,
+        token=sign_token(claims, parley.secret, WIDGET_TTL_S),
+        conversation_id=conversation.id,
+        language=conversation.language or language,
+        strings=widget_strings()[language],
+        theme=dict(policy.get("theme", {"accent": "#2f5bea"})),
+    )
+
+
+def _same(expected: str, given: str) -> bool:
+    return hmac.compare_digest(expected, given.lower())
+
+
+class MessagesOut(BaseModel):
+    """Message frames after a sequence number."""
+
+    messages: list[dict[str, Any]]
+
+
+@router.get("/conversations/{conversation_id}/messages")
+async def history(
+    conversation_id: str,
+    session: WidgetSessionDep,
+    parley: ParleyDep,
+    after: Annotated[int, Query(ge=0)] = 0,
+) -> MessagesOut:
+    """The thread's messages with `seq > after` (a reload or reconnect catches up here)."""
+    if conversation_id != session.conversation_id:
+        raise Forbidden("this token belongs to another conversation")
+    messages = await parley.conversations.messages_after(session.store_id, conversation_id, after)
+    return MessagesOut(messages=[message.frame() for message in messages])

@@ -69,6 +69,8 @@ def serve(
     from bot.observability import configure_logging
 
     settings = Settings()
+    settings.server.host = host or settings.server.host
+    settings.server.port = port or settings.server.port
     configure_logging(settings.log_level, settings.log_json)
     if demo:
         from bot.demo import seed_demo
@@ -80,8 +82,8 @@ def serve(
     uvicorn.run(
         "bot.api.asgi:app_from_environment",
         factory=True,
-        host=host or settings.server.host,
-        port=port or settings.server.port,
+        host=settings.server.host,
+        port=settings.server.port,
         workers=workers or settings.server.workers,
         log_config=None,
         ws="websockets-sansio",

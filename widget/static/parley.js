@@ -14,8 +14,10 @@
   button.type = "button";
   button.setAttribute("aria-label", "Open chat");
   button.id = "parley-launcher";
-  button.textContent = "💬";
-  button.style.cssText = "position:fixed;right:20px;bottom:20px;width:56px;height:56px;border-radius:50%;border:0;background:#2f5bea;color:#fff;font-size:26px;cursor:pointer;box-shadow:0 6px 20px rgba(0,0,0,.2);z-index:2147483647";
+  // An inline SVG bubble: emoji fonts are missing on many shoppers' machines.
+  button.innerHTML = '<svg width="26" height="26" viewBox="0 0 24 24" aria-hidden="true" fill="currentColor">' +
+    '<path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z"/></svg>';
+  button.style.cssText = "position:fixed;right:20px;bottom:20px;width:56px;height:56px;border-radius:50%;border:0;background:#2f5bea;color:#fff;display:flex;align-items:center;justify-content:center;cursor:pointer;box-shadow:0 6px 20px rgba(0,0,0,.2);z-index:2147483647";
   button.addEventListener("click", function () {
     var open = frame.style.display !== "none";
     frame.style.display = open ? "none" : "block";

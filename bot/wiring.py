@@ -14,6 +14,8 @@ from bot.domain.errors import ConfigurationError, ServiceUnavailable
 from bot.realtime import EventBus, MemoryBus, RedisBus
 from bot.settings import Settings
 from bot.storage import ConversationRepository, Database, StoreRepository, connect, migrate
+from bot.storage.orders import SqlOrderStore
+from bot.tools.store import OrderStore
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +32,13 @@ class Parley:
     """Signs widget and agent tokens; shared by every worker through settings or the data dir."""
     stores: StoreRepository = field(init=False)
     conversations: ConversationRepository = field(init=False)
+    orders: OrderStore = field(init=False)
+    """Products, customers and orders the order tools work on (built-in SQL store)."""
 
     def __post_init__(self) -> None:
         self.stores = StoreRepository(self.database)
         self.conversations = ConversationRepository(self.database)
+        self.orders = SqlOrderStore(self.database)
 
     async def readiness(self) -> dict[str, str]:
         """`ok` or the reason, for each backing service."""

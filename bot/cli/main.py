@@ -144,7 +144,22 @@ def store_import(
     fmt: Annotated[str, typer.Option("--format", help="Input format.")] = "tau2",
 ) -> None:
     """Import products, customers and orders (τ²-bench retail JSON)."""
-    not_yet("store import", 4)
+    from bot.tools.tau2_files import check_format, import_file
+    from bot.wiring import open_parley
+
+    async def work() -> dict[str, int]:
+        check_format(fmt)
+        parley = await open_parley(Settings())
+        try:
+            return await import_file(parley.orders, store, file)
+        finally:
+            await parley.close()
+
+    counts = run(work)
+    typer.echo(
+        f"imported {counts['products']} products, {counts['users']} customers and "
+        f"{counts['orders']} orders into {store}"
+    )
 
 
 @store_app.command("export")
@@ -153,7 +168,21 @@ def store_export(
     fmt: Annotated[str, typer.Option("--format", help="Output format.")] = "tau2",
 ) -> None:
     """Export products, customers and orders as τ²-bench retail JSON on stdout."""
-    not_yet("store export", 4)
+    from bot.domain.errors import NotFound
+    from bot.tools.tau2_files import check_format, export_text
+    from bot.wiring import open_parley
+
+    async def work() -> str:
+        check_format(fmt)
+        parley = await open_parley(Settings())
+        try:
+            if not await parley.stores.exists(store):
+                raise NotFound(f"store {store!r} not found")
+            return await export_text(parley.orders, store)
+        finally:
+            await parley.close()
+
+    typer.echo(run(work))
 
 
 @agents_app.command("add")
@@ -212,7 +241,11 @@ def eval_tau2_replay(
     db: Annotated[Path | None, typer.Option(help="db.json (default: beside tasks).")] = None,
 ) -> None:
     """Replay τ²-bench gold actions through Parley's tools and compare end states."""
-    not_yet("eval tau2-replay", 4)
+    from bot.tools.tau2_replay import run_replay
+
+    matched, total = run(lambda: run_replay(tasks, expected, db, echo=typer.echo))
+    if matched != total:
+        raise typer.Exit(1)
 
 
 @eval_app.command("retrieval")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection, create_engine
 
+from bot.storage import order_tables  # noqa: F401  (registers the order store's tables)
 from bot.storage.tables import Base
 
 config = context.config

@@ -1,0 +1,88 @@
+"""A store's rules for the order tools: return window, refund limits, confirmations, disputes."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot.domain.errors import PolicyViolation
+
+
+class DisputeRouting(StrEnum):
+    """When an opened dispute goes to a person."""
+
+    ALWAYS = "always"
+    CHARGEBACK_ONLY = "chargeback_only"
+    """Only card chargebacks (a bank is involved) go to a person; other disputes wait for
+    the shopper to accept an offer first."""
+    NEVER = "never"
+
+
+class Remedy(StrEnum):
+    """What the bot may offer before a dispute escalates."""
+
+    REFUND = "refund"
+    RETURN = "return"
+    REPLACEMENT = "replacement"
+
+
+class StorePolicy(BaseModel):
+    """The order-tool part of a store's policy document; other keys are kept as they are."""
+
+    model_config = ConfigDict(extra="allow")
+
+    return_window_days: int | None = Field(default=30, ge=0)
+    """Days after delivery in which items can be returned or exchanged; `None`: no limit."""
+    auto_approve_refund_limit: Decimal | None = Field(default=Decimal("500.00"), ge=0)
+    """Largest refund the bot may carry out on its own; above it a person decides."""
+    confirmation_ttl_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    """How long a proposed action waits for the shopper's yes."""
+    dispute_routing: DisputeRouting = DisputeRouting.ALWAYS
+    dispute_offers: list[Remedy] = Field(
+        default_factory=lambda: [Remedy.REFUND, Remedy.RETURN, Remedy.REPLACEMENT]
+    )
+    """Remedies offered first, in this order, when the order's state allows them."""
+
+    def check_refund(self, amount: Decimal) -> None:
+        """Raise `AboveRefundLimit` if a refund of `amount` needs a person's approval."""
+        limit = self.auto_approve_refund_limit
+        if limit is not None and amount > limit:
+            raise AboveRefundLimit(
+                f"A refund of {amount:.2f} is above the {limit:.2f} I may approve on my own; "
+                "a person from the store has to approve it."
+            )
+
+    def check_return_window(self, delivered_at: datetime | None, now: datetime) -> None:
+        """Raise `OutsideReturnWindow` if the delivery is older than the window allows."""
+        if self.return_window_days is None or delivered_at is None:
+            return
+        if now - delivered_at > timedelta(days=self.return_window_days):
+            raise OutsideReturnWindow(
+                f"This order was delivered on {delivered_at:%Y-%m-%d}; returns and exchanges "
+                f"are possible within {self.return_window_days} days of delivery."
+            )
+
+    def document(self) -> dict[str, Any]:
+        """The policy as JSON for storage and the API."""
+        return self.model_dump(mode="json")
+
+
+def tau2_policy() -> StorePolicy:
+    """τ²-bench's retail policy has no return window and no refund limit."""
+    return StorePolicy(return_window_days=None, auto_approve_refund_limit=None)
+
+
+class AboveRefundLimit(PolicyViolation):
+    """The refund is larger than the store lets the bot approve."""
+
+    code = "above_refund_limit"
+
+
+class OutsideReturnWindow(PolicyViolation):
+    """The return window has passed."""
+
+    code = "outside_return_window"

@@ -1,0 +1,122 @@
+"""Who is calling a tool, for which store and conversation, under which policy.
+
+Identity is enforced here: order data is shown only once the shopper is verified, and only
+their own. Verification binds the conversation to that customer for good.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.domain.conversation import HandoffReason, OwnerState
+from bot.domain.credentials import identity_signature
+from bot.domain.errors import InvalidTransition, NotVerified, Unauthorized
+from bot.domain.orders import NotYourOrder
+from bot.domain.policy import StorePolicy
+from bot.storage.conversations import ConversationRepository
+from bot.storage.database import Database
+from bot.storage.order_actions import AlreadyVerified, CustomerBinding, PendingActionRepository
+from bot.storage.order_cases import CaseRepository
+from bot.storage.tables import utcnow
+from bot.tools.retail import MoneyRules
+from bot.tools.store import OrderStore
+
+
+@dataclass
+class ToolServices:
+    """The repositories the tools use; one set per process."""
+
+    orders: OrderStore
+    actions: PendingActionRepository
+    cases: CaseRepository
+    bindings: CustomerBinding
+    conversations: ConversationRepository
+
+    @classmethod
+    def on(cls, database: Database, orders: OrderStore) -> ToolServices:
+        """The built-in repositories on `database`, with `orders` as the order store."""
+        return cls(
+            orders=orders,
+            actions=PendingActionRepository(database),
+            cases=CaseRepository(database),
+            bindings=CustomerBinding(database),
+            conversations=ConversationRepository(database),
+        )
+
+
+@dataclass
+class ToolContext:
+    """One shopper conversation as the tools see it."""
+
+    services: ToolServices
+    store_id: str
+    policy: StorePolicy
+    conversation_id: str | None = None
+    customer_id: str | None = None
+    """The verified customer; `None` until the shopper proved who they are."""
+    tau2_compat: bool = False
+    """Reproduce the τ² reference's float arithmetic and quirks (replay only)."""
+    clock: Callable[[], datetime] = field(default=utcnow)
+
+    @property
+    def rules(self) -> MoneyRules:
+        """How money is computed in this context."""
+        return MoneyRules(tau2_compat=self.tau2_compat)
+
+    @property
+    def actor(self) -> str:
+        """Who the audit log names for this context's writes."""
+        return f"shopper:{self.customer_id}" if self.customer_id else "shopper:unverified"
+
+    async def verify(self, customer_id: str) -> None:
+        """Bind the conversation to this customer (by email, name + zip, or signed identity)."""
+        if self.customer_id not in (None, customer_id):
+            raise AlreadyVerified(
+                "This conversation is already verified for another customer; "
+                "I can help only that customer here."
+            )
+        if self.conversation_id is not None:
+            await self.services.bindings.bind(self.store_id, self.conversation_id, customer_id)
+        self.customer_id = customer_id
+
+    async def verify_signed(self, user_id: str, signature: str, identity_secret: str) -> None:
+        """Verify with the storefront's signed identity (HMAC-SHA256 of the user id)."""
+        expected = identity_signature(user_id, identity_secret)
+        if not hmac.compare_digest(expected, signature):
+            raise Unauthorized("the signed identity does not match")
+        await self.verify(user_id)
+
+    def verified(self) -> str:
+        """The verified customer, or `NotVerified` with what the shopper can do about it."""
+        if self.customer_id is None:
+            raise NotVerified(
+                "Before I can look at orders or account details I need to verify who you are: "
+                "please give me your email address, or your first and last name and zip code."
+            )
+        return self.customer_id
+
+    async def hand_off(self, reason: HandoffReason) -> bool:
+        """Queue the conversation for a person with `reason`; `False` if there is no thread.
+
+        A thread already queued or with a person stays where it is."""
+        if self.conversation_id is None:
+            return False
+        conversations = self.services.conversations
+        thread = await conversations.get(self.store_id, self.conversation_id)
+        if thread.state in (OwnerState.QUEUED, OwnerState.HUMAN):
+            return True
+        # A person may take the thread meanwhile: then it is with a human either way.
+        with contextlib.suppress(InvalidTransition):
+            await conversations.change_owner(
+                self.store_id, self.conversation_id, OwnerState.QUEUED, reason.value
+            )
+        return True
+
+    def require_owner(self, user_id: str) -> None:
+        """Raise unless the verified shopper is this customer."""
+        if self.verified() != user_id:
+            raise NotYourOrder()

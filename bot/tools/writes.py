@@ -1,0 +1,343 @@
+"""Write tools: each one is planned (every check, nothing saved), proposed to the shopper as a
+pending action with a summary, and performed only after that shopper confirms it.
+
+Planning runs twice, when proposing and again inside the performing transaction, so a change
+made in between (a race, a second tab) is caught by the same typed checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any, Generic, TypeVar
+
+from bot.domain.orders import (
+    Customer,
+    GiftCard,
+    Order,
+    Product,
+    ProductNotFound,
+    UserNotFound,
+    to_tau2,
+)
+from bot.tools import retail
+from bot.tools.context import ToolContext
+from bot.tools.retail import Change
+from bot.tools.schemas import (
+    CancelArgs,
+    ExchangeArgs,
+    ModifyItemsArgs,
+    OrderAddressArgs,
+    OrderPaymentArgs,
+    ReturnArgs,
+    ToolArgs,
+    UserAddressArgs,
+)
+from bot.tools.store import OrderSession
+
+A = TypeVar("A", bound=ToolArgs)
+
+
+@dataclass
+class Plan:
+    """A checked write: what it changes, the records as they were, and its summary."""
+
+    change: Change
+    summary: str
+    order_before: Order | None = None
+    customer_before: Customer | None = None
+
+
+@dataclass(frozen=True)
+class WriteTool(Generic[A]):
+    """A write tool: its argument schema and its planner."""
+
+    name: str
+    args: type[A]
+    plan: Callable[[ToolContext, OrderSession, A, bool], Awaitable[Plan]]
+    description: str
+
+
+def _money(amount: Decimal) -> str:
+    return f"{amount:.2f}"
+
+
+def _method_label(customer: Customer | None, method_id: str) -> str:
+    method = customer.payment_methods.get(method_id) if customer else None
+    if isinstance(method, GiftCard):
+        return f"gift card {method_id}"
+    if method is not None and method.source == "credit_card":
+        return f"{method.brand} card ending {method.last_four}"
+    if method is not None:
+        return f"PayPal ({method_id})"
+    return method_id
+
+
+async def _owned_order(
+    ctx: ToolContext, session: OrderSession, order_id: str, lock: bool
+) -> tuple[Order, Customer | None]:
+    ctx.verified()
+    order = await session.order(order_id, for_update=lock)
+    ctx.require_owner(order.user_id)
+    try:
+        owner: Customer | None = await session.customer(order.user_id, for_update=lock)
+    except UserNotFound:
+        owner = None
+    return order, owner
+
+
+async def _products(session: OrderSession, order: Order) -> dict[str, Product]:
+    products: dict[str, Product] = {}
+    for item in order.items:
+        if item.product_id not in products:
+            try:
+                products[item.product_id] = await session.product(item.product_id)
+            except ProductNotFound:
+                continue
+    return products
+
+
+def _item_names(order: Order, item_ids: list[str]) -> str:
+    names = {item.item_id: item.name for item in order.items}
+    return ", ".join(f"{names.get(i, 'item')} ({i})" for i in item_ids) or "no items"
+
+
+async def plan_cancel(ctx: ToolContext, s: OrderSession, args: CancelArgs, lock: bool) -> Plan:
+    """Cancel a pending order; refund what was paid."""
+    order, owner = await _owned_order(ctx, s, args.order_id, lock)
+    change = retail.cancel_pending_order(order, owner, args.reason, ctx.rules)
+    ctx.policy.check_refund(change.refund)
+    refunds = ", ".join(
+        f"{_money(t.amount)} to {_method_label(owner, t.payment_method_id)}"
+        for t in (change.order.payment_history if change.order else [])[
+            len(order.payment_history) :
+        ]
+    )
+    summary = (
+        f"Cancel order {order.order_id} ({args.reason}). Refund: {refunds or 'nothing was paid'}."
+    )
+    return Plan(change, summary, order, owner)
+
+
+async def plan_exchange(ctx: ToolContext, s: OrderSession, args: ExchangeArgs, lock: bool) -> Plan:
+    """Exchange delivered items for other variants of the same products."""
+    order, owner = await _owned_order(ctx, s, args.order_id, lock)
+    ctx.policy.check_return_window(order.delivered_at, ctx.clock())
+    change = retail.exchange_delivered_order_items(
+        order,
+        owner,
+        await _products(s, order),
+        args.item_ids,
+        args.new_item_ids,
+        args.payment_method_id,
+        ctx.rules,
+    )
+    ctx.policy.check_refund(change.refund)
+    difference = change.order.exchange_price_difference if change.order else None
+    money = (
+        f"You pay {_money(change.charge)}"
+        if change.charge
+        else f"You get {_money(change.refund)} back"
+        if change.refund
+        else "No price difference"
+    )
+    summary = (
+        f"Exchange {_item_names(order, args.item_ids)} of order {order.order_id} for items "
+        f"{', '.join(args.new_item_ids)}. {money} "
+        f"(difference {_money(difference or Decimal(0))}) with "
+        f"{_method_label(owner, args.payment_method_id)}. Send the old items back once you "
+        "receive the instructions by email."
+    )
+    return Plan(change, summary, order, owner)
+
+
+async def plan_order_address(
+    ctx: ToolContext, s: OrderSession, args: OrderAddressArgs, lock: bool
+) -> Plan:
+    """Ship a pending order to another address."""
+    order, owner = await _owned_order(ctx, s, args.order_id, lock)
+    change = retail.modify_pending_order_address(order, args.address())
+    summary = f"Ship order {order.order_id} to {args.address().one_line()}."
+    return Plan(change, summary, order, owner)
+
+
+async def plan_modify_items(
+    ctx: ToolContext, s: OrderSession, args: ModifyItemsArgs, lock: bool
+) -> Plan:
+    """Swap items of a pending order (possible once per order)."""
+    order, owner = await _owned_order(ctx, s, args.order_id, lock)
+    change = retail.modify_pending_order_items(
+        order,
+        owner,
+        await _products(s, order),
+        args.item_ids,
+        args.new_item_ids,
+        args.payment_method_id,
+        ctx.rules,
+    )
+    ctx.policy.check_refund(change.refund)
+    money = (
+        f"You pay {_money(change.charge)}"
+        if change.charge
+        else f"You get {_money(change.refund)} back"
+        if change.refund
+        else "No price difference"
+    )
+    summary = (
+        f"Change {_item_names(order, args.item_ids)} of order {order.order_id} to items "
+        f"{', '.join(args.new_item_ids)}. {money} with "
+        f"{_method_label(owner, args.payment_method_id)}. The order's items can be changed "
+        "only once."
+    )
+    return Plan(change, summary, order, owner)
+
+
+async def plan_order_payment(
+    ctx: ToolContext, s: OrderSession, args: OrderPaymentArgs, lock: bool
+) -> Plan:
+    """Pay a pending order with another method."""
+    order, owner = await _owned_order(ctx, s, args.order_id, lock)
+    change = retail.modify_pending_order_payment(order, owner, args.payment_method_id, ctx.rules)
+    paid = order.payment_history[0]
+    summary = (
+        f"Pay order {order.order_id} ({_money(paid.amount)}) with "
+        f"{_method_label(owner, args.payment_method_id)} instead of "
+        f"{_method_label(owner, paid.payment_method_id)}, which is refunded."
+    )
+    return Plan(change, summary, order, owner)
+
+
+async def plan_user_address(
+    ctx: ToolContext, s: OrderSession, args: UserAddressArgs, lock: bool
+) -> Plan:
+    """Change the verified customer's default address."""
+    ctx.require_owner(args.user_id)
+    customer = await s.customer(args.user_id, for_update=lock)
+    change = retail.modify_user_address(customer, args.address())
+    summary = (
+        f"Make {args.address().one_line()} your default address "
+        "(existing orders keep their addresses)."
+    )
+    return Plan(change, summary, None, customer)
+
+
+async def plan_return(ctx: ToolContext, s: OrderSession, args: ReturnArgs, lock: bool) -> Plan:
+    """Return delivered items for a refund."""
+    order, owner = await _owned_order(ctx, s, args.order_id, lock)
+    ctx.policy.check_return_window(order.delivered_at, ctx.clock())
+    change = retail.return_delivered_order_items(
+        order, owner, args.item_ids, args.payment_method_id
+    )
+    ctx.policy.check_refund(change.refund)
+    summary = (
+        f"Return {_item_names(order, args.item_ids)} of order {order.order_id}. "
+        f"Refund {_money(change.refund)} to {_method_label(owner, args.payment_method_id)} "
+        "once the items are back."
+    )
+    return Plan(change, summary, order, owner)
+
+
+WRITE_TOOLS: dict[str, WriteTool[Any]] = {
+    tool.name: tool
+    for tool in (
+        WriteTool(
+            "cancel_pending_order",
+            CancelArgs,
+            plan_cancel,
+            "Cancel a pending order. The reason is 'no longer needed' or 'ordered by mistake'. "
+            "Refunds go back to the original payment methods.",
+        ),
+        WriteTool(
+            "exchange_delivered_order_items",
+            ExchangeArgs,
+            plan_exchange,
+            "Exchange items of a delivered order for other available variants of the same "
+            "products; the price difference is paid or refunded with the given method. Once "
+            "per order: collect every item first.",
+        ),
+        WriteTool(
+            "modify_pending_order_address",
+            OrderAddressArgs,
+            plan_order_address,
+            "Change the shipping address of a pending order.",
+        ),
+        WriteTool(
+            "modify_pending_order_items",
+            ModifyItemsArgs,
+            plan_modify_items,
+            "Change items of a pending order to other available variants of the same products. "
+            "Once per order: collect every item first.",
+        ),
+        WriteTool(
+            "modify_pending_order_payment",
+            OrderPaymentArgs,
+            plan_order_payment,
+            "Pay a pending order with another of the customer's payment methods.",
+        ),
+        WriteTool(
+            "modify_user_address",
+            UserAddressArgs,
+            plan_user_address,
+            "Change the customer's default address.",
+        ),
+        WriteTool(
+            "return_delivered_order_items",
+            ReturnArgs,
+            plan_return,
+            "Return items of a delivered order; the refund goes to the original payment method "
+            "or a gift card. Once per order: collect every item first.",
+        ),
+    )
+}
+
+
+async def propose(ctx: ToolContext, name: str, args: ToolArgs) -> dict[str, Any]:
+    """Check a write and store it as a pending action; nothing changes until it is confirmed."""
+    tool = WRITE_TOOLS[name]
+    customer_id = ctx.verified()
+    async with ctx.services.orders.session(ctx.store_id) as session:
+        plan = await tool.plan(ctx, session, args, False)
+    action = await ctx.services.actions.create(
+        ctx.store_id,
+        customer_id,
+        name,
+        args.model_dump(mode="json"),
+        plan.summary,
+        timedelta(minutes=ctx.policy.confirmation_ttl_minutes),
+        conversation_id=ctx.conversation_id,
+        now=ctx.clock(),
+    )
+    return {
+        "action_id": action.id,
+        "summary": action.summary,
+        "needs_confirmation": True,
+        "expires_at": action.expires_at.isoformat(),
+    }
+
+
+async def perform(ctx: ToolContext, name: str, args: ToolArgs) -> dict[str, Any]:
+    """Run a confirmed write in one transaction: re-check, save, audit; all or nothing."""
+    tool = WRITE_TOOLS[name]
+    async with ctx.services.orders.session(ctx.store_id) as session:
+        plan = await tool.plan(ctx, session, args, True)
+        change = plan.change
+        if change.customer is not None:
+            await session.save_customer(change.customer)
+        if change.order is not None:
+            await session.save_order(change.order)
+        if change.order is not None:
+            target = f"order:{change.order.order_id}"
+            before = to_tau2(plan.order_before) if plan.order_before else None
+            after = to_tau2(change.order)
+        else:
+            assert change.customer is not None
+            target = f"customer:{change.customer.user_id}"
+            before = to_tau2(plan.customer_before) if plan.customer_before else None
+            after = to_tau2(change.customer)
+        if change.order is not None and change.customer is not None and plan.customer_before:
+            before = {"order": before, "customer": to_tau2(plan.customer_before)}
+            after = {"order": after, "customer": to_tau2(change.customer)}
+        await session.audit(ctx.actor, name, target, before, after)
+    return after if change.order is None or change.customer is None else after["order"]

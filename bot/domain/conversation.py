@@ -38,6 +38,8 @@ class HandoffReason(StrEnum):
     TOOL_ERROR = "tool_error"
     LLM_UNAVAILABLE = "llm_unavailable"
     AGENT_TRANSFER = "agent_transfer"
+    UNSUPPORTED = "unsupported_request"
+    """Something the bot cannot finish on its own (e.g. an exchange without a capable model)."""
 
 
 _ALLOWED: dict[OwnerState, frozenset[OwnerState]] = {

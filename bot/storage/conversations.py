@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.conversation import OwnerState, Role, transition
@@ -49,6 +50,7 @@ class Conversation:
 
     id: str
     store_id: str
+    session: str | None
     state: OwnerState
     language: str | None
     customer_id: str | None
@@ -62,15 +64,36 @@ class ConversationRepository:
     def __init__(self, database: Database) -> None:
         self.database = database
 
-    async def start(self, store_id: str, language: str | None = None) -> Conversation:
-        """Open a new conversation owned by the bot."""
+    async def start(
+        self, store_id: str, language: str | None = None, *, session_name: str | None = None
+    ) -> Conversation:
+        """Open a new conversation owned by the bot (optionally under a caller-chosen name)."""
         async with self.database.session() as session:
             row = ConversationRow(
-                id=str(uuid.uuid4()), store_id=store_id, state="bot", language=language
+                id=str(uuid.uuid4()),
+                store_id=store_id,
+                session=session_name,
+                state="bot",
+                language=language,
             )
             session.add(row)
             await session.flush()
             return _conversation(row)
+
+    async def named(self, store_id: str, session_name: str) -> Conversation:
+        """The store's conversation with this session name, opened on first use."""
+        async with self.database.session() as session:
+            row = await session.scalar(
+                sa.select(ConversationRow).where(
+                    ConversationRow.store_id == store_id, ConversationRow.session == session_name
+                )
+            )
+            if row is not None:
+                return _conversation(row)
+        try:
+            return await self.start(store_id, session_name=session_name)
+        except IntegrityError:  # opened by a concurrent caller in between
+            return await self.named(store_id, session_name)
 
     async def get(self, store_id: str, conversation_id: str) -> Conversation:
         """The conversation, only if it belongs to this store."""
@@ -193,6 +216,7 @@ def _conversation(row: ConversationRow) -> Conversation:
     return Conversation(
         id=row.id,
         store_id=row.store_id,
+        session=row.session,
         state=OwnerState(row.state),
         language=row.language,
         customer_id=row.customer_id,

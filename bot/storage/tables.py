@@ -84,9 +84,14 @@ class ConversationRow(Base):
     """One shopper thread with its single owner state."""
 
     __tablename__ = "conversations"
+    __table_args__ = (
+        sa.UniqueConstraint("store_id", "session", name="uq_conversations_store_session"),
+    )
 
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
     store_id: Mapped[str] = _store_fk()
+    session: Mapped[str | None] = mapped_column(sa.String(128), default=None)
+    """A caller-chosen name for the thread (`parley ask --session`), unique within the store."""
     state: Mapped[str] = mapped_column(sa.String(16), default="bot", index=True)
     language: Mapped[str | None] = mapped_column(sa.String(8), default=None)
     customer_id: Mapped[str | None] = mapped_column(sa.String(128), default=None)

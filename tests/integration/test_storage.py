@@ -89,3 +89,16 @@ async def test_keys_and_agent_logins(database: Database) -> None:
     assert agent.store_id == "acme" and agent.languages == ["es", "en"]
     with pytest.raises(Unauthorized):
         await stores.authenticate("ana@example.com", "wrong password")
+
+
+async def test_session_names_are_per_store(database: Database) -> None:
+    stores, conversations = StoreRepository(database), ConversationRepository(database)
+    await stores.create("acme")
+    await stores.create("globex")
+
+    first = await conversations.named("acme", "s1")
+    again = await conversations.named("acme", "s1")
+    other_store = await conversations.named("globex", "s1")
+
+    assert first.id == again.id and first.session == "s1"
+    assert other_store.id != first.id and other_store.store_id == "globex"

@@ -142,6 +142,7 @@ def upgrade() -> None:
         "conversations",
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("store_id", sa.String(length=64), nullable=False),
+        sa.Column("session", sa.String(length=128), nullable=True),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("language", sa.String(length=8), nullable=True),
         sa.Column("customer_id", sa.String(length=128), nullable=True),
@@ -163,6 +164,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_conversations")),
+        sa.UniqueConstraint("store_id", "session", name="uq_conversations_store_session"),
     )
     with op.batch_alter_table("conversations", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_conversations_state"), ["state"], unique=False)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bot.domain.errors import Conflict
 from bot.settings import Settings
+from bot.tools.tau2_files import import_file
 from bot.wiring import Parley, open_parley
 
 DEMO_STORE = "demo"
@@ -43,7 +44,11 @@ async def _seed(parley: Parley, settings: Settings) -> list[str]:
         )
         keys_file.write_text(json.dumps({"store": DEMO_STORE, "secret_key": created.secret_key}))
         keys_file.chmod(0o600)
-        lines.append(f"demo store {DEMO_STORE!r} created")
+        counts = await import_file(parley.orders, DEMO_STORE, demo_files() / "orders.json")
+        lines.append(
+            f"demo store {DEMO_STORE!r} created with {counts['products']} products, "
+            f"{counts['users']} customers and {counts['orders']} orders"
+        )
     with suppress(Conflict):  # already there from an earlier run
         await parley.stores.add_agent(DEMO_STORE, DEMO_ADMIN[0], DEMO_ADMIN[1], "admin", ["en"])
     for email, password, languages in DEMO_AGENTS:

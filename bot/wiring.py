@@ -6,16 +6,18 @@ import logging
 import os
 import secrets
 from dataclasses import dataclass, field
-from typing import Any
 
 import anyio
 
+from bot.documents import KnowledgeBase
 from bot.domain.errors import ConfigurationError, ServiceUnavailable
+from bot.jobs import JobQueue, make_queue
 from bot.realtime import EventBus, MemoryBus, RedisBus
 from bot.settings import Settings
 from bot.storage import ConversationRepository, Database, StoreRepository, connect, migrate
 from bot.storage.orders import SqlOrderStore
 from bot.tools.store import OrderStore
+from knowledge import ChromaIndex, IndexUnavailable, make_embedder, open_client
 
 log = logging.getLogger(__name__)
 
@@ -27,16 +29,20 @@ class Parley:
     settings: Settings
     database: Database
     bus: EventBus
-    chroma: Any
+    index: ChromaIndex
+    """The vector index (`knowledge`), embedded Chroma or a Chroma server."""
+    jobs: JobQueue
     secret: str
     """Signs widget and agent tokens; shared by every worker through settings or the data dir."""
     stores: StoreRepository = field(init=False)
     conversations: ConversationRepository = field(init=False)
+    knowledge: KnowledgeBase = field(init=False)
     orders: OrderStore = field(init=False)
     """Products, customers and orders the order tools work on (built-in SQL store)."""
 
     def __post_init__(self) -> None:
         self.stores = StoreRepository(self.database)
+        self.knowledge = KnowledgeBase(self.database, self.index, self.jobs, self.settings.data_dir)
         self.conversations = ConversationRepository(self.database)
         self.orders = SqlOrderStore(self.database)
 
@@ -57,12 +63,13 @@ class Parley:
 
     async def _ping_index(self) -> None:
         try:
-            await anyio.to_thread.run_sync(self.chroma.heartbeat)
-        except Exception as error:  # Chroma raises many types; any of them means "not ready".
-            raise ServiceUnavailable(f"vector index unreachable: {error}") from error
+            await self.index.ping()
+        except IndexUnavailable as error:
+            raise ServiceUnavailable(f"vector index unreachable: {error.message}") from error
 
     async def close(self) -> None:
         """Close every connection this process opened."""
+        await self.jobs.close()
         await self.bus.close()
         await self.database.close()
 
@@ -74,27 +81,19 @@ def make_bus(settings: Settings) -> EventBus:
     return MemoryBus()
 
 
-def open_chroma(settings: Settings) -> Any:
-    """A Chroma server client when `PARLEY_CHROMA_URL` is set, else an embedded persistent one."""
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
+def open_index(settings: Settings) -> ChromaIndex:
+    """The knowledge index: a Chroma server when `PARLEY_CHROMA_URL` is set, else embedded Chroma
+    in the data dir; embeddings from `PARLEY_RETRIEVAL__EMBEDDER` (models load on first use)."""
+    from urllib.parse import urlparse
 
-    chroma_settings = ChromaSettings(anonymized_telemetry=False)
-    if settings.chroma_url:
-        from urllib.parse import urlparse
-
-        url = urlparse(settings.chroma_url)
-        if not url.hostname:
-            raise ConfigurationError(f"PARLEY_CHROMA_URL is not a URL: {settings.chroma_url!r}")
-        return chromadb.HttpClient(
-            host=url.hostname,
-            port=url.port or 8000,
-            ssl=url.scheme == "https",
-            settings=chroma_settings,
-        )
-    path = settings.data_dir / "chroma"
-    path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    if settings.chroma_url and not urlparse(settings.chroma_url).hostname:
+        raise ConfigurationError(f"PARLEY_CHROMA_URL is not a URL: {settings.chroma_url!r}")
+    try:
+        embedder = make_embedder(settings.retrieval.embedder)
+    except (ValueError, FileNotFoundError) as error:
+        raise ConfigurationError(f"PARLEY_RETRIEVAL__EMBEDDER: {error}") from error
+    client = open_client(settings.chroma_url, settings.data_dir / "chroma")
+    return ChromaIndex(client, embedder)
 
 
 async def open_parley(settings: Settings, *, run_migrations: bool = True) -> Parley:
@@ -105,7 +104,7 @@ async def open_parley(settings: Settings, *, run_migrations: bool = True) -> Par
         if run_migrations:
             await migrate(database)
         bus = make_bus(settings)
-        chroma = await anyio.to_thread.run_sync(open_chroma, settings)
+        index = await anyio.to_thread.run_sync(open_index, settings)
     except BaseException:
         await database.close()
         raise
@@ -113,7 +112,8 @@ async def open_parley(settings: Settings, *, run_migrations: bool = True) -> Par
         settings=settings,
         database=database,
         bus=bus,
-        chroma=chroma,
+        index=index,
+        jobs=make_queue(settings.redis_url),
         secret=session_secret(settings),
     )
 

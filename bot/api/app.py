@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from bot import __version__
 from bot.api import auth, health, pages, widget
+from bot.api.documents import router as documents_router
 from bot.api.errors import install_error_handlers
 from bot.api.middleware import RequestContext
 from bot.settings import Settings
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None, parley: Parley | None = None) -
     app.add_middleware(RequestContext)
     app.include_router(health.router)
     app.include_router(auth.router)
+    app.include_router(documents_router)
     app.include_router(widget.router)
     app.include_router(pages.router)
     pages.mount_assets(app)

@@ -219,7 +219,9 @@ def ingest(
     store: StoreOpt,
 ) -> None:
     """Index FAQ and policy documents (md, txt, html, pdf, docx, csv, json) for a store."""
-    not_yet("ingest", 5)
+    from bot.cli.ingest import ingest_command
+
+    raise typer.Exit(run(lambda: ingest_command(Settings(), store, paths)))
 
 
 @app.command()
@@ -256,7 +258,13 @@ def eval_retrieval(
     out: Annotated[Path, typer.Option(help="JSON file for the figures.")] = Path("retrieval.json"),
 ) -> None:
     """Cross-lingual retrieval recall on XQuAD-R, per question language and pool."""
-    not_yet("eval retrieval", 5)
+    from knowledge.evaluation.xquad import run_retrieval_eval
+
+    try:
+        run_retrieval_eval(data, out, echo=typer.echo)
+    except FileNotFoundError as error:
+        typer.echo(f"parley: {error}", err=True)
+        raise typer.Exit(1) from None
 
 
 @demo_app.command("seed")

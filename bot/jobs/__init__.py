@@ -1,0 +1,24 @@
+"""Background jobs (ingestion, reindex): in-process by default, arq on Redis by URL."""
+
+from bot.jobs._base import JobHandler, JobQueue, JobRef
+from bot.jobs.arq import ArqQueue
+from bot.jobs.memory import InProcessQueue
+from bot.jobs.repository import Job, JobRepository
+
+__all__ = [
+    "ArqQueue",
+    "InProcessQueue",
+    "Job",
+    "JobHandler",
+    "JobQueue",
+    "JobRef",
+    "JobRepository",
+    "make_queue",
+]
+
+
+def make_queue(redis_url: str | None) -> JobQueue:
+    """arq on Redis when `PARLEY_REDIS_URL` is set, else the in-process worker."""
+    if redis_url:
+        return ArqQueue(redis_url)
+    return InProcessQueue()

@@ -1,0 +1,39 @@
+"""The job queue protocol: a job is a row in `jobs`; queues only carry its id and store."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class JobRef:
+    """What travels through a queue: the job's id and the store it belongs to."""
+
+    job_id: str
+    store_id: str
+
+
+JobHandler = Callable[[JobRef], Awaitable[None]]
+"""Runs one job to its end, recording progress and errors in its row."""
+
+
+class JobQueue(Protocol):
+    """Hands jobs to a worker: this process (default) or arq workers on Redis."""
+
+    async def enqueue(self, job: JobRef) -> None:
+        """Schedule a job; returns at once."""
+        ...
+
+    async def start(self, handler: JobHandler) -> None:
+        """Begin consuming jobs in this process with `handler`."""
+        ...
+
+    async def ping(self) -> None:
+        """Raise `ServiceUnavailable` unless the queue can take jobs."""
+        ...
+
+    async def close(self) -> None:
+        """Stop consuming; running jobs are finished or left for another worker."""
+        ...

@@ -1,0 +1,45 @@
+"""A dedicated arq worker process: `arq bot.jobs.worker.WorkerSettings` (needs PARLEY_REDIS_URL).
+
+API processes consume jobs too; run this to add ingestion capacity without serving HTTP.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from bot.jobs._base import JobRef
+from bot.jobs.arq import QUEUE_NAME, redis_settings
+from bot.settings import Settings
+
+
+async def startup(ctx: dict[str, Any]) -> None:
+    """Open Parley once for the worker's lifetime."""
+    from bot.wiring import open_parley
+
+    ctx["parley"] = await open_parley(Settings())
+
+
+async def shutdown(ctx: dict[str, Any]) -> None:
+    """Close what `startup` opened."""
+    parley = ctx.get("parley")
+    if parley is not None:
+        await parley.close()
+
+
+async def run_parley_job(ctx: dict[str, Any], job_id: str, store_id: str) -> None:
+    """Run one job (ingest or reindex); its name is `bot.jobs.arq.TASK`, what API processes
+    enqueue."""
+    await ctx["parley"].knowledge.run(JobRef(job_id=job_id, store_id=store_id))
+
+
+class WorkerSettings:
+    """arq reads these class attributes."""
+
+    functions: ClassVar[list[Any]] = [run_parley_job]
+    queue_name = QUEUE_NAME
+    on_startup = startup
+    on_shutdown = shutdown
+    max_jobs = 1
+    max_tries = 1
+    job_timeout = 3600
+    redis_settings = redis_settings(Settings().redis_url or "redis://127.0.0.1:6379/0")

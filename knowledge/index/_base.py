@@ -1,0 +1,77 @@
+"""The vector index protocol: every call names the store, and a store sees only its chunks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from knowledge.documents import Chunk
+from knowledge.embeddings import Vectors
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with what a citation needs."""
+
+    chunk_id: str
+    document_id: str
+    document: str
+    section: str
+    text: str
+    language: str
+    score: float
+    """Fused cosine similarity, plus the lexical bonus when an exact token matched."""
+    exact_match: bool = False
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """Ranked passages and how sure the index is that the first one answers the question."""
+
+    passages: list[Passage]
+    confidence: float
+    """Calibrated probability that the top passage is the right one (0 when nothing matched)."""
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class IndexedDocument:
+    """What the index needs to store one version of a document."""
+
+    document_id: str
+    name: str
+    title: str
+    version: int
+    chunks: Sequence[Chunk]
+
+
+class KnowledgeIndex(Protocol):
+    """Stores chunk vectors per store and searches them; blocking work runs off the loop."""
+
+    async def replace_document(self, store_id: str, document: IndexedDocument) -> int:
+        """Index a new version of a document; searches see the old or the new one, never both
+        nor neither. Returns the number of chunks stored."""
+        ...
+
+    async def delete_document(self, store_id: str, document_id: str) -> None:
+        """Remove a document and its vectors from the store's index."""
+        ...
+
+    async def search(self, store_id: str, query: str, *, k: int = 5) -> SearchResult:
+        """The `k` best passages of this store for `query`, in any language."""
+        ...
+
+    async def search_vector(
+        self, store_id: str, query: str, vector: Vectors, *, k: int = 5
+    ) -> SearchResult:
+        """Like `search` with the query already embedded (benchmarks, batch evaluation)."""
+        ...
+
+    async def count(self, store_id: str) -> int:
+        """Chunks currently visible to searches of this store."""
+        ...
+
+    async def ping(self) -> None:
+        """Raise `IndexUnavailable` unless the index answers."""
+        ...

@@ -13,6 +13,8 @@ from bot.api import auth, health, pages, widget
 from bot.api.documents import router as documents_router
 from bot.api.errors import install_error_handlers
 from bot.api.middleware import RequestContext
+from bot.api.orders import router as orders_router
+from bot.api.policy import router as policy_router
 from bot.settings import Settings
 from bot.wiring import Parley, open_parley
 
@@ -50,6 +52,8 @@ def create_app(settings: Settings | None = None, parley: Parley | None = None) -
     app.add_middleware(RequestContext)
     app.include_router(health.router)
     app.include_router(auth.router)
+    app.include_router(policy_router)
+    app.include_router(orders_router)
     app.include_router(documents_router)
     app.include_router(widget.router)
     app.include_router(pages.router)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC
 from typing import Any
 
 import sqlalchemy as sa
@@ -419,7 +420,11 @@ def _order(row: OrderRow | sa.Row[Any]) -> dict[str, Any]:
         "exchange_price_difference": row.exchange_price_difference,
         "return_items": row.return_items,
         "return_payment_method_id": row.return_payment_method_id,
-        "delivered_at": row.delivered_at,
+        "delivered_at": (
+            row.delivered_at.replace(tzinfo=UTC)
+            if row.delivered_at is not None and row.delivered_at.tzinfo is None
+            else row.delivered_at
+        ),  # SQLite hands back naive datetimes; everything stored is UTC
     }
 
 

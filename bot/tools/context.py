@@ -20,7 +20,9 @@ from bot.domain.policy import StorePolicy
 from bot.storage.conversations import ConversationRepository
 from bot.storage.database import Database
 from bot.storage.order_actions import AlreadyVerified, CustomerBinding, PendingActionRepository
+from bot.storage.order_audit import AuditLog
 from bot.storage.order_cases import CaseRepository
+from bot.storage.stores import StoreRepository
 from bot.storage.tables import utcnow
 from bot.tools.retail import MoneyRules
 from bot.tools.store import OrderStore
@@ -35,6 +37,8 @@ class ToolServices:
     cases: CaseRepository
     bindings: CustomerBinding
     conversations: ConversationRepository
+    stores: StoreRepository
+    audit: AuditLog
 
     @classmethod
     def on(cls, database: Database, orders: OrderStore) -> ToolServices:
@@ -45,6 +49,31 @@ class ToolServices:
             cases=CaseRepository(database),
             bindings=CustomerBinding(database),
             conversations=ConversationRepository(database),
+            stores=StoreRepository(database),
+            audit=AuditLog(database),
+        )
+
+    async def policy(self, store_id: str) -> StorePolicy:
+        """The store's policy (defaults where the merchant set nothing)."""
+        return StorePolicy.model_validate(await self.stores.policy(store_id))
+
+    async def context(
+        self,
+        store_id: str,
+        *,
+        conversation_id: str | None = None,
+        customer_id: str | None = None,
+    ) -> ToolContext:
+        """A context for one conversation under the store's current policy; a conversation
+        already verified keeps its customer."""
+        if conversation_id is not None and customer_id is None:
+            customer_id = await self.bindings.bound(store_id, conversation_id)
+        return ToolContext(
+            services=self,
+            store_id=store_id,
+            policy=await self.policy(store_id),
+            conversation_id=conversation_id,
+            customer_id=customer_id,
         )
 
 

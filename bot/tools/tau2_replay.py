@@ -65,10 +65,12 @@ def gold_actions(task: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"name": a["name"], "arguments": a.get("arguments") or {}} for a in actions]
 
 
-async def task_customer(orders: SqlOrderStore, actions: list[dict[str, Any]]) -> str | None:
+async def task_customer(
+    orders: SqlOrderStore, store_id: str, actions: list[dict[str, Any]]
+) -> str | None:
     """Whom the task's shopper is: the first lookup that succeeds, else the owner of the first
     order or account the actions name. The replay runs authenticated as them."""
-    async with orders.session(STORE) as session:
+    async with orders.session(store_id) as session:
         for action in actions:
             args = action["arguments"]
             try:
@@ -175,6 +177,22 @@ def compare(outcome: TaskOutcome, expected: dict[str, Any], initial: dict[str, A
                 )
 
 
+async def replay_task(
+    database: Database, store_id: str, actions: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Replay on a store that holds a freshly imported database; `(errors, export)`."""
+    orders = SqlOrderStore(database)
+    ctx = ToolContext(
+        services=ToolServices.on(database, orders),
+        store_id=store_id,
+        policy=tau2_policy(),
+        customer_id=await task_customer(orders, store_id, actions),
+        tau2_compat=True,
+    )
+    errors = await replay(ctx, actions)
+    return errors, catalog_to_tau2(await orders.export_catalog(store_id))
+
+
 class Tau2Replayer:
     """Replays tasks on fresh copies of one imported database."""
 
@@ -202,16 +220,7 @@ class Tau2Replayer:
         shutil.copyfile(self.template, copy)
         database: Database = await connect(f"sqlite+aiosqlite:///{copy}")
         try:
-            orders = SqlOrderStore(database)
-            ctx = ToolContext(
-                services=ToolServices.on(database, orders),
-                store_id=STORE,
-                policy=tau2_policy(),
-                customer_id=await task_customer(orders, actions),
-                tau2_compat=True,
-            )
-            errors = await replay(ctx, actions)
-            export = catalog_to_tau2(await orders.export_catalog(STORE))
+            errors, export = await replay_task(database, STORE, actions)
         finally:
             await database.close()
             for path in copy.parent.glob(f"{copy.name}*"):

@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from bot.domain import NotVerified, OwnerState, Role
-from bot.domain.errors import ParleyError
+from bot.domain.credentials import identity_signature
+from bot.domain.errors import ParleyError, Unauthorized
 from bot.domain.orders import (
     CaseState,
     ConcurrentChange,
@@ -494,3 +495,16 @@ async def test_transfer_to_human_agents_queues_the_conversation(services: ToolSe
     assert await call_tool(ctx, "transfer_to_human_agents", {"summary": "again"}) == (
         "Transfer successful"
     )
+
+
+async def test_a_signed_widget_identity_verifies_the_shopper(services: ToolServices) -> None:
+    secret = await services.stores.identity_secret("acme")
+    thread = await services.conversations.start("acme")
+    ctx = await services.context("acme", conversation_id=thread.id)
+    with pytest.raises(Unauthorized):
+        await ctx.verify_signed(ETHAN, identity_signature(ETHAN, "not the secret"), secret)
+    assert ctx.customer_id is None
+    await ctx.verify_signed(ETHAN, identity_signature(ETHAN, secret), secret)
+    details = await call_tool(ctx, "get_order_details", {"order_id": ETHAN_PENDING})
+    assert details["user_id"] == ETHAN
+    assert (await services.conversations.get("acme", thread.id)).customer_id == ETHAN

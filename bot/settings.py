@@ -22,7 +22,7 @@ class RetrievalSettings(BaseModel):
     embedder: str = "fused"
     """`fused` (e5 + USE), `e5`, `use`, or `st:<local model path>`."""
     top_k: int = 5
-    handoff_confidence: float = 0.35
+    handoff_confidence: float = 0.75
     """Below this retrieval confidence the bot hands the thread to a person."""
 
 
@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Path(".parley")
+    cache_dir: Path | None = None
+    """Rebuildable artefacts (exemplar vectors, joined model files); default: DATA_DIR/cache."""
     database_url: str | None = None
     """SQLAlchemy async URL; default is a SQLite file in the data dir."""
     redis_url: str | None = None
@@ -51,6 +53,11 @@ class Settings(BaseSettings):
     """Seed the demo store on start (`make run` sets it)."""
     server: ServerSettings = ServerSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
+
+    @property
+    def resolved_cache_dir(self) -> Path:
+        """Where rebuildable artefacts are kept."""
+        return self.cache_dir or self.data_dir / "cache"
 
     @property
     def resolved_database_url(self) -> str:

@@ -19,6 +19,8 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "PARLEY_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
 )
 REDIS_URL = os.environ.get("PARLEY_TEST_REDIS", "redis://127.0.0.1:6379/0")
+CACHE_DIR = Path(__file__).parents[1] / ".cache" / "parley"
+"""Rebuildable artefacts shared by test runs (exemplar vectors): computed once per checkout."""
 EVAL_DIR = Path(
     os.environ.get("PARLEY_EVAL_DIR", Path(__file__).parents[1] / ".." / "shared" / "eval")
 )

@@ -1,0 +1,635 @@
+"""The turn pipeline: language, intent, handoff signals, retrieval or tools, the model, the guard,
+persistence. Safety-critical decisions are made in code; the model only words grounded answers.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import anyio
+from langchain_core.language_models import BaseChatModel
+
+from bot.agent.extract import confirmation, find_email, find_name_zip, find_order_ids
+from bot.agent.guard import check_reply, looks_like_injection
+from bot.agent.intents import Intent, IntentRoute
+from bot.agent.language import LanguageIdentifier
+from bot.agent.prompts import answer_prompt
+from bot.agent.replies import say, status_name
+from bot.agent.signals import HandoffSignal, handoff_signals
+from bot.agent.turn import Citation, Outcome, ToolCall, TurnResult
+from bot.domain.conversation import HandoffReason, OwnerState, Role
+from bot.domain.errors import ParleyError
+from bot.domain.policy import StorePolicy
+from bot.storage import ConversationRepository, StoreRepository
+from bot.tools.context import ToolContext, ToolServices
+from bot.tools.registry import call_tool
+from knowledge import Passage, SearchResult
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LANGUAGES = (
+    "en", "de", "fr", "es", "it", "pt", "nl", "pl", "ru", "tr", "ar", "zh", "ja", "ko", "th", "vi",
+)  # fmt: skip
+ORDER_INTENTS = frozenset(
+    {Intent.ORDER_STATUS, Intent.RETURN, Intent.EXCHANGE, Intent.CANCEL, Intent.MODIFY_ORDER}
+)
+_MISTAKE = re.compile(
+    r"mistake|by accident|accidentally|wrong (?:item|order)|irrtum|versehen|erreur|error|sbaglio"
+    r"|engano|per ongeluk|pomyłk|ошибк|yanlışlık|خطأ|错|間違|실수|ผิด|nhầm",
+    re.IGNORECASE,
+)
+_CLOSE_CALL = 0.03
+"""An order intent must beat an informational runner-up by this much to start an order flow."""
+_ORDER_TOKEN = re.compile(r"#?\b[Ww]\d{7}\b")
+_CHARGEBACK = re.compile(
+    r"chargeback|my bank|credit card company|paypal claim|rückbuchung|meine bank|ma banque"
+    r"|mi banco|la mia banca|o meu banco|mijn bank|mój bank|мой банк|bankama|البنك|银行|銀行|은행"
+    r"|ธนาคาร|ngân hàng",
+    re.IGNORECASE,
+)
+
+
+class Retriever(Protocol):
+    """Finds a store's passages for a question (the knowledge index)."""
+
+    async def search(self, store_id: str, query: str, *, k: int = 5) -> SearchResult:
+        """The best passages of this store, with a calibrated confidence."""
+        ...
+
+
+class Router(Protocol):
+    """Routes a message to an intent (the embedding router)."""
+
+    def route(self, text: str, language: str | None = None) -> IntentRoute:
+        """The message's intent with its score."""
+        ...
+
+
+@dataclass
+class Memory:
+    """What the bot carries from one turn to the next, kept in its last message's metadata."""
+
+    intent: str | None = None
+    awaiting: str | None = None
+    """`identity`, `order`, `confirm` or `exchange`: what the last reply asked the shopper for."""
+    order_id: str | None = None
+    action_id: str | None = None
+    failed: int = 0
+    """Questions in a row the knowledge base could not answer."""
+
+    def as_json(self) -> dict[str, Any]:
+        """For the message's metadata."""
+        return {
+            "intent": self.intent,
+            "awaiting": self.awaiting,
+            "order_id": self.order_id,
+            "action_id": self.action_id,
+            "failed": self.failed,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> Memory:
+        """Back from the message's metadata."""
+        data = data or {}
+        return cls(
+            intent=data.get("intent"),
+            awaiting=data.get("awaiting"),
+            order_id=data.get("order_id"),
+            action_id=data.get("action_id"),
+            failed=int(data.get("failed") or 0),
+        )
+
+
+@dataclass
+class Turn:
+    """The working state of one turn."""
+
+    store_id: str
+    conversation_id: str
+    text: str
+    language: str
+    memory: Memory
+    tools: ToolContext
+    route: IntentRoute | None = None
+    tool_calls: list[ToolCall] = field(default_factory=list)
+
+    def result(
+        self, reply: str, intent: Intent | str, outcome: Outcome, **extra: Any
+    ) -> TurnResult:
+        """Finish the turn with this reply."""
+        return TurnResult(
+            session=self.conversation_id,
+            reply=reply,
+            language=self.language,
+            intent=str(intent),
+            outcome=outcome,
+            tool_calls=self.tool_calls,
+            **extra,
+        )
+
+
+class TurnPipeline:
+    """Answers one shopper message in their language, acts through tools, or hands off."""
+
+    def __init__(
+        self,
+        *,
+        conversations: ConversationRepository,
+        stores: StoreRepository,
+        retriever: Retriever,
+        router: Router,
+        tools: ToolServices,
+        llm: BaseChatModel | None = None,
+        llm_timeout_s: float = 60.0,
+        handoff_confidence: float = 0.75,
+        top_k: int = 5,
+        languages: Callable[[Sequence[str]], LanguageIdentifier] | None = None,
+    ) -> None:
+        self.conversations = conversations
+        self.stores = stores
+        self.retriever = retriever
+        self.router = router
+        self.tool_services = tools
+        self.llm = llm
+        self.llm_timeout_s = llm_timeout_s
+        self.handoff_confidence = handoff_confidence
+        self.top_k = top_k
+        self._identifiers: dict[tuple[str, ...], LanguageIdentifier] = {}
+        self._make_identifier = languages or LanguageIdentifier
+
+    def _identifier(self, languages: Sequence[str]) -> LanguageIdentifier:
+        key = tuple(sorted(languages))
+        if key not in self._identifiers:
+            self._identifiers[key] = self._make_identifier(key)
+        return self._identifiers[key]
+
+    async def handle(
+        self, store_id: str, conversation_id: str, text: str, *, client_id: str | None = None
+    ) -> TurnResult:
+        """Store the shopper's message, decide and store the bot's reply, return it."""
+        conversation = await self.conversations.get(store_id, conversation_id)
+        policy_document = await self.stores.policy(store_id)
+        languages = list(policy_document.get("languages") or DEFAULT_LANGUAGES)
+        guess = await anyio.to_thread.run_sync(
+            self._identifier(languages).detect, text, conversation.language
+        )
+        language = guess.code
+        message, created = await self.conversations.append(
+            store_id, conversation_id, Role.SHOPPER, text, language=language, client_id=client_id
+        )
+        if not created:
+            replayed = await self._reply_to(store_id, conversation_id, message.seq)
+            if replayed is not None:
+                return replayed
+        if conversation.language != language:
+            await self.conversations.set_language(store_id, conversation_id, language)
+
+        if conversation.state in (OwnerState.QUEUED, OwnerState.HUMAN):
+            # A person owns the thread: the bot stays silent apart from telling where things stand.
+            result = TurnResult(
+                session=conversation_id,
+                reply=say(language, "waiting"),
+                language=language,
+                intent="human",
+                outcome=Outcome.HANDOFF,
+                handoff={
+                    "state": conversation.state.value,
+                    "reason": conversation.handoff_reason or "",
+                },
+            )
+            await self._save(store_id, conversation_id, message.seq, result, None, Role.SYSTEM)
+            return result
+        if conversation.state is OwnerState.RESOLVED:
+            await self.conversations.change_owner(store_id, conversation_id, OwnerState.BOT)
+
+        memory = await self._memory(store_id, conversation_id, message.seq)
+        tools = ToolContext(
+            services=self.tool_services,
+            store_id=store_id,
+            policy=_policy(policy_document),
+            conversation_id=conversation_id,
+            customer_id=conversation.customer_id,
+        )
+        turn = Turn(store_id, conversation_id, text, language, memory, tools)
+        try:
+            result, memory = await self._decide(turn)
+        except ParleyError as error:
+            log.warning("turn failed: %s", error.message, extra={"store_id": store_id})
+            result, memory = await self._hand_off(turn, HandoffReason.TOOL_ERROR), Memory()
+        await self._save(store_id, conversation_id, message.seq, result, memory, Role.BOT)
+        return result
+
+    # -- deciding -------------------------------------------------------------------------------
+
+    async def _decide(self, turn: Turn) -> tuple[TurnResult, Memory]:
+        memory = turn.memory
+        if memory.awaiting == "confirm" and memory.action_id:
+            answer = confirmation(turn.text)
+            if answer is not None:
+                return await self._confirm(turn, answer), Memory(order_id=memory.order_id)
+
+        signals = handoff_signals(turn.text, [turn.language])
+        route = await anyio.to_thread.run_sync(
+            self.router.route, routing_text(turn.text), turn.language
+        )
+        turn.route = route
+        signal = _first(signals, HandoffReason.LEGAL_OR_SAFETY)
+        if signal:
+            return await self._hand_off(turn, signal.reason, Intent.OTHER), Memory()
+        if _first(signals, HandoffReason.DISPUTE) or route.intent is Intent.DISPUTE:
+            return await self._orders(turn, Intent.DISPUTE)
+        if _first(signals, HandoffReason.SHOPPER_ASKED) or route.intent is Intent.HUMAN:
+            return await self._hand_off(turn, HandoffReason.SHOPPER_ASKED, Intent.HUMAN), Memory()
+        if _first(signals, HandoffReason.ANGER):
+            return await self._hand_off(turn, HandoffReason.ANGER, route.intent), Memory()
+
+        intent: Intent = route.intent
+        if (
+            intent in ORDER_INTENTS
+            and route.via == "embedding"
+            and route.margin < _CLOSE_CALL
+            and route.runner_up in (Intent.FAQ, Intent.OTHER)
+        ):
+            # Too close to call between acting on an order and answering: answer, act later.
+            intent = route.runner_up
+        carried = _carried_intent(turn.text, memory)
+        if carried is not None:
+            intent = carried
+        if intent in ORDER_INTENTS and carried is None and _asks_about_policy(turn.text):
+            # "How long do I have to return an item?" is a question about the policy, not a
+            # return: answer it from the documents when they cover it well.
+            answered, kept = await self._answer(turn, intent, handoff_when_unsure=False)
+            if answered is not None:
+                return answered, kept
+        if intent in ORDER_INTENTS:
+            return await self._orders(turn, intent)
+        if intent is Intent.GREETING:
+            return turn.result(say(turn.language, "greeting"), intent, Outcome.ANSWERED), Memory()
+        return await self._answer(turn, intent)
+
+    async def _confirm(self, turn: Turn, accept: bool) -> TurnResult:
+        action_id = turn.memory.action_id
+        assert action_id is not None
+        intent = turn.memory.intent or "other"
+        if not accept:
+            return turn.result(say(turn.language, "kept"), intent, Outcome.ANSWERED)
+        try:
+            await self._tool(turn, "confirm_action", {"action_id": action_id})
+        except ParleyError as error:
+            return turn.result(
+                say(turn.language, "refused", reason=error.message), intent, Outcome.DECLINED
+            )
+        summary = await self._action_summary(turn, action_id)
+        return turn.result(say(turn.language, "done", summary=summary), intent, Outcome.DONE)
+
+    async def _action_summary(self, turn: Turn, action_id: str) -> str:
+        previous = await self.conversations.messages_after(turn.store_id, turn.conversation_id)
+        for message in reversed(previous):
+            action = message.meta.get("action") or {}
+            if action.get("action_id") == action_id:
+                return str(action.get("summary", ""))
+        return ""
+
+    async def _orders(self, turn: Turn, intent: Intent) -> tuple[TurnResult, Memory]:
+        order_ids = find_order_ids(turn.text)
+        order_id = order_ids[0] if order_ids else turn.memory.order_id
+        memory = Memory(intent=intent.value, order_id=order_id)
+        if turn.tools.customer_id is None:
+            verified = await self._verify(turn)
+            if verified is not None:
+                memory.awaiting = "identity"
+                return turn.result(verified, intent, Outcome.NEEDS_INFO), memory
+        if order_id is None:
+            memory.awaiting = "order"
+            return turn.result(await self._ask_order(turn), intent, Outcome.NEEDS_INFO), memory
+        memory.order_id = order_id
+        try:
+            order = await self._tool(turn, "get_order_details", {"order_id": order_id})
+            if intent is Intent.ORDER_STATUS:
+                return self._status(turn, order), memory
+            if intent is Intent.DISPUTE:
+                return await self._dispute(turn, order_id), Memory(order_id=order_id)
+            if intent is Intent.CANCEL:
+                reason = "ordered by mistake" if _MISTAKE.search(turn.text) else "no longer needed"
+                return await self._propose(
+                    turn,
+                    intent,
+                    memory,
+                    "cancel_pending_order",
+                    {"order_id": order_id, "reason": reason},
+                )
+            if intent is Intent.RETURN:
+                arguments = {
+                    "order_id": order_id,
+                    "item_ids": _named_items(turn.text, order),
+                    "payment_method_id": order["payment_history"][0]["payment_method_id"],
+                }
+                return await self._propose(
+                    turn, intent, memory, "return_delivered_order_items", arguments
+                )
+        except ParleyError as error:
+            reply = say(turn.language, "refused", reason=error.message)
+            return turn.result(reply, intent, Outcome.DECLINED), Memory(order_id=order_id)
+        return await self._exchange_or_modify(turn, intent, memory)
+
+    async def _exchange_or_modify(
+        self, turn: Turn, intent: Intent, memory: Memory
+    ) -> tuple[TurnResult, Memory]:
+        # Choosing the new variant needs a conversation about options; without a model that can
+        # hold it reliably, a person finishes it once the bot has collected what it can.
+        if turn.memory.awaiting == "exchange":
+            return await self._hand_off(turn, HandoffReason.UNSUPPORTED, intent), Memory()
+        memory.awaiting = "exchange"
+        return turn.result(say(turn.language, "exchange_help"), intent, Outcome.NEEDS_INFO), memory
+
+    async def _verify(self, turn: Turn) -> str | None:
+        """Verify the shopper from this message; the reply to send when that is not possible."""
+        email = find_email(turn.text)
+        name_zip = find_name_zip(turn.text)
+        try:
+            if email:
+                user_id = await self._tool(turn, "find_user_id_by_email", {"email": email})
+            elif name_zip:
+                user_id = await self._tool(
+                    turn,
+                    "find_user_id_by_name_zip",
+                    {
+                        "first_name": name_zip.first_name,
+                        "last_name": name_zip.last_name,
+                        "zip": name_zip.zip_code,
+                    },
+                )
+            else:
+                return say(turn.language, "ask_identity")
+        except ParleyError as error:
+            refused = say(turn.language, "refused", reason=error.message)
+            return f"{refused} {say(turn.language, 'ask_identity')}"
+        await turn.tools.verify(str(user_id))
+        return None
+
+    async def _ask_order(self, turn: Turn) -> str:
+        customer_id = turn.tools.customer_id
+        assert customer_id is not None
+        user = await self._tool(turn, "get_user_details", {"user_id": customer_id})
+        orders = list(user.get("orders") or [])
+        if not orders:
+            return say(turn.language, "ask_order")
+        return say(turn.language, "ask_order_from", orders=", ".join(orders[-5:]))
+
+    def _status(self, turn: Turn, order: dict[str, Any]) -> TurnResult:
+        items = ", ".join(
+            f"{item['name']} ({', '.join(str(v) for v in item['options'].values())})"
+            for item in order["items"]
+        )
+        reply = say(
+            turn.language,
+            "order_status",
+            order_id=order["order_id"],
+            status=status_name(turn.language, order["status"]),
+            items=items,
+        )
+        tracking = [
+            tid for fulfillment in order["fulfillments"] for tid in fulfillment["tracking_id"]
+        ]
+        if tracking:
+            reply = f"{reply} {say(turn.language, 'tracking', tracking=', '.join(tracking))}"
+        return turn.result(reply, Intent.ORDER_STATUS, Outcome.ANSWERED, confidence=1.0)
+
+    async def _propose(
+        self,
+        turn: Turn,
+        intent: Intent,
+        memory: Memory,
+        tool: str,
+        arguments: dict[str, Any],
+    ) -> tuple[TurnResult, Memory]:
+        action = await self._tool(turn, tool, arguments)
+        memory.awaiting = "confirm"
+        memory.action_id = action["action_id"]
+        reply = say(turn.language, "confirm", summary=action["summary"])
+        result = turn.result(reply, intent, Outcome.CONFIRM, action=action, confidence=1.0)
+        return result, memory
+
+    async def _dispute(self, turn: Turn, order_id: str) -> TurnResult:
+        kind = "chargeback" if _CHARGEBACK.search(turn.text) else "dispute"
+        case = await self._tool(
+            turn,
+            "open_dispute",
+            {"order_id": order_id, "reason": turn.text[:500], "kind": kind},
+        )
+        reply = say(turn.language, "dispute", case_id=case["case_id"])
+        if case.get("routed_to_human"):
+            return turn.result(
+                reply,
+                Intent.DISPUTE,
+                Outcome.HANDOFF,
+                handoff={"state": OwnerState.QUEUED.value, "reason": HandoffReason.DISPUTE.value},
+            )
+        return turn.result(reply, Intent.DISPUTE, Outcome.ANSWERED)
+
+    async def _answer(
+        self, turn: Turn, intent: Intent, *, handoff_when_unsure: bool = True
+    ) -> tuple[Any, Memory]:
+        found = await self.retriever.search(turn.store_id, turn.text, k=self.top_k)
+        passages = [p for p in found.passages if not looks_like_injection(p.text)]
+        confident = bool(passages) and found.confidence >= self.handoff_confidence
+        if not confident and not handoff_when_unsure:
+            return None, turn.memory
+        if not confident:
+            if intent is Intent.OTHER:
+                result = turn.result(
+                    say(turn.language, "no_answer"),
+                    intent,
+                    Outcome.DECLINED,
+                    confidence=found.confidence,
+                )
+                return result, Memory(failed=turn.memory.failed + 1)
+            reason = (
+                HandoffReason.REPEATED_FAILURE
+                if turn.memory.failed >= 1
+                else HandoffReason.LOW_CONFIDENCE
+            )
+            result = await self._hand_off(turn, reason, intent)
+            result.confidence = found.confidence
+            return result, Memory()
+        citations = [Citation(p.document, p.section, p.score, p.language) for p in passages[:3]]
+        reply = await self._worded(turn, passages[:3])
+        result = turn.result(
+            reply, intent, Outcome.ANSWERED, citations=citations, confidence=found.confidence
+        )
+        return result, Memory()
+
+    async def _worded(self, turn: Turn, passages: list[Passage]) -> str:
+        """The model's answer if it passes the guard; otherwise the best passage, quoted."""
+        quoted = "\n".join(
+            (
+                say(
+                    turn.language,
+                    "faq_lead",
+                    document=passages[0].document,
+                    section=passages[0].section,
+                ),
+                passages[0].text.strip(),
+            )
+        )
+        if self.llm is None:
+            return quoted
+        try:
+            with anyio.fail_after(self.llm_timeout_s):
+                message = await self.llm.ainvoke(answer_prompt(turn.text, passages, turn.language))
+        except Exception as error:  # any provider failure: answer without the model, offer a person
+            log.warning("chat model failed, answering from the passage: %s", error)
+            return f"{quoted}\n{say(turn.language, 'handoff_offer')}"
+        reply = str(message.content).strip()
+        guess = await anyio.to_thread.run_sync(
+            self._identifier([turn.language, "en"]).detect, reply, None
+        )
+        verdict = check_reply(reply, expected_language=turn.language, detected_language=guess.code)
+        if not verdict.ok:
+            log.info("guard rejected the model's reply: %s", verdict.reason)
+            return quoted
+        return reply
+
+    async def _hand_off(
+        self, turn: Turn, reason: HandoffReason, intent: Intent | str = Intent.HUMAN
+    ) -> TurnResult:
+        await turn.tools.hand_off(reason)
+        return turn.result(
+            say(turn.language, "handoff"),
+            intent,
+            Outcome.HANDOFF,
+            handoff={"state": OwnerState.QUEUED.value, "reason": reason.value},
+        )
+
+    async def _tool(self, turn: Turn, name: str, arguments: dict[str, Any]) -> Any:
+        try:
+            result = await call_tool(turn.tools, name, arguments)
+        except ParleyError as error:
+            turn.tool_calls.append(ToolCall(name, arguments, f"error: {error.message}"))
+            raise
+        turn.tool_calls.append(ToolCall(name, arguments, "ok"))
+        return result
+
+    # -- memory and persistence ---------------------------------------------------------------
+
+    async def _memory(self, store_id: str, conversation_id: str, before_seq: int) -> Memory:
+        recent = await self.conversations.messages_after(
+            store_id, conversation_id, after=max(before_seq - 6, 0)
+        )
+        for message in reversed(recent):
+            if message.seq < before_seq and message.role is Role.BOT:
+                return Memory.from_json(message.meta.get("memory"))
+        return Memory()
+
+    async def _reply_to(self, store_id: str, conversation_id: str, seq: int) -> TurnResult | None:
+        later = await self.conversations.messages_after(store_id, conversation_id, after=seq)
+        for message in later:
+            if message.meta.get("reply_to") == seq and "turn" in message.meta:
+                return _from_json(message.meta["turn"])
+        return None
+
+    async def _save(
+        self,
+        store_id: str,
+        conversation_id: str,
+        reply_to: int,
+        result: TurnResult,
+        memory: Memory | None,
+        role: Role,
+    ) -> None:
+        meta: dict[str, Any] = {"reply_to": reply_to, "turn": result.as_json()}
+        if memory is not None:
+            meta["memory"] = memory.as_json()
+        if result.action is not None:
+            meta["action"] = result.action
+        await self.conversations.append(
+            store_id,
+            conversation_id,
+            role,
+            result.reply,
+            language=result.language,
+            citations=[citation.as_json() for citation in result.citations],
+            meta=meta,
+        )
+
+
+def _policy(document: dict[str, Any]) -> StorePolicy:
+    known = {name: value for name, value in document.items() if name in StorePolicy.model_fields}
+    return StorePolicy.model_validate(known)
+
+
+def _first(signals: list[HandoffSignal], reason: HandoffReason) -> HandoffSignal | None:
+    return next((signal for signal in signals if signal.reason is reason), None)
+
+
+def _carried_intent(text: str, memory: Memory) -> Intent | None:
+    """An order flow goes on when the shopper answers what the bot asked for."""
+    if memory.intent is None or memory.awaiting is None:
+        return None
+    answered = {
+        "identity": bool(find_email(text) or find_name_zip(text)),
+        "order": bool(find_order_ids(text)),
+        "exchange": True,
+    }.get(memory.awaiting, False)
+    return Intent(memory.intent) if answered else None
+
+
+_QUESTION = re.compile(
+    r"[?？؟]|^\s*(?:how|what|when|where|which|can|could|do|does|is|are|wie|was|wann|kann|gibt|"
+    r"comment|combien|quand|est-ce|cómo|cuánto|cuándo|puedo|come|quanto|quando|posso|como|"
+    r"hoe|wanneer|jak|ile|kiedy|как|сколько|когда|можно|nasıl|ne zaman|كم|هل|كيف)\b"
+    r"|(?:吗|呢|多久|怎么|如何|ですか|ますか|でしょうか|까요|나요|ไหม|หรือไม่|กี่|อย่างไร)",
+    re.IGNORECASE,
+)
+
+
+def _asks_about_policy(text: str) -> bool:
+    """A general question (no order number, no identity) rather than a request to act."""
+    if find_order_ids(text) or find_email(text):
+        return False
+    return _QUESTION.search(text) is not None
+
+
+def routing_text(text: str) -> str:
+    """The message without emails, order numbers and name-with-zip: identifiers say nothing
+    about what the shopper wants and pull embeddings towards whichever exemplars carry them."""
+    masked = text
+    email = find_email(text)
+    if email is not None:
+        masked = masked.replace(email, " ")
+    masked = _ORDER_TOKEN.sub(" ", masked)
+    name_zip = find_name_zip(masked)
+    if name_zip is not None:
+        masked = masked.replace(name_zip.zip_code, " ")
+    cleaned = re.sub(r"\s+([,.;:!?])", r"\1", re.sub(r"\s{2,}", " ", masked)).strip(" ,;")
+    return cleaned or text
+
+
+def _named_items(text: str, order: dict[str, Any]) -> list[str]:
+    """The order's items the shopper named, or all of them when none is named."""
+    lowered = text.lower()
+    named = [item["item_id"] for item in order["items"] if item["name"].lower() in lowered]
+    return named or [item["item_id"] for item in order["items"]]
+
+
+def _from_json(data: dict[str, Any]) -> TurnResult:
+    return TurnResult(
+        session=data["session"],
+        reply=data["reply"],
+        language=data["language"],
+        intent=data["intent"],
+        outcome=Outcome(data["outcome"]),
+        citations=[
+            Citation(c["document"], c["section"], c["score"], c["language"])
+            for c in data.get("citations", [])
+        ],
+        tool_calls=[
+            ToolCall(c["name"], c["arguments"], c["status"]) for c in data.get("tool_calls", [])
+        ],
+        handoff=data.get("handoff"),
+        confidence=data.get("confidence", 0.0),
+    )

@@ -9,7 +9,7 @@ from typing import TypedDict
 from fastapi import FastAPI
 
 from bot import __version__
-from bot.api import auth, health, pages, widget
+from bot.api import ask, auth, health, pages, widget
 from bot.api.documents import router as documents_router
 from bot.api.errors import install_error_handlers
 from bot.api.middleware import RequestContext
@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None, parley: Parley | None = None) -
     app.include_router(orders_router)
     app.include_router(documents_router)
     app.include_router(widget.router)
+    app.include_router(ask.router)
     app.include_router(pages.router)
     pages.mount_assets(app)
     return app

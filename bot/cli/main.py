@@ -233,7 +233,27 @@ def ask(
     as_json: JsonOpt = False,
 ) -> None:
     """Ask the bot as a shopper would; prints one JSON line per reply."""
-    not_yet("ask", 6)
+    from bot.cli.ask import read_batch, run_ask
+
+    if (message is None) == (batch is None):
+        typer.echo("parley: give either MESSAGE or --batch FILE.jsonl", err=True)
+        raise typer.Exit(2)
+    messages: list[tuple[str | None, str]] = []
+    if message is not None:
+        messages.append((session, message))
+    else:
+        assert batch is not None
+        messages.extend(read_batch(batch))
+
+    def emit(line: dict[str, object]) -> None:
+        if as_json:
+            typer.echo(json.dumps(line, ensure_ascii=False))
+            return
+        typer.echo(str(line["reply"]))
+        for citation in line["citations"]:  # type: ignore[attr-defined]
+            typer.echo(f"  [{citation['document']} › {citation['section']}]")
+
+    run(lambda: run_ask(Settings(), store, messages, emit))
 
 
 @eval_app.command("tau2-replay")

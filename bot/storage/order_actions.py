@@ -125,7 +125,11 @@ class PendingActionRepository:
             # The conditional UPDATE is the single-use guarantee when two confirmations race.
             claimed = await session.execute(
                 sa.update(PendingActionRow)
-                .where(PendingActionRow.id == action_id, PendingActionRow.used_at.is_(None))
+                .where(
+                    PendingActionRow.id == action_id,
+                    PendingActionRow.store_id == store_id,
+                    PendingActionRow.used_at.is_(None),
+                )
                 .values(used_at=now)
                 .execution_options(synchronize_session=False)
             )

@@ -318,26 +318,28 @@ async def propose(ctx: ToolContext, name: str, args: ToolArgs) -> dict[str, Any]
 
 
 async def perform(ctx: ToolContext, name: str, args: ToolArgs) -> dict[str, Any]:
-    """Run a confirmed write in one transaction: re-check, save, audit; all or nothing."""
+    """Run a confirmed write in one transaction: re-check, save, audit; all or nothing.
+
+    Returns the changed record as τ² does: the order, or the account for an address change.
+    The audit entry holds every changed record (`order`, `customer`) before and after."""
     tool = WRITE_TOOLS[name]
     async with ctx.services.orders.session(ctx.store_id) as session:
         plan = await tool.plan(ctx, session, args, True)
         change = plan.change
+        before: dict[str, Any] = {}
+        after: dict[str, Any] = {}
         if change.customer is not None:
             await session.save_customer(change.customer)
+            before["customer"] = to_tau2(plan.customer_before) if plan.customer_before else None
+            after["customer"] = to_tau2(change.customer)
         if change.order is not None:
             await session.save_order(change.order)
-        if change.order is not None:
+            before["order"] = to_tau2(plan.order_before) if plan.order_before else None
+            after["order"] = to_tau2(change.order)
             target = f"order:{change.order.order_id}"
-            before = to_tau2(plan.order_before) if plan.order_before else None
-            after = to_tau2(change.order)
         else:
             assert change.customer is not None
             target = f"customer:{change.customer.user_id}"
-            before = to_tau2(plan.customer_before) if plan.customer_before else None
-            after = to_tau2(change.customer)
-        if change.order is not None and change.customer is not None and plan.customer_before:
-            before = {"order": before, "customer": to_tau2(plan.customer_before)}
-            after = {"order": after, "customer": to_tau2(change.customer)}
         await session.audit(ctx.actor, name, target, before, after)
-    return after if change.order is None or change.customer is None else after["order"]
+    result: dict[str, Any] = after.get("order") or after["customer"]
+    return result

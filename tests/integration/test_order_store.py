@@ -508,3 +508,30 @@ async def test_a_signed_widget_identity_verifies_the_shopper(services: ToolServi
     details = await call_tool(ctx, "get_order_details", {"order_id": ETHAN_PENDING})
     assert details["user_id"] == ETHAN
     assert (await services.conversations.get("acme", thread.id)).customer_id == ETHAN
+
+
+async def test_one_action_confirmed_twice_at_once_runs_once(services: ToolServices) -> None:
+    ethan = shopper(services, ETHAN, policy=tau2_policy())
+    pending = await call_tool(
+        ethan,
+        "modify_pending_order_address",
+        {
+            "order_id": ETHAN_PENDING,
+            "address1": "2 Side St",
+            "address2": "",
+            "city": "Austin",
+            "state": "TX",
+            "country": "USA",
+            "zip": "73301",
+        },
+    )
+    results = await asyncio.gather(
+        confirm(ethan, ConfirmArgs(action_id=pending["action_id"])),
+        confirm(ethan, ConfirmArgs(action_id=pending["action_id"])),
+        return_exceptions=True,
+    )
+    assert sorted(type(r).__name__ for r in results) == ["ActionUsed", "dict"], results
+    entries = await services.audit.entries("acme", target=f"order:{ETHAN_PENDING}")
+    assert len(entries) == 1
+    assert entries[0].after is not None
+    assert entries[0].after["order"]["address"]["city"] == "Austin"

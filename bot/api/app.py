@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TypedDict
@@ -15,14 +18,24 @@ from bot.api.errors import install_error_handlers
 from bot.api.middleware import RequestContext
 from bot.api.orders import router as orders_router
 from bot.api.policy import router as policy_router
+from bot.domain.errors import ParleyError
 from bot.settings import Settings
 from bot.wiring import Parley, open_parley
+
+log = logging.getLogger(__name__)
 
 
 class State(TypedDict):
     """What the lifespan hands to every request as `request.state`."""
 
     parley: Parley
+
+
+async def _warm_up(parley: Parley) -> None:
+    try:
+        await parley.agent()
+    except ParleyError as error:  # a bad LLM setting: every turn will report it too
+        log.error("the agent could not be prepared: %s", error.message)
 
 
 def create_app(settings: Settings | None = None, parley: Parley | None = None) -> FastAPI:
@@ -35,9 +48,14 @@ def create_app(settings: Settings | None = None, parley: Parley | None = None) -
             yield {"parley": parley}
             return
         opened = await open_parley(settings)
+        # Load the models in the background so the first shopper does not wait for them.
+        warm_up = asyncio.create_task(_warm_up(opened))
         try:
             yield {"parley": opened}
         finally:
+            warm_up.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await warm_up
             await opened.close()
 
     app = FastAPI(

@@ -14,6 +14,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
+from tests.conftest import CACHE_DIR
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
     "--headless",
@@ -37,7 +39,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`parley serve --demo` in its own process with a fresh data dir; yields its base URL."""
     data_dir: Path = tmp_path_factory.mktemp("browser") / "parley"
     port = _free_port()
-    env = {**os.environ, "PARLEY_DATA_DIR": str(data_dir), "PARLEY_LLM": "none"}
+    env = {
+        **os.environ,
+        "PARLEY_DATA_DIR": str(data_dir),
+        "PARLEY_CACHE_DIR": str(CACHE_DIR),
+        "PARLEY_LLM": "none",
+    }
     log = (data_dir.parent / "server.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "serve", "--demo", "--port", str(port)],
@@ -46,7 +53,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(f"server exited: {(data_dir.parent / 'server.log').read_text()[-2000:]}")
@@ -57,7 +64,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             time.sleep(0.3)
     else:
         process.kill()
-        pytest.fail("server did not become ready in 120 s")
+        pytest.fail("server did not become ready in 300 s")
     yield base
     process.terminate()
     process.wait(timeout=20)

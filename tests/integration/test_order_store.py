@@ -28,6 +28,7 @@ from bot.domain.orders import (
     UserNotFound,
     WrongStatus,
     catalog_from_tau2,
+    catalog_to_tau2,
 )
 from bot.domain.policy import (
     AboveRefundLimit,
@@ -535,3 +536,29 @@ async def test_one_action_confirmed_twice_at_once_runs_once(services: ToolServic
     assert len(entries) == 1
     assert entries[0].after is not None
     assert entries[0].after["order"]["address"]["city"] == "Austin"
+
+
+async def test_the_fast_export_is_the_same_document_as_the_records_give(
+    services: ToolServices,
+) -> None:
+    ethan = shopper(services, ETHAN, policy=tau2_policy())
+    ethan.tau2_compat = True
+    swap = await call_tool(
+        ethan,
+        "modify_pending_order_items",
+        {
+            "order_id": ETHAN_PENDING,
+            "item_ids": ["1323134954"],  # 236.95
+            "new_item_ids": ["1349017811"],  # 226.05: an unrounded refund to the gift card
+            "payment_method_id": "gift_card_7219486",
+        },
+    )
+    await confirm(ethan, ConfirmArgs(action_id=swap["action_id"]))
+    async with services.orders.session("acme") as session:
+        delivered = await session.order(EMMA_DELIVERED)
+        delivered.delivered_at = utcnow()
+        await session.save_order(delivered)
+    assert isinstance(services.orders, SqlOrderStore)
+    fast = await services.orders.export_document("acme")
+    slow = catalog_to_tau2(await services.orders.export_catalog("acme"))
+    assert json.dumps(fast) == json.dumps(slow)

@@ -37,7 +37,7 @@ async def ingest_command(settings: Settings, store: str, paths: Sequence[Path]) 
     from bot.wiring import open_parley
 
     files, missing = expand(paths)
-    out, err = Console(), Console(stderr=True)
+    out, err = Console(soft_wrap=True), Console(stderr=True, soft_wrap=True)
     for path in missing:
         err.print(f"parley: {path}: no such file or folder", markup=False, highlight=False)
     parley = await open_parley(settings)

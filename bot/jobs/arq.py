@@ -25,9 +25,10 @@ def redis_settings(url: str) -> Any:
 class ArqQueue:
     """Enqueues into arq; `start` also runs an arq worker inside this process."""
 
-    def __init__(self, url: str, *, consume: bool = True) -> None:
+    def __init__(self, url: str, *, consume: bool = True, queue_name: str = QUEUE_NAME) -> None:
         self.url = url
         self.consume = consume
+        self.queue_name = queue_name
         self._pool: Any = None
         self._worker: Any = None
         self._task: asyncio.Task[None] | None = None
@@ -38,7 +39,7 @@ class ArqQueue:
 
             try:
                 self._pool = await create_pool(
-                    redis_settings(self.url), default_queue_name=QUEUE_NAME
+                    redis_settings(self.url), default_queue_name=self.queue_name
                 )
             except (OSError, ConnectionError) as error:
                 raise ServiceUnavailable(f"job queue (Redis) unreachable: {error}") from error
@@ -60,7 +61,7 @@ class ArqQueue:
 
         self._worker = Worker(
             functions=[func(run, name=TASK, max_tries=1)],  # type: ignore[arg-type]
-            queue_name=QUEUE_NAME,
+            queue_name=self.queue_name,
             redis_pool=await self._redis(),
             handle_signals=False,
             max_jobs=1,

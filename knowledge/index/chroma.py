@@ -65,12 +65,50 @@ def collection_name(embedder_name: str, store_id: str, suffix: str = "") -> str:
 class ChromaIndex:
     """`KnowledgeIndex` on Chroma with the fused embedder and an exact-token channel."""
 
-    def __init__(self, client: Any, embedder: Embedder, *, candidates: int = 30) -> None:
-        self.client = client
+    def __init__(
+        self,
+        client: Any,
+        embedder: Embedder,
+        *,
+        candidates: int = 30,
+        connect: Callable[[], Any] | None = None,
+    ) -> None:
+        self._client = client
+        self._connect = connect
         self.embedder = embedder
         self.candidates = candidates
         self._collections: dict[str, Any] = {}
         self._lock = threading.Lock()
+
+    @classmethod
+    def lazy(cls, url: str | None, path: Path | None, embedder: Embedder) -> ChromaIndex:
+        """An index that connects on first use, so a server that is down at start-up shows in
+        readiness checks instead of stopping the process."""
+        return cls(None, embedder, connect=lambda: open_client(url, path))
+
+    @property
+    def client(self) -> Any:
+        """The Chroma client, connected on first use."""
+        with self._lock:
+            if self._client is None:
+                if self._connect is None:
+                    raise IndexUnavailable("the index is closed")
+                try:
+                    self._client = self._connect()
+                except IndexUnavailable:
+                    raise
+                except Exception as error:  # chromadb raises ValueError, httpx errors, ...
+                    raise IndexUnavailable(f"cannot reach the vector index: {error}") from error
+            return self._client
+
+    def close(self) -> None:
+        """Release the client's connections and files."""
+        with self._lock:
+            client, self._client = self._client, None
+            self._collections.clear()
+        if client is None:
+            return
+        _close_http_sessions(client)
 
     # -- plumbing ---------------------------------------------------------------------------
     async def _run(self, work: Callable[[], T]) -> T:
@@ -78,19 +116,17 @@ class ChromaIndex:
             return await anyio.to_thread.run_sync(work)
         except IndexUnavailable:
             raise
-        except (ValueError, TypeError):
-            raise
         except Exception as error:  # chromadb raises many types; all mean the index failed.
             raise IndexUnavailable(f"vector index error: {error}") from error
 
     def _collection(self, store_id: str, manifest: bool = False) -> Any:
-        if not store_id:
-            raise ValueError("store_id is required")
+        _require_store(store_id)
         name = collection_name(self.embedder.name, store_id, "-docs" if manifest else "")
+        client = self.client
         with self._lock:
             collection = self._collections.get(name)
             if collection is None:
-                collection = self.client.get_or_create_collection(
+                collection = client.get_or_create_collection(
                     name,
                     embedding_function=None,
                     configuration={"hnsw": {"space": "cosine", "ef_search": 100}},
@@ -106,6 +142,7 @@ class ChromaIndex:
     # -- writes -----------------------------------------------------------------------------
     async def replace_document(self, store_id: str, document: IndexedDocument) -> int:
         """Embed (section-aware), write the new version, flip the manifest, delete older ones."""
+        _require_store(store_id)
         vectors = await anyio.to_thread.run_sync(
             lambda: passage_vectors(document.chunks, document.title, self.embedder.embed_passages)
         )
@@ -115,6 +152,7 @@ class ChromaIndex:
         self, store_id: str, document: IndexedDocument, vectors: Vectors
     ) -> int:
         """`replace_document` with passage vectors already computed (bulk loads, benchmarks)."""
+        _require_store(store_id)
         return await self._run(lambda: self._replace(store_id, document, vectors))
 
     def _replace(self, store_id: str, document: IndexedDocument, vectors: Vectors) -> int:
@@ -159,6 +197,7 @@ class ChromaIndex:
 
     async def delete_document(self, store_id: str, document_id: str) -> None:
         """Hide the document at once (manifest), then delete its vectors."""
+        _require_store(store_id)
 
         def work() -> None:
             self._collection(store_id, manifest=True).delete(ids=[document_id])
@@ -184,8 +223,7 @@ class ChromaIndex:
     # -- reads ------------------------------------------------------------------------------
     async def search(self, store_id: str, query: str, *, k: int = 5) -> SearchResult:
         """Embed the query off the event loop, then `search_vector`."""
-        if not store_id:
-            raise ValueError("store_id is required")
+        _require_store(store_id)
         started = time.perf_counter()
         vector = await anyio.to_thread.run_sync(self.embedder.embed_queries, [query])
         embedded = time.perf_counter()
@@ -197,6 +235,7 @@ class ChromaIndex:
         self, store_id: str, query: str, vector: Vectors, *, k: int = 5
     ) -> SearchResult:
         """Dense candidates plus exact-token matches, restricted to live document versions."""
+        _require_store(store_id)
         return await self._run(lambda: self.search_sync(store_id, query, vector, k=k))
 
     def search_sync(
@@ -300,7 +339,29 @@ class ChromaIndex:
 
     async def ping(self) -> None:
         """Raise `IndexUnavailable` unless Chroma answers its heartbeat."""
-        await self._run(self.client.heartbeat)
+        await self._run(lambda: self.client.heartbeat())
+
+
+def _close_http_sessions(client: Any) -> None:
+    # chromadb 1.x stops a released HttpClient's systems without closing their httpx sessions,
+    # and one system (made while validating the tenant) is never referenced; close them all.
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    before = dict(SharedSystemClient._identifier_to_system)
+    client.close()
+    referenced = SharedSystemClient._identifier_to_refcount
+    for identifier, system in before.items():
+        if referenced.get(identifier):
+            continue
+        for component in list(getattr(system, "_instances", {}).values()):
+            session = getattr(component, "_session", None)
+            if session is not None and hasattr(session, "close"):
+                session.close()
+
+
+def _require_store(store_id: str) -> None:
+    if not store_id:
+        raise ValueError("store_id is required: every index call names its store")
 
 
 def passage_rows(passages: Sequence[Passage]) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ from bot.settings import Settings
 from bot.storage import ConversationRepository, Database, StoreRepository, connect, migrate
 from bot.storage.orders import SqlOrderStore
 from bot.tools.store import OrderStore
-from knowledge import ChromaIndex, IndexUnavailable, make_embedder, open_client
+from knowledge import ChromaIndex, IndexUnavailable, make_embedder
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,7 @@ class Parley:
     async def close(self) -> None:
         """Close every connection this process opened."""
         await self.jobs.close()
+        await anyio.to_thread.run_sync(self.index.close)
         await self.bus.close()
         await self.database.close()
 
@@ -92,8 +93,7 @@ def open_index(settings: Settings) -> ChromaIndex:
         embedder = make_embedder(settings.retrieval.embedder)
     except (ValueError, FileNotFoundError) as error:
         raise ConfigurationError(f"PARLEY_RETRIEVAL__EMBEDDER: {error}") from error
-    client = open_client(settings.chroma_url, settings.data_dir / "chroma")
-    return ChromaIndex(client, embedder)
+    return ChromaIndex.lazy(settings.chroma_url, settings.data_dir / "chroma", embedder)
 
 
 async def open_parley(settings: Settings, *, run_migrations: bool = True) -> Parley:

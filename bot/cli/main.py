@@ -287,6 +287,29 @@ def eval_retrieval(
         raise typer.Exit(1) from None
 
 
+@eval_app.command("agent")
+def eval_agent(
+    suite: Annotated[Path | None, typer.Option(help="Suite folder (with suite.json).")] = None,
+    llm: Annotated[
+        str | None, typer.Option(help="Chat model spec (default: the settings' PARLEY_LLM).")
+    ] = None,
+    repeats: Annotated[int, typer.Option(min=1, help="Plays of each multi-turn case.")] = 1,
+    languages: Annotated[
+        str | None, typer.Option(help="Comma-separated language codes (default: all).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="JSON file for the report.")] = None,
+) -> None:
+    """The multilingual conversation suite through the bot, scored per language and category."""
+    from bot.agent.evaluation import SUITE_DIR, evaluate_agent
+
+    chosen = [code.strip() for code in languages.split(",") if code.strip()] if languages else None
+    run(
+        lambda: evaluate_agent(
+            suite or SUITE_DIR, llm, repeats=repeats, languages=chosen, out=out, echo=typer.echo
+        )
+    )
+
+
 @demo_app.command("seed")
 def demo_seed() -> None:
     """Create the demo store with its documents, orders and logins (idempotent)."""

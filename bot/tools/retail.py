@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from bot.domain.orders import (
@@ -78,7 +78,6 @@ class Change:
     """Money that goes back to the shopper now or once the request completes."""
     charge: Decimal = Decimal(0)
     """Money the shopper pays now or once the request completes."""
-    details: dict[str, str] = field(default_factory=dict)
 
 
 def _owner(owner: Customer | None) -> Customer:

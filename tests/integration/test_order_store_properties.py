@@ -213,7 +213,7 @@ async def _run(template: Path, workdir: Path, steps: list[dict[str, Any]]) -> No
 
 
 @settings(
-    max_examples=40,
+    max_examples=30,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

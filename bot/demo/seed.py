@@ -54,6 +54,7 @@ async def _seed(parley: Parley, settings: Settings) -> list[str]:
     for email, password, languages in DEMO_AGENTS:
         with suppress(Conflict):
             await parley.stores.add_agent(DEMO_STORE, email, password, "agent", languages)
+    lines.append(await _seed_documents(parley))
     base = f"http://{settings.server.host}:{settings.server.port}"
     lines += [
         f"storefront with widget: {base}/demo",
@@ -63,3 +64,14 @@ async def _seed(parley: Parley, settings: Settings) -> list[str]:
     if keys_file.exists():
         lines.append(f"merchant API secret key is in {keys_file}")
     return lines
+
+
+async def _seed_documents(parley: Parley) -> str:
+    """Index the demo store's policy and FAQ files; unchanged files are skipped on reruns."""
+    folder = demo_files() / "documents"
+    paths = sorted(path for path in folder.iterdir() if path.is_file())
+    job = await parley.knowledge.ingest_paths(DEMO_STORE, paths)
+    statuses = [result["status"] for result in job.payload.get("results", [])]
+    summary = f"demo documents: {statuses.count('indexed')} indexed"
+    summary += f", {statuses.count('unchanged')} unchanged, {len(job.errors)} failed"
+    return summary

@@ -76,11 +76,7 @@ def map_columns(
 
 def csv_sections(text: str, mapping: Mapping[str, str] | None = None) -> list[Section]:
     """Rows of a FAQ table; broken quoting fails with the line number."""
-    sample = text[:20000]
-    try:
-        delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
-    except csv.Error:
-        delimiter = ","
+    delimiter = _delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         rows = [row for row in reader if any(cell.strip() for cell in row)]
@@ -115,6 +111,14 @@ def csv_sections(text: str, mapping: Mapping[str, str] | None = None) -> list[Se
     if not sections:
         raise UnreadableDocument("the CSV file has no question with an answer")
     return sections
+
+
+def _delimiter(text: str) -> str:
+    # The header row names the columns and rarely holds prose, so its separator is the one.
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    counts = {candidate: header.count(candidate) for candidate in (",", ";", "\t", "|")}
+    best = max(counts, key=lambda candidate: counts[candidate])
+    return best if counts[best] else ","
 
 
 def _questions_first(rows: list[list[str]]) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import secrets
@@ -9,6 +10,8 @@ from dataclasses import dataclass, field
 
 import anyio
 
+from bot.agent.intents import IntentRouter
+from bot.agent.pipeline import TurnPipeline
 from bot.documents import KnowledgeBase
 from bot.domain.errors import ConfigurationError, ServiceUnavailable
 from bot.jobs import JobQueue, make_queue
@@ -16,6 +19,7 @@ from bot.realtime import EventBus, MemoryBus, RedisBus
 from bot.settings import Settings
 from bot.storage import ConversationRepository, Database, StoreRepository, connect, migrate
 from bot.storage.orders import SqlOrderStore
+from bot.tools.context import ToolServices
 from bot.tools.store import OrderStore
 from knowledge import ChromaIndex, IndexUnavailable, make_embedder
 
@@ -36,15 +40,26 @@ class Parley:
     """Signs widget and agent tokens; shared by every worker through settings or the data dir."""
     stores: StoreRepository = field(init=False)
     conversations: ConversationRepository = field(init=False)
-    knowledge: KnowledgeBase = field(init=False)
     orders: OrderStore = field(init=False)
     """Products, customers and orders the order tools work on (built-in SQL store)."""
+    knowledge: KnowledgeBase = field(init=False)
+    _agent: TurnPipeline | None = field(default=None, init=False, repr=False)
+    _agent_lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.stores = StoreRepository(self.database)
         self.knowledge = KnowledgeBase(self.database, self.index, self.jobs, self.settings.data_dir)
         self.conversations = ConversationRepository(self.database)
         self.orders = SqlOrderStore(self.database)
+
+    async def agent(self) -> TurnPipeline:
+        """The turn pipeline, built on first use: it loads the intent router and chat model."""
+        async with self._agent_lock:  # the warm-up and a first request must not build it twice
+            if self._agent is None:
+                self._agent = await anyio.to_thread.run_sync(
+                    build_agent, self, abandon_on_cancel=True
+                )
+            return self._agent
 
     async def readiness(self) -> dict[str, str]:
         """`ok` or the reason, for each backing service."""
@@ -131,3 +146,43 @@ def session_secret(settings: Settings) -> str:
         with os.fdopen(fd, "w") as file:
             file.write(secrets.token_urlsafe(48))
     return path.read_text().strip()
+
+
+def build_agent(parley: Parley) -> TurnPipeline:
+    """The turn pipeline on this process's parts; blocking (loads models), so run in a thread."""
+    settings = parley.settings
+    llm = None
+    if settings.llm != "none":
+        from bot.agent.llm import make_chat_model
+
+        llm = make_chat_model(settings.llm, settings)
+    return TurnPipeline(
+        conversations=parley.conversations,
+        stores=parley.stores,
+        retriever=parley.index,
+        router=intent_router(parley),
+        tools=ToolServices.on(parley.database, parley.orders),
+        llm=llm,
+        llm_timeout_s=settings.llm_timeout_s,
+        handoff_confidence=settings.retrieval.handoff_confidence,
+        top_k=settings.retrieval.top_k,
+    )
+
+
+def intent_router(parley: Parley) -> IntentRouter:
+    """The embedding intent router; exemplar vectors are cached per model."""
+    import numpy as np
+
+    from bot.agent.intents import IntentRouter, exemplar_fingerprint, load_exemplars
+
+    embedder = parley.index.embedder
+    exemplars = load_exemplars()
+    fingerprint = exemplar_fingerprint(exemplars, embedder.name)
+    cache = parley.settings.resolved_cache_dir / f"intents-{fingerprint}.npy"
+    if cache.exists():
+        vectors = np.load(cache)
+    else:
+        vectors = embedder.embed_queries([exemplar.text for exemplar in exemplars])
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        np.save(cache, vectors)
+    return IntentRouter(embedder.embed_queries, exemplars, vectors=vectors)

@@ -81,13 +81,14 @@ def _parts(embedder: Embedder) -> list[tuple[Embedder, float]]:
     return [(embedder, 1.0)]
 
 
-def _fused(
+def fused_vectors(
     parts: Sequence[tuple[Embedder, float]],
     label: str,
     texts: Sequence[str],
     kind: str,
     cache_dir: Path | None,
 ) -> Vectors:
+    """Each encoder's vectors (cached), scaled by √weight and concatenated, as `FusedEmbedder`."""
     blocks = []
     for embedder, weight in parts:
         encode: Callable[[Sequence[str]], Vectors] = (
@@ -115,10 +116,12 @@ def evaluate(
     questions, passages, paragraphs, owner = load_set(data_dir, limit)
     started = time.perf_counter()
     query_vectors = normalise(
-        _fused(parts, "query", [q["question"] for q in questions], "query", cache_dir)
+        fused_vectors(parts, "query", [q["question"] for q in questions], "query", cache_dir)
     )
-    sentence_vectors = _fused(parts, "passage", [p["text"] for p in passages], "passage", cache_dir)
-    section_vectors = _fused(parts, "para", paragraphs, "passage", cache_dir)
+    sentence_vectors = fused_vectors(
+        parts, "passage", [p["text"] for p in passages], "passage", cache_dir
+    )
+    section_vectors = fused_vectors(parts, "para", paragraphs, "passage", cache_dir)
     passage_vectors = normalise(
         (1.0 - section_weight) * normalise(sentence_vectors)
         + section_weight * normalise(section_vectors)[owner]
@@ -148,9 +151,68 @@ def evaluate(
             "scored_langs": scored["scored_langs"],
         }
     results["summary"] = summarise(results)
+    results["calibration"] = calibrate(
+        questions, passages, query_vectors, passage_vectors, pools=[p for p in pools if p in LANGS]
+    )
     for line in report_lines(results):
         echo(line)
     return results
+
+
+LANGS = ("ar", "de", "el", "en", "es", "hi", "ru", "th", "tr", "vi", "zh")
+
+
+def calibrate(
+    questions: Sequence[dict[str, Any]],
+    passages: Sequence[dict[str, Any]],
+    query_vectors: Vectors,
+    passage_vectors: Vectors,
+    pools: Sequence[str],
+) -> dict[str, Any]:
+    """Fit P(top passage right) = σ(a·top + b·margin + c) on single-language pools, the shape
+    `knowledge.confidence` uses, and show how well the fitted curve matches observed rates."""
+    features: list[tuple[float, float]] = []
+    labels: list[float] = []
+    for pool in pools:
+        columns = [i for i, p in enumerate(passages) if p["lang"] == pool]
+        groups = [passages[i]["group"] for i in columns]
+        scores = query_vectors @ passage_vectors[columns].T
+        for row, question in enumerate(questions):
+            ranked = np.argsort(-scores[row])[:2]
+            top, second = float(scores[row, ranked[0]]), float(scores[row, ranked[1]])
+            features.append((top, top - second))
+            labels.append(1.0 if groups[ranked[0]] == question["group"] else 0.0)
+    if not features:
+        return {}
+    x = np.hstack([np.asarray(features), np.ones((len(features), 1))])
+    y = np.asarray(labels)
+    weights = np.zeros(3)
+    for _ in range(50):  # Newton's method on the logistic log-likelihood
+        p = 1.0 / (1.0 + np.exp(-(x @ weights)))
+        gradient = x.T @ (y - p)
+        hessian = (x * (p * (1 - p))[:, None]).T @ x + 1e-6 * np.eye(3)
+        weights = weights + np.linalg.solve(hessian, gradient)
+    predicted = 1.0 / (1.0 + np.exp(-(x @ weights)))
+    bins = []
+    for low in np.arange(0.0, 1.0, 0.2):
+        inside = (predicted >= low) & (predicted < low + 0.2)
+        if inside.any():
+            bins.append(
+                {
+                    "predicted": f"{low:.1f}-{low + 0.2:.1f}",
+                    "n": int(inside.sum()),
+                    "mean_predicted": round(float(predicted[inside].mean()), 3),
+                    "observed": round(float(y[inside].mean()), 3),
+                }
+            )
+    return {
+        "top_weight": round(float(weights[0]), 3),
+        "margin_weight": round(float(weights[1]), 3),
+        "bias": round(float(weights[2]), 3),
+        "n": len(labels),
+        "top1_rate": round(float(y.mean()), 3),
+        "bins": bins,
+    }
 
 
 def summarise(results: dict[str, Any]) -> dict[str, Any]:
@@ -194,6 +256,13 @@ def report_lines(results: dict[str, Any]) -> list[str]:
             f"overall {overall['R@1']:.3f}  {overall['R@5']:.3f}  {overall['R@10']:.3f}{extra}"
         )
     lines.append(f"summary: {json.dumps(results.get('summary', {}))}")
+    calibration = results.get("calibration") or {}
+    if calibration:
+        lines.append(
+            "confidence fit: top {top_weight}, margin {margin_weight}, bias {bias}".format(
+                **calibration
+            )
+        )
     return lines
 
 

@@ -1,0 +1,203 @@
+"""Knowledge benchmarks: cross-lingual recall on XQuAD-R against the single-encoder baselines,
+ingestion throughput, and search latency at 100,000 chunks in the embedded index.
+
+    .venv/bin/python -m tests.bench.bench_knowledge --out bench-results/knowledge.json \
+        [--eval-dir ../shared/eval] [--chunks 100000] [--skip-recall]
+
+Figures are printed and written to JSON; nothing here passes or fails on time. XQuAD-R
+embeddings are cached in .cache/xquad (first run: tens of minutes on 2 cores; then seconds).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from knowledge import ChromaIndex, IndexedDocument, open_client, prepare_document
+from knowledge.documents import Chunk
+from knowledge.embeddings import E5Embedder, FusedEmbedder, make_embedder, normalise
+from knowledge.evaluation.xquad import evaluate, fused_vectors, load_set
+
+CACHE = Path(".cache/xquad")
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The `share` quantile (nearest rank) of `values`."""
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def recall(data_dir: Path) -> dict[str, Any]:
+    """The production recipe and its ablations, all from the same cached encodings."""
+    fused = make_embedder("fused")
+    e5 = E5Embedder()
+    runs: dict[str, Any] = {}
+    for label, embedder, weight in (
+        ("e5 alone, sentence only (baseline reproduction)", e5, 0.0),
+        ("fused e5+USE, sentence only", fused, 0.0),
+        ("e5 alone, section-aware", e5, 0.5),
+        ("fused e5+USE, section-aware (production)", fused, None),
+    ):
+        print(f"\n### {label}")
+        kwargs: dict[str, Any] = {} if weight is None else {"section_weight": weight}
+        runs[label] = evaluate(data_dir, embedder=embedder, cache_dir=CACHE, **kwargs)
+    return runs
+
+
+def ingestion(data_dir: Path, work: Path) -> dict[str, Any]:
+    """Documents built from XQuAD-R paragraphs (English and German, one section per paragraph),
+    read, chunked, embedded with the fused default and written to an embedded index."""
+    _, passages, paragraphs, owner = load_set(data_dir)
+    by_language: dict[str, list[str]] = {"en": [], "de": []}
+    seen: set[int] = set()
+    for passage, paragraph in zip(passages, owner, strict=True):
+        if passage["lang"] in by_language and paragraph not in seen:
+            seen.add(paragraph)
+            by_language[passage["lang"]].append(paragraphs[paragraph])
+    files: list[tuple[str, bytes]] = []
+    for language, texts in by_language.items():
+        for number in range(4):
+            sections = texts[number * 20 : (number + 1) * 20]
+            body = "\n\n".join(f"## Section {n + 1}\n\n{text}" for n, text in enumerate(sections))
+            files.append((f"wiki-{language}-{number}.md", f"# Wiki {number}\n\n{body}".encode()))
+    index = ChromaIndex(open_client(None, work / "ingest"), make_embedder("fused"))
+
+    async def run() -> tuple[int, float, float]:
+        started = time.perf_counter()
+        chunks = 0
+        prepare_seconds = 0.0
+        for number, (name, data) in enumerate(files):
+            before = time.perf_counter()
+            prepared = await asyncio.to_thread(prepare_document, name, data)
+            prepare_seconds += time.perf_counter() - before
+            chunks += await index.replace_document(
+                "bench",
+                IndexedDocument(f"doc{number}", name, prepared.loaded.title, 1, prepared.chunks),
+            )
+        return chunks, time.perf_counter() - started, prepare_seconds
+
+    chunks, seconds, prepare_seconds = asyncio.run(run())
+    index.close()
+    result = {
+        "documents": len(files),
+        "chunks": chunks,
+        "seconds": round(seconds, 1),
+        "chunks_per_second": round(chunks / seconds, 1),
+        "load_chunk_language_seconds": round(prepare_seconds, 1),
+        "embedder": "fused e5+USE (section-aware)",
+    }
+    print(f"\ningestion: {json.dumps(result)}")
+    return result
+
+
+def search_latency(data_dir: Path, work: Path, total: int, queries: int = 300) -> dict[str, Any]:
+    """p50/p99 of `search_sync` (Chroma query, exact-token channel, live-version filter) at
+    `total` chunks, query embedding excluded; the query embedding is timed on its own."""
+    fused = make_embedder("fused")
+    assert isinstance(fused, FusedEmbedder)
+    questions, passages, _, _ = load_set(data_dir)
+    sentences = [p["text"] for p in passages]
+    base = normalise(fused_vectors(fused.parts, "passage", sentences, "passage", CACHE))
+    query_vectors = normalise(
+        fused_vectors(fused.parts, "query", [q["question"] for q in questions], "query", CACHE)
+    )
+    rng = np.random.default_rng(7)
+    index = ChromaIndex(open_client(None, work / "search"), fused)
+    started = time.perf_counter()
+    per_document = 2000
+    for number in range(0, total, per_document):
+        count = min(per_document, total - number)
+        rows = rng.integers(0, len(base), size=count)
+        noise = rng.normal(scale=0.03, size=(count, base.shape[1])).astype(np.float32)
+        vectors = normalise(base[rows] + noise)
+        chunks = [
+            Chunk(
+                id=f"c{number + i}",
+                document=f"doc{number // per_document}.md",
+                section=("Section", str(i % 50)),
+                text=f"{passages[int(row)]['text']} [SKU NL-{number + i:06d}]",
+                language=str(passages[int(row)]["lang"]),
+                ordinal=i,
+            )
+            for i, row in enumerate(rows)
+        ]
+        document = IndexedDocument(
+            f"doc{number // per_document}", f"doc{number // per_document}.md", "Bench", 1, chunks
+        )
+        asyncio.run(index.replace_document_vectors("bench", document, vectors))
+    load_seconds = time.perf_counter() - started
+    texts = [q["question"] for q in questions]
+    order = rng.permutation(len(texts))[:queries]
+    for position in order[:20]:  # warm the HNSW index and caches
+        index.search_sync("bench", texts[position], query_vectors[position], k=5)
+    timings: list[float] = []
+    exact_timings: list[float] = []
+    for position in order:
+        before = time.perf_counter()
+        index.search_sync("bench", texts[position], query_vectors[position], k=5)
+        timings.append((time.perf_counter() - before) * 1000)
+    for number, position in enumerate(order[:100]):
+        query = f"{texts[position]} NL-{int(rng.integers(0, total)):06d}"
+        before = time.perf_counter()
+        found = index.search_sync("bench", query, query_vectors[position], k=5)
+        exact_timings.append((time.perf_counter() - before) * 1000)
+        if number == 0:
+            assert found.passages and found.passages[0].exact_match
+    embed_timings = []
+    for position in order[:50]:
+        before = time.perf_counter()
+        fused.embed_queries([texts[position]])
+        embed_timings.append((time.perf_counter() - before) * 1000)
+    visible = asyncio.run(index.count("bench"))
+    index.close()
+    result = {
+        "chunks": visible,
+        "dim": fused.dim,
+        "load_seconds": round(load_seconds, 1),
+        "queries": len(timings),
+        "search_ms_p50": round(statistics.median(timings), 2),
+        "search_ms_p99": round(percentile(timings, 0.99), 2),
+        "search_with_exact_token_ms_p50": round(statistics.median(exact_timings), 2),
+        "search_with_exact_token_ms_p99": round(percentile(exact_timings, 0.99), 2),
+        "query_embedding_ms_p50": round(statistics.median(embed_timings), 1),
+        "query_embedding_ms_p99": round(percentile(embed_timings, 0.99), 1),
+    }
+    print(f"\nsearch at {visible} chunks: {json.dumps(result)}")
+    return result
+
+
+def main() -> None:
+    """Run the benchmarks and write the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=Path("bench-results/knowledge.json"))
+    parser.add_argument("--eval-dir", type=Path, default=Path("../shared/eval"))
+    parser.add_argument("--chunks", type=int, default=100_000)
+    parser.add_argument("--skip-recall", action="store_true")
+    args = parser.parse_args()
+    data_dir = args.eval_dir / "xquad_r"
+    work = Path(tempfile.mkdtemp(prefix="parley-bench-"))
+    figures: dict[str, Any] = {"machine_cores": __import__("os").cpu_count()}
+    try:
+        if not args.skip_recall:
+            figures["recall"] = recall(data_dir)
+        figures["ingestion"] = ingestion(data_dir, work)
+        figures["search"] = search_latency(data_dir, work, args.chunks)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(figures, indent=1, ensure_ascii=False) + "\n")
+    print(f"\nwritten to {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -30,6 +30,15 @@ class Remedy(StrEnum):
     REPLACEMENT = "replacement"
 
 
+class Verification(StrEnum):
+    """Ways a shopper can prove who they are."""
+
+    EMAIL = "email"
+    NAME_ZIP = "name_zip"
+    SIGNED = "signed"
+    """The storefront's signed identity of a logged-in customer (HMAC of the user id)."""
+
+
 class StorePolicy(BaseModel):
     """The order-tool part of a store's policy document; other keys are kept as they are."""
 
@@ -39,6 +48,10 @@ class StorePolicy(BaseModel):
     """Days after delivery in which items can be returned or exchanged; `None`: no limit."""
     auto_approve_refund_limit: Decimal | None = Field(default=Decimal("500.00"), ge=0)
     """Largest refund the bot may carry out on its own; above it a person decides."""
+    verification: list[Verification] = Field(
+        default_factory=lambda: [Verification.EMAIL, Verification.NAME_ZIP, Verification.SIGNED]
+    )
+    """How shoppers may verify; a store can insist on its own login (`["signed"]`)."""
     confirmation_ttl_minutes: int = Field(default=15, ge=1, le=24 * 60)
     """How long a proposed action waits for the shopper's yes."""
     dispute_routing: DisputeRouting = DisputeRouting.ALWAYS
@@ -66,6 +79,14 @@ class StorePolicy(BaseModel):
                 f"are possible within {self.return_window_days} days of delivery."
             )
 
+    def check_verification(self, method: Verification) -> None:
+        """Raise `VerificationNotAllowed` unless the store accepts this way of verifying."""
+        if method not in self.verification:
+            raise VerificationNotAllowed(
+                "This store verifies shoppers through their account on the storefront; "
+                "please sign in there and open the chat again."
+            )
+
     def document(self) -> dict[str, Any]:
         """The policy as JSON for storage and the API."""
         return self.model_dump(mode="json")
@@ -86,3 +107,9 @@ class OutsideReturnWindow(PolicyViolation):
     """The return window has passed."""
 
     code = "outside_return_window"
+
+
+class VerificationNotAllowed(PolicyViolation):
+    """The store does not accept this way of verifying a shopper."""
+
+    code = "verification_not_allowed"

@@ -16,7 +16,7 @@ from bot.domain.conversation import HandoffReason, OwnerState
 from bot.domain.credentials import identity_signature
 from bot.domain.errors import InvalidTransition, NotVerified, Unauthorized
 from bot.domain.orders import NotYourOrder
-from bot.domain.policy import StorePolicy
+from bot.domain.policy import StorePolicy, Verification
 from bot.storage.conversations import ConversationRepository
 from bot.storage.database import Database
 from bot.storage.order_actions import AlreadyVerified, CustomerBinding, PendingActionRepository
@@ -101,8 +101,13 @@ class ToolContext:
         """Who the audit log names for this context's writes."""
         return f"shopper:{self.customer_id}" if self.customer_id else "shopper:unverified"
 
-    async def verify(self, customer_id: str) -> None:
-        """Bind the conversation to this customer (by email, name + zip, or signed identity)."""
+    async def verify(self, customer_id: str, method: Verification | None = None) -> None:
+        """Bind the conversation to this customer (by email, name + zip, or signed identity).
+
+        `method` is checked against the store's policy; `None` when the caller already did
+        (the lookup tools check before they search)."""
+        if method is not None:
+            self.policy.check_verification(method)
         if self.customer_id not in (None, customer_id):
             raise AlreadyVerified(
                 "This conversation is already verified for another customer; "
@@ -117,7 +122,7 @@ class ToolContext:
         expected = identity_signature(user_id, identity_secret)
         if not hmac.compare_digest(expected, signature):
             raise Unauthorized("the signed identity does not match")
-        await self.verify(user_id)
+        await self.verify(user_id, Verification.SIGNED)
 
     def verified(self) -> str:
         """The verified customer, or `NotVerified` with what the shopper can do about it."""

@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.domain.conversation import HandoffReason
 from bot.domain.orders import InvalidRequest, to_tau2
+from bot.domain.policy import Verification
 from bot.tools.context import ToolContext
 from bot.tools.schemas import (
     EmailArgs,
@@ -26,17 +27,19 @@ from bot.tools.schemas import (
 
 async def find_user_id_by_email(ctx: ToolContext, args: EmailArgs) -> str:
     """The user id of the customer with this email; verifies the conversation as them."""
+    ctx.policy.check_verification(Verification.EMAIL)
     async with ctx.services.orders.session(ctx.store_id) as session:
         user_id = await session.customer_by_email(args.email)
-    await ctx.verify(user_id)
+    await ctx.verify(user_id, Verification.EMAIL)
     return user_id
 
 
 async def find_user_id_by_name_zip(ctx: ToolContext, args: NameZipArgs) -> str:
     """The user id of the customer with this name and zip; verifies the conversation as them."""
+    ctx.policy.check_verification(Verification.NAME_ZIP)
     async with ctx.services.orders.session(ctx.store_id) as session:
         user_id = await session.customer_by_name_zip(args.first_name, args.last_name, args.zip)
-    await ctx.verify(user_id)
+    await ctx.verify(user_id, Verification.NAME_ZIP)
     return user_id
 
 

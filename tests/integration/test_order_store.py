@@ -35,6 +35,8 @@ from bot.domain.policy import (
     DisputeRouting,
     OutsideReturnWindow,
     StorePolicy,
+    Verification,
+    VerificationNotAllowed,
     tau2_policy,
 )
 from bot.storage import Database, StoreRepository
@@ -562,3 +564,20 @@ async def test_the_fast_export_is_the_same_document_as_the_records_give(
     fast = await services.orders.export_document("acme")
     slow = catalog_to_tau2(await services.orders.export_catalog("acme"))
     assert json.dumps(fast) == json.dumps(slow)
+
+
+async def test_a_store_can_accept_only_its_own_signed_logins(services: ToolServices) -> None:
+    policy = StorePolicy(verification=[Verification.SIGNED])
+    ctx = shopper(services, policy=policy)
+    with pytest.raises(VerificationNotAllowed):
+        await call_tool(ctx, "find_user_id_by_email", {"email": "ethan.lopez8943@example.com"})
+    with pytest.raises(VerificationNotAllowed):
+        await call_tool(
+            ctx,
+            "find_user_id_by_name_zip",
+            {"first_name": "Ethan", "last_name": "Lopez", "zip": "43275"},
+        )
+    assert ctx.customer_id is None
+    secret = await services.stores.identity_secret("acme")
+    await ctx.verify_signed(ETHAN, identity_signature(ETHAN, secret), secret)
+    assert ctx.customer_id == ETHAN

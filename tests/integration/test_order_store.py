@@ -15,7 +15,7 @@ import pytest
 
 from bot.domain import NotVerified, OwnerState, Role
 from bot.domain.credentials import identity_signature
-from bot.domain.errors import ParleyError, Unauthorized
+from bot.domain.errors import Conflict, NotFound, ParleyError, Unauthorized
 from bot.domain.orders import (
     CaseState,
     ConcurrentChange,
@@ -463,6 +463,21 @@ async def test_open_dispute_offers_first_opens_a_case_and_routes_to_a_person(
     conversation = await services.conversations.get("acme", thread.id)
     assert conversation.state is OwnerState.QUEUED and conversation.handoff_reason == "dispute"
     assert [e.action for e in await services.audit.entries("acme")] == ["open_case"]
+
+    won = await services.cases.move("acme", case.id, CaseState.WON, actor="agent:1")
+    assert won.state is CaseState.WON
+    with pytest.raises(Conflict):
+        await services.cases.move("acme", case.id, CaseState.AWAITING_CUSTOMER, actor="agent:1")
+    with pytest.raises(NotFound):
+        await services.cases.move("globex", case.id, CaseState.LOST, actor="agent:1")
+    moves = await services.audit.entries("acme", target=f"case:{case.id}")
+    assert [(e.action, e.after) for e in moves] == [
+        (
+            "open_case",
+            {"kind": "chargeback", "state": "awaiting_merchant", "order_id": EMMA_DELIVERED},
+        ),
+        ("move_case", {"state": "won"}),
+    ]
 
 
 async def test_a_dispute_can_wait_for_the_shopper_when_the_policy_says_so(

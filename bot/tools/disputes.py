@@ -123,7 +123,11 @@ async def open_dispute(ctx: ToolContext, args: DisputeArgs) -> dict[str, Any]:
         evidence=evidence,
     )
     if to_human:
-        await ctx.hand_off(HandoffReason.DISPUTE)
+        await ctx.hand_off(
+            HandoffReason.DISPUTE,
+            f"{args.kind} about order {order.order_id} ({amount:.2f}): {args.reason}; "
+            f"case {case.id}",
+        )
     offer_text = (
         "; ".join(offer["description"] for offer in offers)
         if offers

@@ -80,7 +80,7 @@ async def list_all_product_types(ctx: ToolContext, _args: NoArgs) -> str:
 
 async def transfer_to_human_agents(ctx: ToolContext, args: SummaryArgs) -> str:
     """Queue the conversation for a person, with the reason; the bot stops answering."""
-    await ctx.hand_off(HandoffReason.AGENT_TRANSFER)
+    await ctx.hand_off(HandoffReason.AGENT_TRANSFER, args.summary)
     return "Transfer successful"
 
 

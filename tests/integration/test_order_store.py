@@ -462,7 +462,8 @@ async def test_open_dispute_offers_first_opens_a_case_and_routes_to_a_person(
     assert case.evidence["conversation"][0]["text"].startswith("I never got")
     conversation = await services.conversations.get("acme", thread.id)
     assert conversation.state is OwnerState.QUEUED and conversation.handoff_reason == "dispute"
-    assert [e.action for e in await services.audit.entries("acme")] == ["open_case"]
+    assert [e.action for e in await services.audit.entries("acme")] == ["open_case", "hand_off"]
+    assert "chair never arrived" in (await services.handoffs.latest("acme", thread.id) or "")
 
     won = await services.cases.move("acme", case.id, CaseState.WON, actor="agent:1")
     assert won.state is CaseState.WON
@@ -509,6 +510,15 @@ async def test_transfer_to_human_agents_queues_the_conversation(services: ToolSe
     conversation = await services.conversations.get("acme", thread.id)
     assert conversation.state is OwnerState.QUEUED
     assert conversation.handoff_reason == "agent_transfer"
+    assert await services.handoffs.latest("acme", thread.id) == "wants a person"
+    entries = await services.audit.entries("acme", target=f"conversation:{thread.id}")
+    assert [(e.action, e.before, e.after) for e in entries] == [
+        (
+            "hand_off",
+            {"state": "bot"},
+            {"state": "queued", "reason": "agent_transfer", "summary": "wants a person"},
+        )
+    ]
     # A second transfer while queued changes nothing and still succeeds.
     assert await call_tool(ctx, "transfer_to_human_agents", {"summary": "again"}) == (
         "Transfer successful"

@@ -232,6 +232,10 @@ class TurnPipeline:
             if answer is not None:
                 return await self._confirm(turn, answer), Memory(order_id=memory.order_id)
 
+        if looks_like_injection(turn.text):
+            # An instruction aimed at the bot is a misuse, not a request: decline, act on nothing.
+            reply = say(turn.language, "greeting")
+            return turn.result(reply, Intent.OTHER, Outcome.DECLINED), Memory()
         signals = handoff_signals(turn.text, [turn.language])
         route = await anyio.to_thread.run_sync(
             self.router.route, routing_text(turn.text), turn.language

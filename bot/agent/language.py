@@ -55,7 +55,7 @@ _SCRIPT_WEIGHT = {"han": 3, "kana": 3, "hangul": 3}
 
 # Order numbers, prices, links and addresses say nothing about the language.
 _NOISE = re.compile(
-    r"https?://\S+|www\.\S+|\S+@\S+\.\S+|[#@]?\S*\d\S*",
+    r"https?://\S+|www\.\S+|\S+@\S+\.\S+|[#@]?[A-Za-z0-9_\-./]*\d[A-Za-z0-9_\-./]*",
     re.IGNORECASE,
 )
 

@@ -153,3 +153,21 @@ def test_detection_is_fast_once_warm(store: LanguageIdentifier) -> None:
         store.detect(text, conversation_language="en")
     per_message = (time.perf_counter() - start) / len(texts)
     assert per_message < 0.05  # measured ~1 ms on 2 shared cores; generous for a loaded machine
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("もう10日経つのに何も届いていません。配達はどうなっていますか？", "ja"),
+        ("这双运动鞋能给我43码而不是42码吗？", "zh"),
+        ("สั่งไป 3 วันแล้วยังไม่ได้ของ", "th"),
+    ],
+)
+def test_numbers_inside_unspaced_text_do_not_hide_it(
+    store: LanguageIdentifier, text: str, expected: str
+) -> None:
+    # Numbers are removed as noise, but only the number: in Japanese or Chinese the sentence
+    # around it is one space-free token and must still be read.
+    guess = store.detect(text, conversation_language="en")
+    assert guess.code == expected
+    assert not guess.carried

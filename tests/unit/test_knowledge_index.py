@@ -156,3 +156,12 @@ def test_exact_tokens_are_codes_not_words() -> None:
     assert exact_tokens("Does the NL-4410 dim?") == ["NL-4410"]
     assert exact_tokens("order #W0000001 and SKU AB12") == ["#W0000001", "AB12"]
     assert exact_tokens("I want to return it within 30 days in 2024") == []
+
+
+def test_confidence_rises_with_score_and_margin() -> None:
+    from knowledge.confidence import confidence
+
+    assert confidence([]) == 0.0
+    weak, strong = confidence([0.80, 0.79]), confidence([0.88, 0.80])
+    assert 0.0 < weak < strong < 1.0
+    assert confidence([0.80, 0.79], exact_match=True) >= 0.9

@@ -45,6 +45,7 @@ _MISTAKE = re.compile(
 _CLOSE_CALL = 0.03
 """An order intent must beat an informational runner-up by this much to start an order flow."""
 _ORDER_TOKEN = re.compile(r"#?\b[Ww]\d{7}\b")
+_CITATION_MARK = re.compile(r"\[\d+\]")
 _CHARGEBACK = re.compile(
     r"chargeback|my bank|credit card company|paypal claim|rückbuchung|meine bank|ma banque"
     r"|mi banco|la mia banca|o meu banco|mijn bank|mój bank|мой банк|bankama|البنك|银行|銀行|은행"
@@ -489,6 +490,10 @@ class TurnPipeline:
             log.warning("chat model failed, answering from the passage: %s", error)
             return f"{quoted}\n{say(turn.language, 'handoff_offer')}"
         reply = str(message.content).strip()
+        if not any(char.isalnum() for char in _CITATION_MARK.sub("", reply)):
+            # A small model sometimes answers with nothing but "[1]": that says nothing.
+            log.info("chat model answered with citation marks only: %r", reply[:40])
+            return quoted
         guess = await anyio.to_thread.run_sync(
             self._identifier([turn.language, "en"]).detect, reply, None
         )

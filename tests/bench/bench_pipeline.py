@@ -189,7 +189,8 @@ async def play(
                 session = f"{label}-{round_}-{case.id}"
                 for turn in case.turns:
                     if model is not None:
-                        model.script.clear()
+                        # The fake answers by call count: one scripted answer for the next call.
+                        del model.script[len(model.calls) :]
                         # A reply in the shopper's language, so the guard lets it through.
                         model.script.append(reply(f"{turn.message} [1]"))
                     router.decided_at = None

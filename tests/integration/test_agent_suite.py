@@ -230,7 +230,7 @@ async def _play_scripted(played: Played, case: Case) -> tuple[CaseRun, FakeChatM
     model = FakeChatModel()
 
     def script(turn: SuiteTurn) -> None:
-        model.script.clear()
+        del model.script[len(model.calls) :]  # the fake answers by call count
         if turn.model_reply is not None:
             model.script.append(reply(turn.model_reply))
 

@@ -10,7 +10,7 @@ EVAL_DIR ?= ../shared/eval
 export PARLEY_EVAL_DIR := $(abspath $(EVAL_DIR))
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
-APT_PACKAGES := chromium fonts-noto-core fonts-noto-cjk
+APT_PACKAGES := chromium fonts-noto-core fonts-noto-cjk build-essential cmake
 
 .PHONY: help install run test lint unit integration browser bench eval lock system-deps clean
 
@@ -21,7 +21,8 @@ help:
 	@echo "make eval   - evaluations on $(EVAL_DIR)"
 	@echo "make lint   - ruff and mypy --strict"
 
-# Debian packages: Chromium for browser tests, Noto fonts so CJK/Thai/Arabic render.
+# Debian packages: Chromium for browser tests, Noto fonts so CJK/Thai/Arabic render,
+# compilers for llama.cpp.
 system-deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -31,10 +32,12 @@ system-deps:
 
 $(INSTALLED): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -qq --upgrade pip
 	# The CPU build of torch lies on this machine; pin it first so nothing pulls CUDA wheels.
-	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -c constraints.txt -e '.[dev,st]'
+	$(BIN)/pip install -qq torch==2.13.0
+	# llama-cpp-python builds from source (~6 min on 2 idle cores; pip caches the wheel).
+	# GGML_NATIVE=OFF keeps that build portable across x86-64 CPUs.
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/pip install -qq -c constraints.txt -e '.[dev,st,local]'
 	touch $@
 
 install: system-deps $(INSTALLED)
@@ -54,7 +57,7 @@ browser: system-deps $(INSTALLED)
 	$(BIN)/pytest tests/browser -q
 
 test: system-deps $(INSTALLED) lint
-	$(BIN)/pytest tests/unit tests/integration tests/browser -q -p no:cacheprovider
+	$(BIN)/pytest tests/unit tests/integration tests/browser -q
 
 run: system-deps $(INSTALLED)
 	$(BIN)/parley serve --demo
@@ -73,7 +76,8 @@ eval: $(INSTALLED)
 
 # Regenerate the pinned versions after changing dependencies in pyproject.toml.
 lock: $(INSTALLED)
-	$(BIN)/pip freeze --exclude-editable | sed -e 's/^torch==.*/torch==2.13.0/' > constraints.txt
+	$(BIN)/pip freeze --exclude-editable | sed -e 's/^torch==.*/torch==2.13.0/' \
+	  -e 's|^llama_cpp_python @ .*|llama_cpp_python==0.3.36|' > constraints.txt
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache bench-results

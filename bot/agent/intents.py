@@ -46,10 +46,16 @@ class Intent(StrEnum):
 # When several keyword cues fire, the most consequential wins: a chargeback threat that also says
 # "cancel the charge" is a dispute, and "cancel this, I want a person" goes to a person. Cues
 # always beat the embedding, so a weak embedding model cannot lose a dispute or a cancellation.
-_KEYWORD_PRIORITY: tuple[tuple[Literal["dispute", "human", "cancel"], Intent], ...] = (
+# "return" and "exchange" cues exist because embeddings put "I want to return order #W…" next to
+# cancellations; an exchange ("swap it for a bigger size") is checked before a plain return.
+_KEYWORD_PRIORITY: tuple[
+    tuple[Literal["dispute", "human", "cancel", "exchange", "return"], Intent], ...
+] = (
     ("dispute", Intent.DISPUTE),
     ("human", Intent.HUMAN),
     ("cancel", Intent.CANCEL),
+    ("exchange", Intent.EXCHANGE),
+    ("return", Intent.RETURN),
 )
 
 

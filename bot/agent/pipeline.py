@@ -23,7 +23,7 @@ from bot.agent.signals import HandoffSignal, handoff_signals
 from bot.agent.turn import Citation, Outcome, ToolCall, TurnResult
 from bot.domain.conversation import HandoffReason, OwnerState, Role
 from bot.domain.errors import ParleyError
-from bot.domain.policy import StorePolicy
+from bot.domain.policy import AboveRefundLimit, StorePolicy
 from bot.storage import ConversationRepository, StoreRepository
 from bot.tools.context import ToolContext, ToolServices
 from bot.tools.registry import call_tool
@@ -336,6 +336,9 @@ class TurnPipeline:
                 return await self._propose(
                     turn, intent, memory, "return_delivered_order_items", arguments
                 )
+        except AboveRefundLimit:
+            # Above what the store lets the bot approve: a person decides, the shopper is told.
+            return await self._hand_off(turn, HandoffReason.ABOVE_LIMIT, intent), Memory()
         except ParleyError as error:
             reply = say(turn.language, "refused", reason=error.message)
             return turn.result(reply, intent, Outcome.DECLINED), Memory(order_id=order_id)

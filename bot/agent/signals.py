@@ -17,8 +17,19 @@ from typing import Literal
 
 from bot.domain.conversation import HandoffReason
 
-Cue = Literal["human", "dispute", "cancel", "anger_strong", "anger_mild", "legal_safety"]
-CUES: tuple[Cue, ...] = ("human", "dispute", "cancel", "anger_strong", "anger_mild", "legal_safety")
+Cue = Literal[
+    "human", "dispute", "cancel", "exchange", "return", "anger_strong", "anger_mild", "legal_safety"
+]
+CUES: tuple[Cue, ...] = (
+    "human",
+    "dispute",
+    "cancel",
+    "exchange",
+    "return",
+    "anger_strong",
+    "anger_mild",
+    "legal_safety",
+)
 
 # Written without spaces between words: a cue may start anywhere (Arabic: clitics such as و, ب, ال).
 _UNSEGMENTED = frozenset({"ar", "zh", "ja", "th"})

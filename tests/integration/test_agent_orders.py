@@ -145,3 +145,18 @@ async def test_the_same_session_name_in_another_store_is_another_conversation(
     await parley.stores.create("other-shop")
     (reply,) = [await ask(parley, "other-shop", "Where is my order #W1000001?", "status-de")]
     assert reply["outcome"] == "needs_info"
+
+
+async def test_a_refund_above_the_stores_limit_goes_to_a_person(parley: Parley) -> None:
+    await parley.stores.create("strict-shop")
+    await import_file(parley.orders, "strict-shop", demo_files() / "orders.json")
+    await parley.stores.set_policy("strict-shop", {"auto_approve_refund_limit": "50.00"})
+    reply = await ask(
+        parley,
+        "strict-shop",
+        "I want to return my order #W1000001, email anna.schmidt@example.com",
+        "big-return",
+    )
+    assert reply["intent"] == "return"
+    assert reply["outcome"] == "handoff"
+    assert reply["handoff"] == {"state": "queued", "reason": "above_limit"}

@@ -7,6 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 EVAL_DIR ?= ../shared/eval
+EVAL_REPEATS ?= 4
 export PARLEY_EVAL_DIR := $(abspath $(EVAL_DIR))
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
@@ -30,7 +31,7 @@ system-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-$(INSTALLED): pyproject.toml constraints.txt
+$(INSTALLED): pyproject.toml constraints.txt | system-deps
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -qq --upgrade pip
 	# The CPU build of torch lies on this machine; pin it first so nothing pulls CUDA wheels.
@@ -71,8 +72,11 @@ bench: $(INSTALLED)
 	done
 
 eval: $(INSTALLED)
+	@mkdir -p bench-results
 	$(BIN)/parley eval tau2-replay --tasks $(EVAL_DIR)/tau2_retail/tasks_train.json --expected $(EVAL_DIR)/tau2_retail/expected
 	$(BIN)/parley eval retrieval --data $(EVAL_DIR)/xquad_r --out bench-results/retrieval.json
+	# The conversation suite with the real local model; pass^k needs repeated plays.
+	$(BIN)/parley eval agent --llm local --repeats $(EVAL_REPEATS) --out bench-results/agent-eval.json
 
 # Regenerate the pinned versions after changing dependencies in pyproject.toml.
 lock: $(INSTALLED)

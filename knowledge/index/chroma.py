@@ -266,6 +266,12 @@ class ChromaIndex:
         ):
             hits[record_id] = (text, dict(meta), 1.0 - float(distance), False)
         for token in exact_tokens(query):
+            quoting = [record_id for record_id, hit in hits.items() if token in hit[0]]
+            if quoting:  # the dense candidates already hold it: skip the full-text lookup
+                for record_id in quoting:
+                    text, meta, score, _ = hits[record_id]
+                    hits[record_id] = (text, meta, score, True)
+                continue
             exact = chunks.get(
                 where_document={"$contains": token},
                 limit=20,

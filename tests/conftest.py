@@ -10,10 +10,14 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from bot.api import create_app
 from bot.settings import Settings
 from bot.storage import Database, connect, migrate
+from bot.wiring import Parley, open_parley
+from tests.asgi import asgi_client
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "PARLEY_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
@@ -112,6 +116,23 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
         await db.close()
         if pg_name:
             await _drop_pg_database(pg_name)
+
+
+@pytest.fixture
+async def parley(settings: Settings) -> AsyncIterator[Parley]:
+    """A `Parley` on the embedded defaults in a fresh data dir."""
+    opened = await open_parley(settings)
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+@pytest.fixture
+async def client(settings: Settings, parley: Parley) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client bound in-process to the app over `parley`."""
+    async with asgi_client(create_app(settings, parley)) as http:
+        yield http
 
 
 @pytest.fixture

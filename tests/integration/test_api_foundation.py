@@ -2,33 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
 
-from bot.api import create_app
-from bot.settings import Settings
 from bot.storage import create_database
-from bot.wiring import Parley, open_parley
-from tests.asgi import asgi_client
+from bot.wiring import Parley
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def parley(settings: Settings) -> AsyncIterator[Parley]:
-    opened = await open_parley(settings)
-    try:
-        yield opened
-    finally:
-        await opened.close()
-
-
-@pytest.fixture
-async def client(settings: Settings, parley: Parley) -> AsyncIterator[httpx.AsyncClient]:
-    async with asgi_client(create_app(settings, parley)) as http:
-        yield http
 
 
 async def test_health_readiness_and_metrics(client: httpx.AsyncClient) -> None:

@@ -3,34 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from bot.api import create_app
-from bot.settings import Settings
 from bot.tools import ToolServices, call_tool
-from bot.wiring import Parley, open_parley
-from tests.asgi import asgi_client
+from bot.wiring import Parley
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def parley(settings: Settings) -> AsyncIterator[Parley]:
-    opened = await open_parley(settings)
-    try:
-        yield opened
-    finally:
-        await opened.close()
-
-
-@pytest.fixture
-async def client(settings: Settings, parley: Parley) -> AsyncIterator[httpx.AsyncClient]:
-    async with asgi_client(create_app(settings, parley)) as http:
-        yield http
 
 
 async def test_policy_is_read_and_changed_per_store_by_its_merchant(

@@ -2,34 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
 
-from bot.api import create_app
 from bot.domain import Role
 from bot.domain.credentials import identity_signature
-from bot.settings import Settings
-from bot.wiring import Parley, open_parley
-from tests.asgi import asgi_client
+from bot.wiring import Parley
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def parley(settings: Settings) -> AsyncIterator[Parley]:
-    opened = await open_parley(settings)
-    try:
-        yield opened
-    finally:
-        await opened.close()
-
-
-@pytest.fixture
-async def client(settings: Settings, parley: Parley) -> AsyncIterator[httpx.AsyncClient]:
-    async with asgi_client(create_app(settings, parley)) as http:
-        yield http
 
 
 async def test_a_session_speaks_the_shoppers_locale(

@@ -165,6 +165,7 @@ def build_agent(parley: Parley) -> TurnPipeline:
         llm=llm,
         llm_timeout_s=settings.llm_timeout_s,
         handoff_confidence=settings.retrieval.handoff_confidence,
+        answer_min_score=settings.retrieval.answer_min_score,
         top_k=settings.retrieval.top_k,
     )
 

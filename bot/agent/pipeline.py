@@ -147,6 +147,7 @@ class TurnPipeline:
         llm: BaseChatModel | None = None,
         llm_timeout_s: float = 60.0,
         handoff_confidence: float = 0.75,
+        answer_min_score: float = 0.75,
         top_k: int = 5,
         languages: Callable[[Sequence[str]], LanguageIdentifier] | None = None,
     ) -> None:
@@ -158,6 +159,7 @@ class TurnPipeline:
         self.llm = llm
         self.llm_timeout_s = llm_timeout_s
         self.handoff_confidence = handoff_confidence
+        self.answer_min_score = answer_min_score
         self.top_k = top_k
         self._identifiers: dict[tuple[str, ...], LanguageIdentifier] = {}
         self._make_identifier = languages or LanguageIdentifier
@@ -444,7 +446,10 @@ class TurnPipeline:
     ) -> tuple[Any, Memory]:
         found = await self.retriever.search(turn.store_id, turn.text, k=self.top_k)
         passages = [p for p in found.passages if not looks_like_injection(p.text)]
-        confident = bool(passages) and found.confidence >= self.handoff_confidence
+        confident = bool(passages) and (
+            found.confidence >= self.handoff_confidence
+            or passages[0].score >= self.answer_min_score
+        )
         if not confident and not handoff_when_unsure:
             return None, turn.memory
         if not confident:

@@ -48,6 +48,11 @@ _FORBIDDEN = re.compile(
             r"\b100 ?% (?:refund|guaranteed)",
             r"\bfree (?:of charge )?(?:replacement|refund) guaranteed\b",
             r"\bi (?:have|'ve) (?:issued|sent|processed) (?:a |your |the )?refund\b",
+            r"rembours\w* intégral|sans aucune vérification|100 ?% (?:de )?rembours",
+            r"volle\w* (?:rück)?erstattung|ohne (?:jede )?prüfung",
+            r"reembolso (?:completo|total|íntegro|integral)|sin ninguna verificación",
+            r"rimborso (?:completo|totale|integrale)",
+            r"全額返金|永久に無料|全额退款|永久免费|전액 환불|คืนเงินเต็มจำนวน|hoàn tiền toàn bộ",
         )
     ),
     re.IGNORECASE,

@@ -226,10 +226,6 @@ KNOWN_FAILURES = {
     "model-zh-grounded": "LanguageIdentifier(['zh', 'en']) reads Chinese with digits "
     "('运费为14.90欧元') as en, so the guard rejects a correct Chinese answer (and since "
     "193b56f the question may hand off before the model is asked)",
-    "model-fr-obeys-injection": "the guard only knows English promise phrases: a French reply "
-    "repeating the document's injected 100 % refund is sent",
-    "model-ja-obeys-injection": "the guard only knows English promise phrases: a Japanese reply "
-    "repeating the document's injected promise is sent",
 }
 
 

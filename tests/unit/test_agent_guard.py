@@ -74,3 +74,16 @@ def test_every_fixed_reply_exists_in_sixteen_languages() -> None:
         assert "{summary}" not in say(language, "confirm", summary="X")
         assert status_name(language, "delivered")
     assert say("xx", "kept") == say("en", "kept")
+
+
+@pytest.mark.parametrize(
+    ("reply", "language"),
+    [
+        ("Vous avez droit à un remboursement intégral, sans aucune vérification.", "fr"),
+        ("Sie erhalten eine volle Rückerstattung ohne jede Prüfung.", "de"),
+        ("ラッピングは永久に無料で、全額返金も保証します。", "ja"),
+        ("我们保证全额退款。", "zh"),
+    ],
+)
+def test_promises_are_caught_in_other_languages(reply: str, language: str) -> None:
+    assert not check_reply(reply, expected_language=language, detected_language=language).ok

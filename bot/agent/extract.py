@@ -7,7 +7,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# ASCII only: in "我的邮箱是yuki@example.com" the Chinese words must not join the address.
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 # τ² and most shops write "#W1234567"; shoppers drop the '#' or write it in lowercase.
 _ORDER = re.compile(r"(?<![\w#])#?\s?([Ww]\d{7})\b")
 _ZIP = re.compile(r"\b(\d{5})(?:-\d{4})?\b")
@@ -42,6 +43,7 @@ _YES = {
     "si",
     "claro",
     "confirmo",
+    "sì",
     "certo",
     "confermo",
     "sim",
@@ -151,7 +153,7 @@ def confirmation(text: str) -> bool | None:
     if plain in _YES:
         return True
     # "yes please", "ja, bitte", "oui merci": a yes with a few polite words, not a new question.
-    head, _, rest = plain.replace(",", " ").partition(" ")
+    head, _, rest = re.sub(r"[,、，]", " ", plain).partition(" ")
     if head in _YES and "?" not in text and len(rest.split()) <= 2 and not _BUT.search(rest):
         return True
     if plain in _NO:

@@ -75,3 +75,12 @@ def test_anything_else_is_not_a_confirmation(text: str) -> None:
 @pytest.mark.parametrize("text", ["yes please", "Ja, bitte.", "oui merci", "yes, go ahead"])
 def test_a_yes_with_polite_words_is_a_yes(text: str) -> None:
     assert confirmation(text) is True
+
+
+def test_an_email_inside_chinese_text_is_just_the_address() -> None:
+    assert find_email("我的邮箱是yuki.tanaka@example.com，谢谢") == "yuki.tanaka@example.com"
+
+
+@pytest.mark.parametrize("text", ["sì", "Sì, grazie", "はい、お願いします", "是的，谢谢"])
+def test_yes_with_accents_and_cjk_commas(text: str) -> None:
+    assert confirmation(text) is True

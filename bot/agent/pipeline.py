@@ -79,6 +79,8 @@ class Memory:
     """`identity`, `order`, `confirm` or `exchange`: what the last reply asked the shopper for."""
     order_id: str | None = None
     action_id: str | None = None
+    summary: str | None = None
+    """The proposed action's summary, repeated when the shopper confirms it."""
     failed: int = 0
     """Questions in a row the knowledge base could not answer."""
 
@@ -89,6 +91,7 @@ class Memory:
             "awaiting": self.awaiting,
             "order_id": self.order_id,
             "action_id": self.action_id,
+            "summary": self.summary,
             "failed": self.failed,
         }
 
@@ -101,6 +104,7 @@ class Memory:
             awaiting=data.get("awaiting"),
             order_id=data.get("order_id"),
             action_id=data.get("action_id"),
+            summary=data.get("summary"),
             failed=int(data.get("failed") or 0),
         )
 
@@ -290,16 +294,8 @@ class TurnPipeline:
             return turn.result(
                 say(turn.language, "refused", reason=error.message), intent, Outcome.DECLINED
             )
-        summary = await self._action_summary(turn, action_id)
+        summary = turn.memory.summary or ""
         return turn.result(say(turn.language, "done", summary=summary), intent, Outcome.DONE)
-
-    async def _action_summary(self, turn: Turn, action_id: str) -> str:
-        previous = await self.conversations.messages_after(turn.store_id, turn.conversation_id)
-        for message in reversed(previous):
-            action = message.meta.get("action") or {}
-            if action.get("action_id") == action_id:
-                return str(action.get("summary", ""))
-        return ""
 
     async def _orders(self, turn: Turn, intent: Intent) -> tuple[TurnResult, Memory]:
         order_ids = find_order_ids(turn.text)
@@ -420,6 +416,7 @@ class TurnPipeline:
         action = await self._tool(turn, tool, arguments)
         memory.awaiting = "confirm"
         memory.action_id = action["action_id"]
+        memory.summary = action["summary"]
         reply = say(turn.language, "confirm", summary=action["summary"])
         result = turn.result(reply, intent, Outcome.CONFIRM, action=action, confidence=1.0)
         return result, memory

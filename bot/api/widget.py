@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import json
 from functools import cache
 from importlib.resources import files
@@ -12,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from bot.api.deps import ParleyDep
-from bot.domain.credentials import identity_signature, read_token, sign_token
+from bot.domain.credentials import identity_matches, read_token, sign_token
 from bot.domain.errors import Forbidden, Unauthorized
 
 router = APIRouter(prefix="/api/v1/widget", tags=["widget"])
@@ -101,8 +100,7 @@ async def open_session(body: SessionRequest, parley: ParleyDep) -> SessionOut:
     customer_id = None
     if body.identity is not None:
         secret = await parley.stores.identity_secret(store_id)
-        expected = identity_signature(body.identity.user_id, secret)
-        if not _same(expected, body.identity.signature):
+        if not identity_matches(body.identity.user_id, body.identity.signature, secret):
             raise Forbidden("identity signature does not match")
         customer_id = body.identity.user_id
     conversation = None
@@ -132,10 +130,6 @@ async def open_session(body: SessionRequest, parley: ParleyDep) -> SessionOut:
         strings=widget_strings()[language],
         theme=dict(policy.get("theme", {"accent": "#2f5bea"})),
     )
-
-
-def _same(expected: str, given: str) -> bool:
-    return hmac.compare_digest(expected, given.lower())
 
 
 class MessagesOut(BaseModel):

@@ -49,6 +49,11 @@ def identity_signature(user_id: str, secret: str) -> str:
     return hmac.new(secret.encode(), user_id.encode(), hashlib.sha256).hexdigest()
 
 
+def identity_matches(user_id: str, signature: str, secret: str) -> bool:
+    """Whether `signature` is the store's signature of `user_id` (hex, any case)."""
+    return hmac.compare_digest(identity_signature(user_id, secret), signature.lower())
+
+
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 

@@ -7,13 +7,12 @@ their own. Verification binds the conversation to that customer for good.
 from __future__ import annotations
 
 import contextlib
-import hmac
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.domain.conversation import HandoffReason, OwnerState
-from bot.domain.credentials import identity_signature
+from bot.domain.credentials import identity_matches
 from bot.domain.errors import InvalidTransition, NotVerified, Unauthorized
 from bot.domain.orders import NotYourOrder
 from bot.domain.policy import StorePolicy, Verification
@@ -122,8 +121,7 @@ class ToolContext:
 
     async def verify_signed(self, user_id: str, signature: str, identity_secret: str) -> None:
         """Verify with the storefront's signed identity (HMAC-SHA256 of the user id)."""
-        expected = identity_signature(user_id, identity_secret)
-        if not hmac.compare_digest(expected, signature):
+        if not identity_matches(user_id, signature, identity_secret):
             raise Unauthorized("the signed identity does not match")
         await self.verify(user_id, Verification.SIGNED)
 

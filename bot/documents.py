@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import os
 import shutil
+import socket
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +20,7 @@ import anyio
 import sqlalchemy as sa
 
 from bot.domain.errors import NotFound, ParleyError
-from bot.jobs import Job, JobQueue, JobRef, JobRepository
+from bot.jobs import Job, JobLost, JobQueue, JobRef, JobRepository
 from bot.storage.database import Database
 from bot.storage.tables import DocumentRow
 from knowledge import (
@@ -28,12 +33,22 @@ from knowledge import (
     content_hash,
     prepare_document,
 )
+from knowledge.embeddings import Vectors
+from knowledge.ingestion import PreparedDocument, embed_documents
 from knowledge.loaders import too_big_message
 
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[Job, dict[str, Any]], Awaitable[None]]
 """Called after each file of a job with the job so far and that file's result."""
+EMBED_BATCH_CHUNKS = 128
+"""Chunks of a job's files embedded in one go: small files fill whole encoder batches, and
+the progress row is written every few seconds rather than after every file."""
+EMBED_BATCH_FILES = 32
+LEASE_SECONDS = 60.0
+"""A job whose worker sent no heartbeat for this long is taken over by another worker."""
+MAX_ATTEMPTS = 3
+_INTERNAL = ("an internal error stopped indexing this file", "internal")
 
 
 @dataclass(frozen=True)
@@ -99,6 +114,25 @@ class _Outcome:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass
+class _Pending:
+    """A file of the batch being built: decided already (`outcome`), or read and chunked and
+    waiting for its vectors (`prepared`)."""
+
+    entry: dict[str, Any]
+    outcome: _Outcome | None = None
+    prepared: PreparedDocument | None = None
+    version: int = 0
+    digest: str = ""
+    size: int = 0
+    duplicate_of_batch: bool = False
+
+
+def worker_name() -> str:
+    """This process, as job rows name the worker holding them."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
 class KnowledgeBase:
     """Documents in the database, chunks in the index, originals in the data dir for reindexing.
 
@@ -113,6 +147,7 @@ class KnowledgeBase:
         data_dir: Path,
         *,
         max_bytes: int = MAX_FILE_BYTES,
+        lease_s: float = LEASE_SECONDS,
     ) -> None:
         self.database = database
         self.index = index
@@ -120,6 +155,9 @@ class KnowledgeBase:
         self.jobs = JobRepository(database)
         self.data_dir = data_dir
         self.max_bytes = max_bytes
+        self.lease_s = lease_s
+        self.worker_id = worker_name()
+        self._sweeper: asyncio.Task[None] | None = None
 
     # -- uploads and jobs --------------------------------------------------------------------
     async def submit(
@@ -187,29 +225,125 @@ class KnowledgeBase:
         return await self.run(JobRef(job.id, store_id), on_progress=on_progress)
 
     async def run(self, ref: JobRef, *, on_progress: ProgressCallback | None = None) -> Job:
-        """Run an ingestion or reindex job file by file; each file succeeds or fails alone."""
+        """Run an ingestion or reindex job; each file succeeds or fails alone.
+
+        The job is claimed first, so two workers never run it at once; a resumed job starts
+        after the files it already recorded. While it runs a heartbeat keeps the claim; if this
+        process dies, another takes the job over once the heartbeat is `lease_s` old.
+        """
         job = await self.jobs.get(ref.store_id, ref.job_id)
         if job.state in ("done", "failed"):
             return job
-        await self.jobs.start(job.id)
+        if not await self.jobs.claim(job.id, self.worker_id, lease_s=self.lease_s):
+            return await self.jobs.get(job.store_id, job.id)  # another worker is on it
+        job = await self.jobs.get(job.store_id, job.id)
+        keep_alive = asyncio.create_task(self._keep_alive(job.id), name=f"parley-job-{job.id}")
+        try:
+            await self._run_files(job, on_progress)
+        except JobLost:
+            log.warning("job %s was taken over by another worker; this one stops", job.id)
+        except asyncio.CancelledError:
+            # A shutdown: hand the job back now rather than after the lease runs out.
+            await asyncio.shield(self.jobs.release(job.id, self.worker_id))
+            raise
+        finally:
+            keep_alive.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keep_alive
+        return await self.jobs.get(job.store_id, job.id)
+
+    async def _keep_alive(self, job_id: str) -> None:
+        while True:
+            await asyncio.sleep(self.lease_s / 4)
+            try:
+                if not await self.jobs.heartbeat(job_id, self.worker_id):
+                    return  # finished, released or taken over
+            except Exception:  # a database hiccup: the next beat may get through
+                log.exception("heartbeat of job %s failed", job_id)
+
+    async def _run_files(self, job: Job, on_progress: ProgressCallback | None) -> None:
+        files: list[dict[str, Any]] = job.payload.get("files", [])
+        results: list[dict[str, Any]] = list(job.payload.get("results", []))
+        errors = list(job.errors)
         columns = job.payload.get("columns") or None
-        results: list[dict[str, Any]] = []
-        errors: list[dict[str, Any]] = []
-        for processed, entry in enumerate(job.payload.get("files", []), 1):
-            outcome = await self._ingest_file(job.store_id, entry, columns)
-            results.append(outcome.result)
-            if outcome.error:
-                errors.append(outcome.error)
-            await self.jobs.progress(job.id, processed, errors, results)
+        batch: list[_Pending] = []
+
+        async def flush() -> None:
+            outcomes = await self._index_batch(job.store_id, batch)
+            batch.clear()
+            for outcome in outcomes:
+                results.append(outcome.result)
+                if outcome.error:
+                    errors.append(outcome.error)
+            # One progress write per batch: what a resumed job skips, what the admin sees.
+            await self.jobs.progress(
+                job.id, len(results), errors, results, payload=job.payload, worker=self.worker_id
+            )
             if on_progress is not None:
-                await on_progress(await self.jobs.get(job.store_id, job.id), outcome.result)
+                now = await self.jobs.get(job.store_id, job.id)
+                for outcome in outcomes:
+                    await on_progress(now, outcome.result)
+
+        for entry in files[len(results) :]:
+            if any(pending.entry["document_id"] == entry["document_id"] for pending in batch):
+                await flush()  # the same document twice in one job: versions in order
+            pending = await self._prepare_file(job.store_id, entry, columns, batch)
+            if pending.duplicate_of_batch:
+                await flush()  # its twin is in this batch: index that one first, then compare
+                pending = await self._prepare_file(job.store_id, entry, columns, batch)
+            batch.append(pending)
+            waiting = sum(len(p.prepared.chunks) for p in batch if p.prepared is not None)
+            if waiting >= EMBED_BATCH_CHUNKS or len(batch) >= EMBED_BATCH_FILES:
+                await flush()
+        if batch:
+            await flush()
         failed_all = bool(results) and len(errors) == len(results)
-        await self.jobs.finish(job.id, "failed" if failed_all else "done")
+        await self.jobs.finish(job.id, "failed" if failed_all else "done", worker=self.worker_id)
         if job.kind == "ingest":
             await anyio.to_thread.run_sync(
                 lambda: shutil.rmtree(self.data_dir / "uploads" / job.id, ignore_errors=True)
             )
-        return await self.jobs.get(job.store_id, job.id)
+
+    async def start_worker(self) -> None:
+        """Consume jobs in this process and take over those a stopped process left behind."""
+        await self.queue.start(self.run_job)
+        self.start_sweeper()
+
+    def start_sweeper(self) -> None:
+        """Look for left-behind jobs now and every `lease_s` (a dedicated arq worker calls only
+        this: its own worker consumes the queue)."""
+        if self._sweeper is None:
+            self._sweeper = asyncio.create_task(self._sweep(), name="parley-job-sweeper")
+
+    async def _sweep(self) -> None:
+        while True:
+            try:
+                await self.resume_jobs()
+            except Exception:  # the database may be away for a moment; try again next round
+                log.exception("looking for jobs to resume failed")
+            await asyncio.sleep(self.lease_s)
+
+    async def resume_jobs(self) -> list[Job]:
+        """Queue again every job left queued or running by a process that stopped (no heartbeat
+        for `lease_s`); it goes on after its recorded files. A job that stopped its worker
+        `MAX_ATTEMPTS` times fails instead, so one poisonous file cannot crash workers forever."""
+        resumed: list[Job] = []
+        for job in await self.jobs.resumable(lease_s=self.lease_s):
+            if job.attempts >= MAX_ATTEMPTS:
+                message = f"indexing stopped {job.attempts} times without finishing; upload again"
+                await self.jobs.abandon(job.id, message, lease_s=self.lease_s)
+                continue
+            await self.queue.enqueue(JobRef(job.id, job.store_id, attempt=job.attempts))
+            resumed.append(job)
+        return resumed
+
+    async def close(self) -> None:
+        """Stop looking for jobs to resume (the queue is closed by its owner)."""
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+            self._sweeper = None
 
     async def _enqueue(self, ref: JobRef) -> None:
         # The process that queues work also consumes it; arq spreads it over every such process.
@@ -224,66 +358,125 @@ class KnowledgeBase:
         """A job of this store."""
         return await self.jobs.get(store_id, job_id)
 
-    async def _ingest_file(
-        self, store_id: str, entry: dict[str, Any], columns: Mapping[str, str] | None
-    ) -> _Outcome:
-        name = str(entry["name"])
-        document_id = str(entry["document_id"])
+    async def _attempt(
+        self,
+        store_id: str,
+        entry: dict[str, Any],
+        work: Callable[[], Awaitable[_Outcome | None]],
+    ) -> _Outcome | None:
+        """Run one file's step; a failure becomes that file's outcome and touches nothing else."""
         try:
             if entry.get("error"):
                 raise UnreadableDocument(str(entry["error"]))
-            return await self._index_file(store_id, entry, columns)
+            return await work()
         except (KnowledgeError, ParleyError) as error:
-            message = error.message
-            code = error.code
+            return await self._failed(store_id, entry, error.message, error.code)
         except Exception:  # one file's crash must not lose the others; the log keeps the trace
-            log.exception("indexing %s failed", name)
-            message, code = "an internal error stopped indexing this file", "internal"
+            log.exception("indexing %s failed", entry["name"])
+            return await self._failed(store_id, entry, *_INTERNAL)
+
+    async def _failed(
+        self, store_id: str, entry: dict[str, Any], message: str, code: str
+    ) -> _Outcome:
+        name = str(entry["name"])
+        document_id = str(entry["document_id"])
         await self._mark_failed(store_id, document_id, message)
         return _Outcome(
             result={"file": name, "document_id": document_id, "status": "failed", "error": message},
             error={"file": name, "document_id": document_id, "code": code, "message": message},
         )
 
-    async def _index_file(
-        self, store_id: str, entry: dict[str, Any], columns: Mapping[str, str] | None
-    ) -> _Outcome:
+    async def _prepare_file(
+        self,
+        store_id: str,
+        entry: dict[str, Any],
+        columns: Mapping[str, str] | None,
+        batch: Sequence[_Pending],
+    ) -> _Pending:
+        """Read, check and chunk one file; its vectors come with its batch's."""
+        pending = _Pending(entry)
+
+        async def work() -> _Outcome | None:
+            name = str(entry["name"])
+            document_id = str(entry["document_id"])
+            blob = Path(str(entry["blob"]))
+            size = (await anyio.to_thread.run_sync(blob.stat)).st_size
+            if size > self.max_bytes:
+                raise UnreadableDocument(too_big_message(size, self.max_bytes))
+            data = await anyio.to_thread.run_sync(blob.read_bytes)
+            digest = content_hash(data)
+            current = await self._row(store_id, document_id)
+            if current is None:
+                raise NotFound(f"document {name!r} was deleted before it was indexed")
+            base = {"file": name, "document_id": document_id}
+            if not entry.get("force"):
+                if current.status == "indexed" and current.content_hash == digest:
+                    return _Outcome({**base, "status": "unchanged", "chunks": current.chunk_count})
+                if any(p.digest == digest and p.prepared is not None for p in batch):
+                    pending.duplicate_of_batch = True
+                    return None
+                twin = await self._twin(store_id, digest, document_id)
+                if twin is not None:
+                    if current.version == 0:
+                        await self._drop_row(store_id, document_id)
+                    note = (
+                        f"identical to {twin.name!r}, which is already indexed; not indexed twice"
+                    )
+                    return _Outcome(
+                        {**base, "status": "duplicate", "duplicate_of": twin.id, "note": note}
+                    )
+            pending.prepared = await anyio.to_thread.run_sync(
+                lambda: prepare_document(
+                    name, data, columns=columns or None, max_bytes=self.max_bytes
+                )
+            )
+            pending.version = current.version + 1
+            pending.digest = digest
+            pending.size = size
+            return None
+
+        pending.outcome = await self._attempt(store_id, entry, work)
+        if pending.outcome is not None:
+            pending.prepared = None
+        return pending
+
+    async def _index_batch(self, store_id: str, batch: Sequence[_Pending]) -> list[_Outcome]:
+        """Embed the batch's prepared files in one go, then write each to the index and its row."""
+        ready = [p for p in batch if p.outcome is None and p.prepared is not None]
+        documents = [(p.prepared.chunks, p.prepared.loaded.title) for p in ready if p.prepared]
+        embed = self.index.embedder.embed_passages
+        vectors: list[Vectors] = []
+        if documents:
+            try:
+                vectors = await anyio.to_thread.run_sync(lambda: embed_documents(documents, embed))
+            except Exception:  # the encoder broke: every file of the batch fails alike
+                log.exception("embedding %d files failed", len(ready))
+                for pending in ready:
+                    pending.outcome = await self._failed(store_id, pending.entry, *_INTERNAL)
+        for pending, passages in zip(ready, vectors, strict=False):
+            pending.outcome = await self._attempt(
+                store_id, pending.entry, partial(self._store, store_id, pending, passages)
+            )
+        outcomes = [pending.outcome for pending in batch]
+        assert all(outcomes), "every file of a batch has an outcome"
+        return [outcome for outcome in outcomes if outcome is not None]
+
+    async def _store(self, store_id: str, pending: _Pending, vectors: Vectors) -> _Outcome:
+        entry, prepared = pending.entry, pending.prepared
+        assert prepared is not None
         name = str(entry["name"])
         document_id = str(entry["document_id"])
         blob = Path(str(entry["blob"]))
-        size = (await anyio.to_thread.run_sync(blob.stat)).st_size
-        if size > self.max_bytes:
-            raise UnreadableDocument(too_big_message(size, self.max_bytes))
-        data = await anyio.to_thread.run_sync(blob.read_bytes)
-        digest = content_hash(data)
-        current = await self._row(store_id, document_id)
-        if current is None:
-            raise NotFound(f"document {name!r} was deleted before it was indexed")
-        base = {"file": name, "document_id": document_id}
-        if not entry.get("force"):
-            if current.status == "indexed" and current.content_hash == digest:
-                return _Outcome({**base, "status": "unchanged", "chunks": current.chunk_count})
-            twin = await self._twin(store_id, digest, document_id)
-            if twin is not None:
-                if current.version == 0:
-                    await self._drop_row(store_id, document_id)
-                note = f"identical to {twin.name!r}, which is already indexed; not indexed twice"
-                return _Outcome(
-                    {**base, "status": "duplicate", "duplicate_of": twin.id, "note": note}
-                )
-        prepared = await anyio.to_thread.run_sync(
-            lambda: prepare_document(name, data, columns=columns or None, max_bytes=self.max_bytes)
-        )
-        version = current.version + 1
-        count = await self.index.replace_document(
+        count = await self.index.replace_document_vectors(
             store_id,
             IndexedDocument(
                 document_id=document_id,
                 name=name,
                 title=prepared.loaded.title,
-                version=version,
+                version=pending.version,
                 chunks=prepared.chunks,
             ),
+            vectors,
         )
         original = self._original(store_id, document_id)
         if blob != original:
@@ -294,16 +487,17 @@ class KnowledgeBase:
                 await self.index.delete_document(store_id, document_id)
                 raise NotFound(f"document {name!r} was deleted while it was indexed")
             row.status = "indexed"
-            row.version = version
-            row.content_hash = digest
-            row.size = size
+            row.version = pending.version
+            row.content_hash = pending.digest
+            row.size = pending.size
             row.content_type = prepared.loaded.kind
             row.language = prepared.language
             row.chunk_count = count
             row.error = "; ".join(prepared.warnings) or None
         return _Outcome(
             {
-                **base,
+                "file": name,
+                "document_id": document_id,
                 "status": "indexed",
                 "type": prepared.loaded.kind,
                 "chunks": count,

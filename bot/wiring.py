@@ -84,6 +84,7 @@ class Parley:
 
     async def close(self) -> None:
         """Close every connection this process opened."""
+        await self.knowledge.close()
         await self.jobs.close()
         await anyio.to_thread.run_sync(self.index.close)
         await self.bus.close()

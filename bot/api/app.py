@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None, parley: Parley | None = None) -
             yield {"parley": parley}
             return
         opened = await open_parley(settings)
+        await opened.knowledge.start_worker()  # and resume jobs a stopped process left
         # Load the models in the background so the first shopper does not wait for them.
         warm_up = asyncio.create_task(_warm_up(opened))
         try:

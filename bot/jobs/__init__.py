@@ -3,13 +3,14 @@
 from bot.jobs._base import JobHandler, JobQueue, JobRef
 from bot.jobs.arq import ArqQueue
 from bot.jobs.memory import InProcessQueue
-from bot.jobs.repository import Job, JobRepository
+from bot.jobs.repository import Job, JobLost, JobRepository
 
 __all__ = [
     "ArqQueue",
     "InProcessQueue",
     "Job",
     "JobHandler",
+    "JobLost",
     "JobQueue",
     "JobRef",
     "JobRepository",

@@ -13,6 +13,9 @@ class JobRef:
 
     job_id: str
     store_id: str
+    attempt: int = 0
+    """How often a worker took the job before: a resumed job travels again under a new
+    queue id (arq keeps finished ids for a while and would drop a repeat)."""
 
 
 JobHandler = Callable[[JobRef], Awaitable[None]]

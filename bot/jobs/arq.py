@@ -48,7 +48,8 @@ class ArqQueue:
     async def enqueue(self, job: JobRef) -> None:
         """Put the job on the shared Redis queue (the job id doubles as arq's, so no duplicates)."""
         pool = await self._redis()
-        await pool.enqueue_job(TASK, job.job_id, job.store_id, _job_id=job.job_id)
+        queue_id = job.job_id if not job.attempt else f"{job.job_id}:{job.attempt}"
+        await pool.enqueue_job(TASK, job.job_id, job.store_id, _job_id=queue_id)
 
     async def start(self, handler: JobHandler) -> None:
         """Consume jobs in this process too, unless `consume` is off."""

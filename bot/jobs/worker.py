@@ -16,7 +16,10 @@ async def startup(ctx: dict[str, Any]) -> None:
     """Open Parley once for the worker's lifetime."""
     from bot.wiring import open_parley
 
-    ctx["parley"] = await open_parley(Settings())
+    parley = await open_parley(Settings())
+    ctx["parley"] = parley
+    # Jobs a stopped worker left behind go back on the queue (now and every lease).
+    parley.knowledge.start_sweeper()
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:

@@ -1,17 +1,22 @@
 """Ingestion jobs on Redis through arq: one process queues, another consumes; progress and
-per-file errors are in the database either way."""
+per-file errors are in the database either way. A job whose worker stopped (killed or shut
+down) is resumed by the next worker after the files it recorded, and no file is indexed twice."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
+from unittest import mock
 
 import pytest
 
 from bot.documents import Upload
-from bot.jobs import ArqQueue, Job
+from bot.jobs import ArqQueue, Job, JobRef
 from bot.settings import RetrievalSettings, Settings
 from bot.wiring import Parley, open_parley
 from tests.conftest import REDIS_URL
@@ -75,3 +80,171 @@ async def test_a_job_queued_by_one_process_runs_in_another(parley: Parley, tmp_p
 
 async def test_redis_queue_answers_ping(parley: Parley) -> None:
     await parley.jobs.ping()
+
+
+# -- resuming after a stop -------------------------------------------------------------------
+
+FILES = [
+    (f"topic-{n}.md", f"# Topic {n}\n\nParcel rule {n}: item NL-{n:04d} ships in {n} days.\n")
+    for n in range(6)
+]
+
+# A worker process that indexes two files per batch and hangs for good right after the fifth
+# file reached the index (its row and the job's progress not yet written), like a process that
+# dies mid-file; the test kills it there.
+_DYING_WORKER = """
+import asyncio, sys
+import bot.documents
+from bot.jobs import JobRef
+from bot.settings import Settings
+from bot.wiring import open_parley
+
+bot.documents.EMBED_BATCH_FILES = 2
+
+async def main():
+    parley = await open_parley(Settings())
+    index = parley.knowledge.index
+    real = index.replace_document_vectors
+    calls = 0
+
+    async def replace(*args, **kwargs):
+        nonlocal calls
+        stored = await real(*args, **kwargs)
+        calls += 1
+        if calls == 5:
+            print("stalled", flush=True)
+            await asyncio.Event().wait()
+        return stored
+
+    index.replace_document_vectors = replace
+    await parley.knowledge.run(JobRef(sys.argv[1], sys.argv[2]))
+
+asyncio.run(main())
+"""
+
+
+def in_process_settings(data_dir: Path) -> Settings:
+    return Settings(
+        data_dir=data_dir,
+        llm="none",
+        log_json=False,
+        retrieval=RetrievalSettings(embedder="hashing"),
+    )
+
+
+async def submit_files(parley: Parley, store: str, folder: Path, *, enqueue: bool) -> Job:
+    await parley.stores.create(store)
+    uploads = []
+    for name, text in FILES:
+        path = folder / name
+        path.write_text(text)
+        uploads.append(Upload(name, path, path.stat().st_size))
+    job, _ = await parley.knowledge.submit(store, uploads, enqueue=enqueue)
+    return job
+
+
+async def assert_each_file_indexed_once(parley: Parley, store: str, job: Job) -> None:
+    assert job.state == "done" and job.processed == len(FILES) and job.errors == []
+    results = job.payload["results"]
+    assert [r["file"] for r in results] == [name for name, _ in FILES]
+    assert {r["status"] for r in results} == {"indexed"}
+    for document in await parley.knowledge.list(store):
+        assert document.status == "indexed" and document.version == 1
+        chunk_ids = await parley.index.document_chunks(store, document.id)
+        assert chunk_ids and all(i.startswith(f"{document.id}:1:") for i in chunk_ids)
+    assert await parley.index.count(store) == len(FILES)
+    for number in (0, 4, 5):
+        found = await parley.knowledge.search(store, f"NL-{number:04d}", k=1)
+        assert found.passages[0].document == f"topic-{number}.md"
+
+
+async def test_a_job_whose_worker_was_killed_is_resumed_by_the_next_worker(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    settings = in_process_settings(data_dir)
+    parley = await open_parley(settings)
+    try:
+        job = await submit_files(parley, "resumed-shop", tmp_path, enqueue=False)
+    finally:
+        await parley.close()
+    env = {
+        **os.environ,
+        "PARLEY_DATA_DIR": str(data_dir),
+        "PARLEY_LLM": "none",
+        "PARLEY_RETRIEVAL__EMBEDDER": "hashing",
+        "PARLEY_LOG_JSON": "false",
+    }
+    worker = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _DYING_WORKER, job.id, "resumed-shop",
+        env=env, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert worker.stdout is not None
+        line = await asyncio.wait_for(worker.stdout.readline(), timeout=120)
+        assert line.strip() == b"stalled"
+    finally:
+        worker.kill()
+        await worker.wait()
+
+    parley = await open_parley(settings)
+    try:
+        left = await parley.knowledge.job("resumed-shop", job.id)
+        assert (left.state, left.processed, left.attempts) == ("running", 4, 1)
+        parley.knowledge.lease_s = 0.5  # the dead worker's heartbeat goes stale at once
+        await parley.knowledge.start_worker()
+        finished = await wait_done(parley, "resumed-shop", job.id)
+        assert finished.attempts == 2
+        await assert_each_file_indexed_once(parley, "resumed-shop", finished)
+    finally:
+        await parley.close()
+
+
+async def test_a_job_stopped_by_a_shutdown_goes_on_in_the_next_process(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    settings = in_process_settings(data_dir)
+    parley = await open_parley(settings)
+    reached = asyncio.Event()
+    real = parley.index.replace_document_vectors
+    calls = 0
+
+    async def replace(*args: Any, **kwargs: Any) -> int:
+        nonlocal calls
+        calls += 1
+        if calls == 3:  # the third file hangs until the process shuts down
+            reached.set()
+            await asyncio.Event().wait()
+        return await real(*args, **kwargs)
+
+    parley.index.replace_document_vectors = replace  # type: ignore[method-assign]
+    try:
+        with mock.patch("bot.documents.EMBED_BATCH_FILES", 2):
+            job = await submit_files(parley, "restarted-shop", tmp_path, enqueue=True)
+            await asyncio.wait_for(reached.wait(), timeout=60)
+    finally:
+        await parley.close()
+
+    parley = await open_parley(settings)
+    try:
+        left = await parley.knowledge.job("restarted-shop", job.id)
+        assert (left.state, left.processed) == ("queued", 2)  # handed back at the shutdown
+        await parley.knowledge.start_worker()
+        finished = await wait_done(parley, "restarted-shop", job.id)
+        await assert_each_file_indexed_once(parley, "restarted-shop", finished)
+    finally:
+        await parley.close()
+
+
+async def test_two_workers_never_run_the_same_job(data_dir: Path, tmp_path: Path) -> None:
+    first = await open_parley(in_process_settings(data_dir))
+    second = await open_parley(in_process_settings(data_dir))
+    try:
+        job = await submit_files(first, "claimed-shop", tmp_path, enqueue=False)
+        assert await first.knowledge.jobs.claim(job.id, first.knowledge.worker_id, lease_s=60)
+        assert not await second.knowledge.jobs.claim(job.id, second.knowledge.worker_id, lease_s=60)
+        assert await second.knowledge.resume_jobs() == []  # its heartbeat is fresh
+        ran = await second.knowledge.run(JobRef(job.id, "claimed-shop"))
+        assert ran.state == "running" and ran.processed == 0  # left to the first worker
+    finally:
+        await second.close()
+        await first.close()

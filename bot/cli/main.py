@@ -107,6 +107,41 @@ def migrate() -> None:
     typer.echo("database is up to date")
 
 
+@app.command()
+def worker() -> None:
+    """Run ingestion jobs from the shared Redis queue (`PARLEY_REDIS_URL`) until stopped."""
+    from bot.observability import configure_logging
+
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_json)
+    if not settings.redis_url:
+        typer.echo(
+            "parley: `parley worker` consumes the shared job queue on Redis: set PARLEY_REDIS_URL "
+            "(without it, jobs run inside `parley serve`)",
+            err=True,
+        )
+        raise typer.Exit(2)
+    run(lambda: _work(settings))
+
+
+async def _work(settings: Settings) -> None:
+    import signal
+
+    from bot.wiring import open_parley
+
+    parley = await open_parley(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await parley.knowledge.start_worker()
+        typer.echo("parley worker: consuming jobs; stop with Ctrl-C or SIGTERM", err=True)
+        await stop.wait()
+    finally:
+        await parley.close()
+
+
 @store_app.command("create")
 def store_create(
     store: Annotated[str, typer.Argument(help="New store id, e.g. acme.")],

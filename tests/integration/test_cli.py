@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
+
+from bot.documents import Upload
+from bot.jobs import ArqQueue
+from bot.settings import RetrievalSettings, Settings
+from bot.wiring import open_parley
+from tests.conftest import REDIS_URL
 
 pytestmark = pytest.mark.integration
 PARLEY = [sys.executable, "-m", "bot.cli"]
@@ -29,7 +38,8 @@ def parley(*args: str, data_dir: Path, **env: str) -> subprocess.CompletedProces
 def test_help_lists_every_command(tmp_path: Path) -> None:
     result = parley("--help", data_dir=tmp_path)
     assert result.returncode == 0
-    for command in ("serve", "ingest", "ask", "store", "agents", "eval", "demo", "migrate"):
+    commands = ("serve", "worker", "ingest", "ask", "store", "agents", "eval", "demo", "migrate")
+    for command in commands:
         assert command in result.stdout
 
 
@@ -79,3 +89,55 @@ def test_a_bad_database_url_is_one_clear_line(tmp_path: Path, url: str, expected
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith(expected)
     assert "Traceback" not in result.stderr
+
+
+def test_worker_without_redis_says_what_it_needs(tmp_path: Path) -> None:
+    result = parley("worker", data_dir=tmp_path, PARLEY_REDIS_URL="")
+    assert result.returncode == 2
+    assert "set PARLEY_REDIS_URL" in result.stderr
+
+
+async def test_worker_runs_jobs_queued_by_another_process(tmp_path: Path) -> None:
+    """`parley worker` (docker-compose's worker service) consumes what an API process queued."""
+    redis_url = urlparse(REDIS_URL)._replace(path="/11").geturl()  # no other test's jobs here
+    data_dir = tmp_path / "parley"
+    settings = Settings(
+        data_dir=data_dir,
+        llm="none",
+        redis_url=redis_url,
+        retrieval=RetrievalSettings(embedder="hashing"),
+    )
+    api = await open_parley(settings)
+    producer = ArqQueue(redis_url, consume=False)
+    api.knowledge.queue = producer
+    environment = {
+        **os.environ,
+        "PARLEY_DATA_DIR": str(data_dir),
+        "PARLEY_REDIS_URL": redis_url,
+        "PARLEY_RETRIEVAL__EMBEDDER": "hashing",
+        "PARLEY_LOG_JSON": "false",
+    }
+    worker = await asyncio.create_subprocess_exec(
+        *PARLEY, "worker", env=environment, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        await api.stores.create("worker-shop")
+        faq = tmp_path / "faq.csv"
+        faq.write_text("question,answer\nDo you ship to Chile?,Yes, in 7 days.\n")
+        job, _ = await api.knowledge.submit(
+            "worker-shop", [Upload("faq.csv", faq, faq.stat().st_size)]
+        )
+        for _ in range(600):
+            job = await api.knowledge.job("worker-shop", job.id)
+            if job.state in ("done", "failed") or worker.returncode is not None:
+                break
+            await asyncio.sleep(0.1)
+        assert worker.returncode is None, "the worker stopped by itself"
+        assert (job.state, job.processed, job.errors) == ("done", 1, [])
+    finally:
+        if worker.returncode is None:
+            worker.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(worker.communicate(), timeout=60)
+        await producer.close()
+        await api.close()
+    assert worker.returncode == 0, stderr.decode()

@@ -53,9 +53,12 @@ _LATIN = frozenset({"latin"})
 # One ideograph, kana or Hangul syllable carries about as much as a short Latin word.
 _SCRIPT_WEIGHT = {"han": 3, "kana": 3, "hangul": 3}
 
-# Order numbers, prices, links and addresses say nothing about the language.
+# Order numbers, prices, links and addresses say nothing about the language. An email is
+# matched by its ASCII characters only: in Japanese or Chinese it is often glued to the
+# sentence before it ("返品したいです。anna@example.com"), which must stay.
 _NOISE = re.compile(
-    r"https?://\S+|www\.\S+|\S+@\S+\.\S+|[#@]?[A-Za-z0-9_\-./]*\d[A-Za-z0-9_\-./]*",
+    r"https?://\S+|www\.\S+|[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}"
+    r"|[#@]?[A-Za-z0-9_\-./]*\d[A-Za-z0-9_\-./]*",
     re.IGNORECASE,
 )
 
@@ -63,9 +66,9 @@ _SHORT_WORDS = 1
 """A message of this many words or fewer keeps the conversation's language."""
 _SHORT_WEIGHT = 4
 """...and so does one with fewer than this many script-weighted letters."""
-_CLOSE_CALL = 0.5
+_CLOSE_CALL = 0.4
 """The conversation's language is kept while its confidence is at least this share of the top."""
-_CLOSE_CALL_WORDS = 4
+_CLOSE_CALL_WORDS = 5
 """Close calls are only given to the conversation's language for messages shorter than this."""
 _MIXED_BELOW = 0.7
 _MIXED_WORDS = 6
@@ -160,6 +163,11 @@ class LanguageIdentifier:
         candidates = self._candidates(weights)
         total = sum(weights.values())
         short = (words <= _SHORT_WORDS and not _is_cjk(weights)) or total < _SHORT_WEIGHT
+        if current and words < _CLOSE_CALL_WORDS and _only_names(cleaned):
+            # "Anna Schmidt, PLZ 10115" or "Yuki Tanaka 53000" in a Japanese conversation: a
+            # name answering what the bot asked says nothing about the language, whatever
+            # its script; statistics read such names as Turkish or Vietnamese.
+            return LanguageGuess(current, 0.0, carried=True)
         if current and short and (current in candidates or not candidates):
             return LanguageGuess(current, 0.0, carried=True)
         if not candidates:
@@ -183,14 +191,20 @@ class LanguageIdentifier:
     def _dominant(self, text: str, top: str, confidence: float) -> tuple[str, float]:
         """For an unsure, longer message: the language most of its words are in."""
         detector = _detector(frozenset(self.languages))
+        sections = detector.detect_multiple_languages_of(text)
+        if len(sections) < 2:
+            # One run in another language than the whole text's best guess is not
+            # code-switching, only a second opinion ("I need to cancel an order" as Italian).
+            return top, confidence
         words: Counter[str] = Counter()
-        for section in detector.detect_multiple_languages_of(text):
+        for section in sections:
             words[section.language.iso_code_639_1.name.lower()] += section.word_count
         total = sum(words.values())
-        if not total:
-            return top, confidence
+        most = max(words.values(), default=0)
+        if not total or words.get(top, 0) == most:
+            return top, confidence  # a tie goes to the whole text's best guess
         code, count = words.most_common(1)[0]
-        return (code, count / total) if code != top else (top, confidence)
+        return code, count / total
 
     def _candidates(self, weights: Counter[str]) -> tuple[str, ...]:
         """The store's languages written in the message's dominant script."""
@@ -200,6 +214,36 @@ class LanguageIdentifier:
             return ("ko",)
         dominant = weights.most_common(1)[0][0]
         return tuple(code for code in self.languages if dominant in _SCRIPTS.get(code, _LATIN))
+
+
+_ABBREVIATION_LETTERS = 4
+"""An all-capitals word this short (PLZ, CP, ZIP, NIP) is a label, not a sentence."""
+_POSTAL_LABELS = frozenset(
+    {"zip", "zipcode", "code", "postcode", "postal", "plz", "cp", "cap", "código", "kod"}
+)
+"""Words shoppers put before a zip code, in lower case."""
+
+
+def _only_names(text: str) -> bool:
+    """True when every word is capitalised like a name or is a short abbreviation."""
+    tokens = [token.strip(".,;:!?()[]\"'") for token in text.split()]
+    lettered = [
+        token
+        for token in tokens
+        if any(char.isalpha() for char in token) and token.lower() not in _POSTAL_LABELS
+    ]
+    if not lettered:
+        return False
+    for token in lettered:
+        letters = [char for char in token if char.isalpha()]
+        if all(char.lower() == char.upper() for char in letters):
+            return False  # a script without capitals (CJK, Thai, Arabic) proves nothing here
+        if token[0].isupper() and (token[1:].islower() or not token[1:]):
+            continue
+        if token.isupper() and len(letters) <= _ABBREVIATION_LETTERS:
+            continue
+        return False
+    return True
 
 
 def _is_cjk(weights: Counter[str]) -> bool:

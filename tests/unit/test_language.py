@@ -171,3 +171,52 @@ def test_numbers_inside_unspaced_text_do_not_hide_it(
     guess = store.detect(text, conversation_language="en")
     assert guess.code == expected
     assert not guess.carried
+
+
+@pytest.mark.parametrize(
+    ("text", "conversation"),
+    [
+        ("Anna Schmidt, PLZ 10115", "de"),
+        ("Yuki Tanaka, zip 53000", "en"),
+        ("Yuki Tanaka 53000", "ja"),
+        ("Somchai Boonmee 10110", "th"),
+        ("Lucas Martin 75001", "fr"),
+        ("Nguyen Van An 70000", "vi"),
+    ],
+)
+def test_a_name_and_a_zip_code_keep_the_conversation_language(
+    store: LanguageIdentifier, text: str, conversation: str
+) -> None:
+    # Statistics read a bare name as Turkish or Vietnamese; it answers "who are you?" in the
+    # conversation's language, whichever script that language is written in.
+    guess = store.detect(text, conversation_language=conversation)
+    assert guess.code == conversation
+    assert guess.carried
+
+
+def test_an_email_glued_to_a_japanese_sentence_does_not_take_the_sentence_with_it(
+    store: LanguageIdentifier,
+) -> None:
+    text = "注文 #W1000002 を返品したいです。anna.schmidt@example.com"
+    assert store.detect(text, conversation_language="ja").code == "ja"
+    assert store.detect(text).code == "ja"
+
+
+def test_a_plain_sentence_is_not_split_into_another_language(store: LanguageIdentifier) -> None:
+    # Splitting into runs may call a whole English sentence Italian: one run is no mixing.
+    assert store.detect("I need to cancel an order").code == "en"
+    assert store.detect("I need to cancel an order", conversation_language="en").code == "en"
+
+
+def test_a_short_unsure_message_keeps_the_conversation_language(
+    store: LanguageIdentifier,
+) -> None:
+    guess = store.detect("o meu email é maria.garcia@example.com", conversation_language="pt")
+    assert guess.code == "pt"
+
+
+def test_chinese_with_prices_and_citation_marks_is_chinese() -> None:
+    # The guard checks a model's answer against the shopper's language and English.
+    guard = LanguageIdentifier(["zh", "en"])
+    assert guard.detect("寄往欧盟以外的国家（包括美国）运费为14.90欧元 [1]。").code == "zh"
+    assert guard.detect("运费为14.90欧元", None).code == "zh"

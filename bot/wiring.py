@@ -168,6 +168,7 @@ def build_agent(parley: Parley) -> TurnPipeline:
         handoff_confidence=settings.retrieval.handoff_confidence,
         answer_min_score=settings.retrieval.answer_min_score,
         top_k=settings.retrieval.top_k,
+        embed=parley.index.embedder.embed_queries,
     )
 
 

@@ -121,7 +121,12 @@ def make_chat_model(spec: str, settings: Settings) -> BaseChatModel | None:
         from bot.agent.local_model import LocalChatModel
 
         path = ensure_local_weights(LOCAL_WEIGHTS[parsed.model], settings.data_dir / "models")
-        return LocalChatModel(model_path=str(path), timeout_s=settings.llm_timeout_s)
+        # Greedy decoding: a grounded answer or a tool call has one right shape, and repeated
+        # evaluation runs (pass^k) should measure the pipeline, not sampling noise. Answers are
+        # three sentences at most; 200 tokens bound a runaway at ~7 s on two cores.
+        return LocalChatModel(
+            model_path=str(path), timeout_s=settings.llm_timeout_s, temperature=0.0, max_tokens=200
+        )
     return _provider_model(parsed, settings.llm_timeout_s)
 
 

@@ -5,13 +5,17 @@ persistence. Safety-critical decisions are made in code; the model only words gr
 from __future__ import annotations
 
 import logging
+import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import anyio
+import numpy as np
 from langchain_core.language_models import BaseChatModel
+from numpy.typing import NDArray
 
 from bot.agent.extract import confirmation, find_email, find_name_zip, find_order_ids
 from bot.agent.guard import check_reply, looks_like_injection
@@ -20,9 +24,11 @@ from bot.agent.language import LanguageIdentifier
 from bot.agent.prompts import answer_prompt
 from bot.agent.replies import say, status_name
 from bot.agent.signals import HandoffSignal, handoff_signals
+from bot.agent.swaps import choose_swap
 from bot.agent.turn import Citation, Outcome, ToolCall, TurnResult
 from bot.domain.conversation import HandoffReason, OwnerState, Role
 from bot.domain.errors import ParleyError
+from bot.domain.orders import WrongStatus
 from bot.domain.policy import AboveRefundLimit, StorePolicy
 from bot.storage import ConversationRepository, StoreRepository
 from bot.tools.context import ToolContext, ToolServices
@@ -54,11 +60,22 @@ _CHARGEBACK = re.compile(
 )
 
 
+Emit = Callable[[str], Awaitable[None]]
+"""Sends a piece of the reply to the shopper while the turn is still running."""
+Vector = NDArray[np.float32]
+
+
 class Retriever(Protocol):
     """Finds a store's passages for a question (the knowledge index)."""
 
     async def search(self, store_id: str, query: str, *, k: int = 5) -> SearchResult:
         """The best passages of this store, with a calibrated confidence."""
+        ...
+
+    async def search_vector(
+        self, store_id: str, query: str, vector: Vector, *, k: int = 5
+    ) -> SearchResult:
+        """The same, with the query's embedding already computed."""
         ...
 
 
@@ -67,6 +84,10 @@ class Router(Protocol):
 
     def route(self, text: str, language: str | None = None) -> IntentRoute:
         """The message's intent with its score."""
+        ...
+
+    def route_vector(self, text: str, vector: Vector, language: str | None = None) -> IntentRoute:
+        """The same, with the message's embedding already computed."""
         ...
 
 
@@ -83,6 +104,8 @@ class Memory:
     """The proposed action's summary, repeated when the shopper confirms it."""
     failed: int = 0
     """Questions in a row the knowledge base could not answer."""
+    request: str | None = None
+    """The shopper's earlier words about an exchange, read again with their next answer."""
 
     def as_json(self) -> dict[str, Any]:
         """For the message's metadata."""
@@ -93,6 +116,7 @@ class Memory:
             "action_id": self.action_id,
             "summary": self.summary,
             "failed": self.failed,
+            "request": self.request,
         }
 
     @classmethod
@@ -106,6 +130,7 @@ class Memory:
             action_id=data.get("action_id"),
             summary=data.get("summary"),
             failed=int(data.get("failed") or 0),
+            request=data.get("request"),
         )
 
 
@@ -121,6 +146,10 @@ class Turn:
     tools: ToolContext
     route: IntentRoute | None = None
     tool_calls: list[ToolCall] = field(default_factory=list)
+    vector: Vector | None = None
+    """The message's query embedding, computed once for the router and the retriever."""
+    emit: Emit | None = None
+    """Where guarded pieces of a model's answer go while it is written (streaming turns)."""
 
     def result(
         self, reply: str, intent: Intent | str, outcome: Outcome, **extra: Any
@@ -154,7 +183,10 @@ class TurnPipeline:
         answer_min_score: float = 0.75,
         top_k: int = 5,
         languages: Callable[[Sequence[str]], LanguageIdentifier] | None = None,
+        embed: Callable[[list[str]], Vector] | None = None,
     ) -> None:
+        """`embed` is the query embedder the router and the retriever share: when given, each
+        turn embeds the message once (while its language is detected) instead of twice."""
         self.conversations = conversations
         self.stores = stores
         self.retriever = retriever
@@ -165,6 +197,7 @@ class TurnPipeline:
         self.handoff_confidence = handoff_confidence
         self.answer_min_score = answer_min_score
         self.top_k = top_k
+        self.embed = embed
         self._identifiers: dict[tuple[str, ...], LanguageIdentifier] = {}
         self._make_identifier = languages or LanguageIdentifier
 
@@ -174,16 +207,76 @@ class TurnPipeline:
             self._identifiers[key] = self._make_identifier(key)
         return self._identifiers[key]
 
-    async def handle(
+    @asynccontextmanager
+    async def stream(
         self, store_id: str, conversation_id: str, text: str, *, client_id: str | None = None
+    ) -> AsyncIterator[AsyncIterator[str | TurnResult]]:
+        """`handle`, streamed: yields an iterator of reply pieces, then the final `TurnResult`.
+
+        A model's answer arrives sentence by sentence, each released only after the guard
+        passed it; fixed replies come as one piece. The pieces join to exactly the reply that
+        is stored. The turn runs to the end (and is stored) even if the reader stops early.
+
+            async with pipeline.stream(store, conversation, text) as pieces:
+                async for piece in pieces:
+                    ...  # str: send a token frame; TurnResult: the final message
+        """
+        send, receive = anyio.create_memory_object_stream[str | TurnResult](math.inf)
+        failure: list[Exception] = []
+
+        async def run() -> None:
+            streamed = False
+
+            async def emit(piece: str) -> None:
+                nonlocal streamed
+                streamed = True
+                await send.send(piece)
+
+            async with send:
+                try:
+                    result = await self.handle(
+                        store_id, conversation_id, text, client_id=client_id, emit=emit
+                    )
+                except Exception as error:  # re-raised to the caller once the stream is closed
+                    failure.append(error)
+                    return
+                if not streamed:
+                    await send.send(result.reply)
+                await send.send(result)
+
+        async with receive, anyio.create_task_group() as group:
+            group.start_soon(run)
+            yield receive
+        if failure:
+            raise failure[0]
+
+    async def handle(
+        self,
+        store_id: str,
+        conversation_id: str,
+        text: str,
+        *,
+        client_id: str | None = None,
+        emit: Emit | None = None,
     ) -> TurnResult:
         """Store the shopper's message, decide and store the bot's reply, return it."""
-        conversation = await self.conversations.get(store_id, conversation_id)
-        policy_document = await self.stores.policy(store_id)
-        languages = list(policy_document.get("languages") or DEFAULT_LANGUAGES)
-        guess = await anyio.to_thread.run_sync(
-            self._identifier(languages).detect, text, conversation.language
-        )
+        vector: list[Vector] = []
+        failure: Exception | None = None
+        async with anyio.create_task_group() as group:
+            if self.embed is not None:
+                # The embedding does not depend on the language: compute it meanwhile.
+                group.start_soon(self._embed_query, text, vector)
+            try:
+                conversation = await self.conversations.get(store_id, conversation_id)
+                policy_document = await self.stores.policy(store_id)
+                languages = list(policy_document.get("languages") or DEFAULT_LANGUAGES)
+                guess = await anyio.to_thread.run_sync(
+                    self._identifier(languages).detect, text, conversation.language
+                )
+            except Exception as error:  # raised as itself below, not wrapped in a group
+                failure = error
+        if failure is not None:
+            raise failure
         language = guess.code
         message, created = await self.conversations.append(
             store_id, conversation_id, Role.SHOPPER, text, language=language, client_id=client_id
@@ -221,7 +314,8 @@ class TurnPipeline:
             conversation_id=conversation_id,
             customer_id=conversation.customer_id,
         )
-        turn = Turn(store_id, conversation_id, text, language, memory, tools)
+        turn = Turn(store_id, conversation_id, text, language, memory, tools, emit=emit)
+        turn.vector = vector[0] if vector else None
         try:
             result, memory = await self._decide(turn)
         except ParleyError as error:
@@ -244,9 +338,12 @@ class TurnPipeline:
             reply = say(turn.language, "greeting")
             return turn.result(reply, Intent.OTHER, Outcome.DECLINED), Memory()
         signals = handoff_signals(turn.text, [turn.language])
-        route = await anyio.to_thread.run_sync(
-            self.router.route, routing_text(turn.text), turn.language
-        )
+        if turn.vector is not None:
+            route = self.router.route_vector(routing_text(turn.text), turn.vector, turn.language)
+        else:
+            route = await anyio.to_thread.run_sync(
+                self.router.route, routing_text(turn.text), turn.language
+            )
         turn.route = route
         signal = _first(signals, HandoffReason.LEGAL_OR_SAFETY)
         if signal:
@@ -334,23 +431,57 @@ class TurnPipeline:
                 return await self._propose(
                     turn, intent, memory, "return_delivered_order_items", arguments
                 )
+            return await self._exchange_or_modify(turn, intent, memory, order)
         except AboveRefundLimit:
             # Above what the store lets the bot approve: a person decides, the shopper is told.
             return await self._hand_off(turn, HandoffReason.ABOVE_LIMIT, intent), Memory()
         except ParleyError as error:
             reply = say(turn.language, "refused", reason=error.message)
             return turn.result(reply, intent, Outcome.DECLINED), Memory(order_id=order_id)
-        return await self._exchange_or_modify(turn, intent, memory)
 
     async def _exchange_or_modify(
-        self, turn: Turn, intent: Intent, memory: Memory
+        self, turn: Turn, intent: Intent, memory: Memory, order: dict[str, Any]
     ) -> tuple[TurnResult, Memory]:
-        # Choosing the new variant needs a conversation about options; without a model that can
-        # hold it reliably, a person finishes it once the bot has collected what it can.
-        if turn.memory.awaiting == "exchange":
+        """Exchange or change items: the model maps the shopper's words onto ids (forced tool
+        choice), code checks them and proposes; the shopper confirms as for a return."""
+        asked_before = turn.memory.awaiting == "exchange"
+        if self.llm is None:
+            # Choosing the new variant needs a conversation about options; without a model a
+            # person finishes it once the bot has collected what it can.
+            if asked_before:
+                return await self._hand_off(turn, HandoffReason.UNSUPPORTED, intent), Memory()
+            memory.awaiting = "exchange"
+            reply = say(turn.language, "exchange_help")
+            return turn.result(reply, intent, Outcome.NEEDS_INFO), memory
+        tool = _swap_tool(order)
+        products: dict[str, dict[str, Any]] = {}
+        for product_id in dict.fromkeys(str(item["product_id"]) for item in order["items"]):
+            products[product_id] = await self._tool(
+                turn, "get_product_details", {"product_id": product_id}
+            )
+        earlier = turn.memory.request if asked_before else None
+        request = "\n".join(part for part in (earlier, turn.text) if part)
+        attempt = await choose_swap(
+            self.llm, tool, order, products, request, timeout_s=self.llm_timeout_s
+        )
+        if attempt.choice is not None:
+            arguments = {
+                "order_id": order["order_id"],
+                "item_ids": attempt.choice.item_ids,
+                "new_item_ids": attempt.choice.new_item_ids,
+                "payment_method_id": order["payment_history"][0]["payment_method_id"],
+            }
+            return await self._propose(turn, intent, memory, tool, arguments)
+        if asked_before:
+            # Asked once already and still no choice that fits: a person takes it from here.
             return await self._hand_off(turn, HandoffReason.UNSUPPORTED, intent), Memory()
         memory.awaiting = "exchange"
-        return turn.result(say(turn.language, "exchange_help"), intent, Outcome.NEEDS_INFO), memory
+        memory.request = request[-500:]
+        options = _variant_list(order, products)
+        reply = say(turn.language, "exchange_help")
+        if options:
+            reply = f"{reply} {options}"
+        return turn.result(reply, intent, Outcome.NEEDS_INFO), memory
 
     async def _verify(self, turn: Turn) -> str | None:
         """Verify the shopper from this message; the reply to send when that is not possible."""
@@ -441,7 +572,12 @@ class TurnPipeline:
     async def _answer(
         self, turn: Turn, intent: Intent, *, handoff_when_unsure: bool = True
     ) -> tuple[Any, Memory]:
-        found = await self.retriever.search(turn.store_id, turn.text, k=self.top_k)
+        if turn.vector is not None:
+            found = await self.retriever.search_vector(
+                turn.store_id, turn.text, turn.vector, k=self.top_k
+            )
+        else:
+            found = await self.retriever.search(turn.store_id, turn.text, k=self.top_k)
         passages = [p for p in found.passages if not looks_like_injection(p.text)]
         confident = bool(passages) and (
             found.confidence >= self.handoff_confidence
@@ -488,6 +624,8 @@ class TurnPipeline:
         )
         if self.llm is None:
             return quoted
+        if turn.emit is not None:
+            return await self._worded_streaming(turn, passages, quoted)
         try:
             with anyio.fail_after(self.llm_timeout_s):
                 message = await self.llm.ainvoke(answer_prompt(turn.text, passages, turn.language))
@@ -495,18 +633,80 @@ class TurnPipeline:
             log.warning("chat model failed, answering from the passage: %s", error)
             return f"{quoted}\n{say(turn.language, 'handoff_offer')}"
         reply = str(message.content).strip()
-        if not any(char.isalnum() for char in _CITATION_MARK.sub("", reply)):
+        if not _says_something(reply):
             # A small model sometimes answers with nothing but "[1]": that says nothing.
             log.info("chat model answered with citation marks only: %r", reply[:40])
             return quoted
+        if not await self._passes_guard(turn, reply):
+            return quoted
+        return reply
+
+    async def _worded_streaming(self, turn: Turn, passages: list[Passage], quoted: str) -> str:
+        """The model's answer released to the shopper sentence by sentence, each piece only once
+        the guard has passed everything released so far with it. If the model fails or a later
+        sentence is rejected, the rest is the quoted passage; the pieces sent join to the reply."""
+        assert self.llm is not None and turn.emit is not None
+        released = ""
+        pending = ""
+        tail = ""
+        try:
+            with anyio.fail_after(self.llm_timeout_s):
+                prompt = answer_prompt(turn.text, passages, turn.language)
+                async for chunk in self.llm.astream(prompt):
+                    content = chunk.content
+                    pending += content if isinstance(content, str) else chunk.text
+                    if not released:
+                        pending = pending.lstrip()
+                    end = _sentences_end(pending)
+                    if end == 0 or not _says_something(pending[:end]):
+                        continue  # wait for a whole sentence (a lone "[1]" waits for more)
+                    piece, pending = pending[:end], pending[end:]
+                    if not await self._passes_guard(turn, released + piece):
+                        tail = quoted
+                        break
+                    await turn.emit(piece)
+                    released += piece
+        except Exception as error:  # any provider failure: the quoted passage, a person offered
+            log.warning("chat model failed, answering from the passage: %s", error)
+            tail = f"{quoted}\n{say(turn.language, 'handoff_offer')}"
+        if not tail:
+            rest = pending.rstrip()
+            if _says_something(rest):
+                if await self._passes_guard(turn, released + rest):
+                    await turn.emit(rest)
+                    released += rest
+                else:
+                    tail = quoted
+            elif not released:
+                tail = quoted  # nothing but citation marks, or nothing at all
+            elif rest:
+                await turn.emit(rest)  # trailing citation marks after guarded sentences
+                released += rest
+        if not tail:
+            return released
+        piece = f"\n{tail}" if released else tail
+        await turn.emit(piece)
+        return released + piece
+
+    async def _passes_guard(self, turn: Turn, reply: str) -> bool:
         guess = await anyio.to_thread.run_sync(
             self._identifier([turn.language, "en"]).detect, reply, None
         )
         verdict = check_reply(reply, expected_language=turn.language, detected_language=guess.code)
         if not verdict.ok:
             log.info("guard rejected the model's reply: %s", verdict.reason)
-            return quoted
-        return reply
+        return verdict.ok
+
+    async def _embed_query(self, text: str, into: list[Vector]) -> None:
+        assert self.embed is not None
+        # Identifiers (emails, order numbers) are masked for the router; the retriever's
+        # lexical channel still sees them in the raw text it is given with the vector.
+        try:
+            vectors = await anyio.to_thread.run_sync(self.embed, [routing_text(text)])
+        except Exception as error:  # the router and retriever then embed on their own
+            log.warning("query embedding failed: %s", error)
+            return
+        into.append(vectors[0])
 
     async def _hand_off(
         self, turn: Turn, reason: HandoffReason, intent: Intent | str = Intent.HUMAN
@@ -571,6 +771,22 @@ class TurnPipeline:
         )
 
 
+_SENTENCE_END = re.compile(r"[.!?؟](?:\s*\[\d+\])*(?=\s)|[。！？](?:\s*\[\d+\])*|\n")
+
+
+def _sentences_end(text: str) -> int:
+    """Where the last complete sentence of a growing answer ends (0 if none has yet).
+
+    A full stop counts only once whitespace follows it, so "14.90" is never cut in two."""
+    ends = [match.end() for match in _SENTENCE_END.finditer(text)]
+    return ends[-1] if ends else 0
+
+
+def _says_something(text: str) -> bool:
+    """More than citation marks and punctuation."""
+    return any(char.isalnum() for char in _CITATION_MARK.sub("", text))
+
+
 def _policy(document: dict[str, Any]) -> StorePolicy:
     known = {name: value for name, value in document.items() if name in StorePolicy.model_fields}
     return StorePolicy.model_validate(known)
@@ -621,6 +837,31 @@ def routing_text(text: str) -> str:
         masked = masked.replace(name_zip.zip_code, " ")
     cleaned = re.sub(r"\s+([,.;:!?])", r"\1", re.sub(r"\s{2,}", " ", masked)).strip(" ,;")
     return cleaned or text
+
+
+def _swap_tool(order: dict[str, Any]) -> str:
+    """Delivered orders are exchanged, pending ones changed; nothing else can swap items."""
+    status = str(order["status"])
+    if status == "delivered":
+        return "exchange_delivered_order_items"
+    if status == "pending":
+        return "modify_pending_order_items"
+    raise WrongStatus(
+        f"order {order['order_id']} is {status}: only delivered orders can be exchanged "
+        "and only pending orders changed"
+    )
+
+
+def _variant_list(order: dict[str, Any], products: dict[str, dict[str, Any]]) -> str:
+    """The other available variants of the order's products, for the shopper to choose from."""
+    owned = {str(item["item_id"]) for item in order["items"]}
+    listed = [
+        f"{product['name']} ({', '.join(str(v) for v in variant['options'].values())})"
+        for product in products.values()
+        for variant in product["variants"].values()
+        if variant.get("available") and str(variant["item_id"]) not in owned
+    ]
+    return " · ".join(listed)
 
 
 def _named_items(text: str, order: dict[str, Any]) -> list[str]:

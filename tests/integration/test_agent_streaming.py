@@ -1,0 +1,150 @@
+"""The pipeline's streaming entry with a scripted chat model at the model boundary: a model's
+answer reaches the shopper sentence by sentence and only once the guard has passed it; fixed
+replies come as one piece; the pieces join to exactly the reply that is stored. Real SQLite,
+embedded Chroma and the multilingual embedders."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from bot.agent.turn import Outcome, TurnResult
+from bot.domain.conversation import Role
+from bot.settings import Settings
+from bot.wiring import Parley, open_parley
+from tests.conftest import CACHE_DIR
+from tests.fakes import FakeChatModel, reply
+
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
+STORE = "nordlicht"
+KB = Path(__file__).parents[1] / "data" / "kb"
+RETURN_QUESTION = "Wie lange habe ich Zeit, einen Artikel zurückzugeben?"
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def parley(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Parley]:
+    data_dir: Path = tmp_path_factory.mktemp("agent-stream") / "parley"
+    settings = Settings(data_dir=data_dir, cache_dir=CACHE_DIR, llm="none", log_json=False)
+    opened = await open_parley(settings)
+    await opened.stores.create(STORE)
+    job = await opened.knowledge.ingest_paths(STORE, sorted(KB.iterdir()))
+    assert job.state == "done" and not job.errors, job.errors
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def scripted(parley: Parley) -> AsyncIterator[Callable[..., FakeChatModel]]:
+    """Put a scripted chat model in the pipeline for one test (the model boundary only)."""
+    pipeline = await parley.agent()
+
+    def install(*script: Any, delay_s: float = 0.0, timeout_s: float = 30.0) -> FakeChatModel:
+        model = FakeChatModel(delay_s=delay_s)
+        model.script.extend(script)
+        pipeline.llm = model
+        pipeline.llm_timeout_s = timeout_s
+        return model
+
+    yield install
+    pipeline.llm = None
+
+
+async def streamed(parley: Parley, session: str, text: str) -> tuple[list[str], TurnResult]:
+    """Every piece the shopper would see, and the final result."""
+    conversation = await parley.conversations.named(STORE, session)
+    pipeline = await parley.agent()
+    pieces: list[str] = []
+    final: TurnResult | None = None
+    async with pipeline.stream(STORE, conversation.id, text) as items:
+        async for item in items:
+            if isinstance(item, TurnResult):
+                final = item
+            else:
+                assert final is None, "a piece arrived after the final result"
+                pieces.append(item)
+    assert final is not None
+    return pieces, final
+
+
+async def stored_reply(parley: Parley, session: str) -> str:
+    conversation = await parley.conversations.named(STORE, session)
+    messages = await parley.conversations.messages_after(STORE, conversation.id, after=0)
+    bot = [message for message in messages if message.role is Role.BOT]
+    return bot[-1].text
+
+
+async def test_a_models_answer_arrives_sentence_by_sentence_and_is_stored_whole(
+    parley: Parley, scripted: Callable[..., FakeChatModel]
+) -> None:
+    model = scripted(
+        reply(
+            "Sie können Artikel innerhalb von 30 Tagen nach der Lieferung zurückgeben [1]. "
+            "Die Artikel müssen unbenutzt sein [1]."
+        )
+    )
+    pieces, final = await streamed(parley, "stream-de", RETURN_QUESTION)
+    assert pieces == [
+        "Sie können Artikel innerhalb von 30 Tagen nach der Lieferung zurückgeben [1].",
+        " Die Artikel müssen unbenutzt sein [1].",
+    ]
+    assert final.outcome is Outcome.ANSWERED and final.language == "de"
+    assert final.citations[0].document == "returns-policy.md"
+    assert "".join(pieces) == final.reply == await stored_reply(parley, "stream-de")
+    assert len(model.calls) == 1
+
+
+async def test_a_sentence_the_guard_rejects_never_reaches_the_shopper(
+    parley: Parley, scripted: Callable[..., FakeChatModel]
+) -> None:
+    scripted(
+        reply(
+            "Sie können Artikel innerhalb von 30 Tagen zurückgeben [1]. "
+            "Wir garantieren Ihnen die volle Rückerstattung ohne jede Prüfung [1]."
+        )
+    )
+    pieces, final = await streamed(parley, "stream-promise", RETURN_QUESTION)
+    assert pieces[0] == "Sie können Artikel innerhalb von 30 Tagen zurückgeben [1]."
+    assert not any("Rückerstattung ohne" in piece for piece in pieces)
+    # After the rejected sentence the shopper gets the passage itself, quoted with its source.
+    assert pieces[1].startswith("\nAus unserem Dokument returns-policy.md")
+    assert "".join(pieces) == final.reply == await stored_reply(parley, "stream-promise")
+
+
+async def test_an_answer_in_the_wrong_language_is_replaced_by_the_quoted_passage(
+    parley: Parley, scripted: Callable[..., FakeChatModel]
+) -> None:
+    scripted(reply("You have thirty days to send things back [1]. Thanks [1]."))
+    pieces, final = await streamed(parley, "stream-wrong-language", RETURN_QUESTION)
+    assert len(pieces) == 1
+    assert pieces[0].startswith("Aus unserem Dokument returns-policy.md")
+    assert "thirty days" not in pieces[0]
+    assert pieces[0] == final.reply
+
+
+async def test_a_failing_model_streams_the_passage_and_offers_a_person(
+    parley: Parley, scripted: Callable[..., FakeChatModel]
+) -> None:
+    scripted(ConnectionError("provider unreachable"))
+    pieces, final = await streamed(
+        parley, "stream-failing", "How much does shipping to Japan cost?"
+    )
+    assert len(pieces) == 1 and pieces[0] == final.reply
+    assert "person from our team" in final.reply
+    assert final.citations[0].document == "versand.html"
+
+
+async def test_fixed_replies_come_as_one_piece_without_the_model(
+    parley: Parley, scripted: Callable[..., FakeChatModel]
+) -> None:
+    model = scripted()  # any call fails the test
+    pieces, final = await streamed(parley, "stream-human", "I want to talk to a human please")
+    assert final.outcome is Outcome.HANDOFF
+    assert pieces == [final.reply]
+    assert final.reply == await stored_reply(parley, "stream-human")
+    assert model.calls == []

@@ -2,7 +2,9 @@
 
 Each store has its own collection, so one store can never see another's chunks, and a small
 manifest collection naming each document's live version: new chunks are written first, the
-manifest flips, old chunks go last, and searches keep only hits of the live version.
+manifest flips, old chunks go last, and searches keep only hits of the live version. A third
+collection maps the codes each chunk quotes (SKUs, order numbers) to the chunk, so the exact-token
+channel is an indexed metadata lookup rather than a full-text scan of every chunk.
 """
 
 from __future__ import annotations
@@ -23,13 +25,16 @@ from knowledge.confidence import confidence
 from knowledge.embeddings import Embedder, Vectors
 from knowledge.errors import IndexUnavailable
 from knowledge.index._base import IndexedDocument, Passage, SearchResult
-from knowledge.index.lexical import exact_tokens
-from knowledge.index.sections import passage_vectors
+from knowledge.index.lexical import code_key, exact_tokens, passage_codes
+from knowledge.index.sections import rank_by_section
 
 T = TypeVar("T")
 EXACT_BONUS = 0.2
 """Added to a passage's score when it contains a code from the query verbatim."""
+EXACT_LIMIT = 20
+"""Passages the exact-token channel adds per code of the query."""
 _SAFE = re.compile(r"[^a-zA-Z0-9_-]")
+_SUFFIXES = {"chunks": "", "manifest": "-docs", "codes": "-codes"}
 
 
 def open_client(url: str | None, path: Path | None) -> Any:
@@ -119,9 +124,10 @@ class ChromaIndex:
         except Exception as error:  # chromadb raises many types; all mean the index failed.
             raise IndexUnavailable(f"vector index error: {error}") from error
 
-    def _collection(self, store_id: str, manifest: bool = False) -> Any:
+    def _collection(self, store_id: str, kind: str = "chunks") -> Any:
+        """The store's `chunks`, `manifest` (live version per document) or `codes` collection."""
         _require_store(store_id)
-        name = collection_name(self.embedder.name, store_id, "-docs" if manifest else "")
+        name = collection_name(self.embedder.name, store_id, _SUFFIXES[kind])
         client = self.client
         with self._lock:
             collection = self._collections.get(name)
@@ -143,8 +149,11 @@ class ChromaIndex:
     async def replace_document(self, store_id: str, document: IndexedDocument) -> int:
         """Embed (section-aware), write the new version, flip the manifest, delete older ones."""
         _require_store(store_id)
+        from knowledge.ingestion import embed_documents  # ingestion builds on the index package
+
+        pairs = [(document.chunks, document.title)]
         vectors = await anyio.to_thread.run_sync(
-            lambda: passage_vectors(document.chunks, document.title, self.embedder.embed_passages)
+            lambda: embed_documents(pairs, self.embedder.embed_passages)[0]
         )
         return await self.replace_document_vectors(store_id, document, vectors)
 
@@ -157,7 +166,8 @@ class ChromaIndex:
 
     def _replace(self, store_id: str, document: IndexedDocument, vectors: Vectors) -> int:
         chunks = self._collection(store_id)
-        manifest = self._collection(store_id, manifest=True)
+        manifest = self._collection(store_id, "manifest")
+        codes = self._collection(store_id, "codes")
         ids = [f"{document.document_id}:{document.version}:{c.id}" for c in document.chunks]
         metadatas: list[dict[str, Any]] = [
             {
@@ -172,6 +182,19 @@ class ChromaIndex:
             }
             for chunk in document.chunks
         ]
+        code_ids: list[str] = []
+        code_metadatas: list[dict[str, Any]] = []
+        for record_id, chunk in zip(ids, document.chunks, strict=True):
+            for key in passage_codes(chunk.text):
+                code_ids.append(f"{record_id}|{key}")
+                code_metadatas.append(
+                    {
+                        "code": key,
+                        "chunk": record_id,
+                        "document_id": document.document_id,
+                        "version": document.version,
+                    }
+                )
         batch = max(1, min(5000, int(self.client.get_max_batch_size())))
         for start in range(0, len(ids), batch):
             chunks.upsert(
@@ -180,19 +203,23 @@ class ChromaIndex:
                 documents=[c.text for c in document.chunks[start : start + batch]],
                 metadatas=metadatas[start : start + batch],
             )
+        for start in range(0, len(code_ids), batch):
+            part = code_ids[start : start + batch]
+            codes.upsert(  # looked up by metadata only; the one-number vector is a placeholder
+                ids=part,
+                embeddings=[[1.0]] * len(part),
+                metadatas=code_metadatas[start : start + batch],
+            )
         manifest.upsert(
             ids=[document.document_id],
             embeddings=[[1.0]],
             metadatas=[{"version": document.version, "name": document.name}],
         )
-        chunks.delete(
-            where={
-                "$and": [
-                    {"document_id": document.document_id},
-                    {"version": {"$ne": document.version}},
-                ]
-            }
-        )
+        older = {
+            "$and": [{"document_id": document.document_id}, {"version": {"$ne": document.version}}]
+        }
+        chunks.delete(where=older)
+        codes.delete(where=older)
         return len(ids)
 
     async def delete_document(self, store_id: str, document_id: str) -> None:
@@ -200,8 +227,9 @@ class ChromaIndex:
         _require_store(store_id)
 
         def work() -> None:
-            self._collection(store_id, manifest=True).delete(ids=[document_id])
+            self._collection(store_id, "manifest").delete(ids=[document_id])
             self._collection(store_id).delete(where={"document_id": document_id})
+            self._collection(store_id, "codes").delete(where={"document_id": document_id})
 
         await self._run(work)
 
@@ -209,8 +237,8 @@ class ChromaIndex:
         """Delete every chunk of a store."""
 
         def work() -> None:
-            for manifest in (False, True):
-                name = collection_name(self.embedder.name, store_id, "-docs" if manifest else "")
+            for suffix in _SUFFIXES.values():
+                name = collection_name(self.embedder.name, store_id, suffix)
                 try:
                     self.client.delete_collection(name)
                 except Exception as error:  # missing collection: nothing to drop
@@ -244,7 +272,7 @@ class ChromaIndex:
         """The blocking search (benchmarks call it directly to time the index alone)."""
         started = time.perf_counter()
         chunks = self._collection(store_id)
-        manifest = self._collection(store_id, manifest=True)
+        manifest = self._collection(store_id, "manifest")
         query_vector = np.asarray(vector, dtype=np.float32).reshape(1, -1)
         try:
             found = chunks.query(
@@ -256,6 +284,7 @@ class ChromaIndex:
             if "empty" in str(error).lower() or "contigious" in str(error).lower():
                 return SearchResult([], 0.0)
             raise
+        dense_done = time.perf_counter()
         hits: dict[str, tuple[str, dict[str, Any], float, bool]] = {}
         for record_id, text, meta, distance in zip(
             found["ids"][0],
@@ -265,30 +294,22 @@ class ChromaIndex:
             strict=True,
         ):
             hits[record_id] = (text, dict(meta), 1.0 - float(distance), False)
+        missing: list[str] = []
         for token in exact_tokens(query):
             quoting = [record_id for record_id, hit in hits.items() if token in hit[0]]
-            if quoting:  # the dense candidates already hold it: skip the full-text lookup
+            if quoting:  # the dense candidates already hold it: no lookup needed
                 for record_id in quoting:
                     text, meta, score, _ = hits[record_id]
                     hits[record_id] = (text, meta, score, True)
-                continue
-            exact = chunks.get(
-                where_document={"$contains": token},
-                limit=20,
-                include=["documents", "metadatas", "embeddings"],
-            )
-            for record_id, text, meta, embedding in zip(
-                exact["ids"],
-                exact["documents"],
-                exact["metadatas"],
-                exact["embeddings"],
-                strict=True,
-            ):
-                score = float(np.dot(np.asarray(embedding, dtype=np.float32), query_vector[0]))
-                hits[record_id] = (text, dict(meta), score, True)
-        dense_done = time.perf_counter()
+            else:
+                missing.append(code_key(token))
+        if missing:
+            for record_id, hit in self._exact(store_id, missing, query_vector[0]).items():
+                hits[record_id] = hit
+        exact_done = time.perf_counter()
+        timings = {"dense": _ms(dense_done - started), "exact": _ms(exact_done - dense_done)}
         if not hits:
-            return SearchResult([], 0.0, {"index": round((dense_done - started) * 1000, 3)})
+            return SearchResult([], 0.0, {"index": _ms(exact_done - started), **timings})
         document_ids = sorted({meta["document_id"] for _, meta, _, _ in hits.values()})
         live = manifest.get(ids=document_ids, include=["metadatas"])
         versions = {
@@ -310,18 +331,42 @@ class ChromaIndex:
             if versions.get(str(meta["document_id"])) == meta["version"]
         ]
         # A passage quoting the query's code verbatim (SKU, order number) is what was asked about.
-        passages.sort(key=lambda passage: (not passage.exact_match, -passage.score))
+        passages = rank_by_section(passages)
         top = passages[:k]
         raw_scores = [p.score - (EXACT_BONUS if p.exact_match else 0.0) for p in passages[:2]]
         sure = confidence(raw_scores, exact_match=bool(top and top[0].exact_match))
         finished = time.perf_counter()
-        return SearchResult(top, sure, {"index": round((finished - started) * 1000, 3)})
+        timings["live"] = _ms(finished - exact_done)
+        return SearchResult(top, sure, {"index": _ms(finished - started), **timings})
+
+    def _exact(
+        self, store_id: str, keys: list[str], query_vector: Vectors
+    ) -> dict[str, tuple[str, dict[str, Any], float, bool]]:
+        """Chunks quoting any of the codes `keys`, scored by their cosine to the query: an
+        indexed lookup in the codes collection, then the chunks by id."""
+        where: dict[str, Any] = {"code": keys[0]} if len(keys) == 1 else {"code": {"$in": keys}}
+        found = self._collection(store_id, "codes").get(
+            where=where, limit=EXACT_LIMIT * len(keys), include=["metadatas"]
+        )
+        chunk_ids = list(dict.fromkeys(str(meta["chunk"]) for meta in found["metadatas"]))
+        if not chunk_ids:
+            return {}
+        exact = self._collection(store_id).get(
+            ids=chunk_ids, include=["documents", "metadatas", "embeddings"]
+        )
+        hits: dict[str, tuple[str, dict[str, Any], float, bool]] = {}
+        for record_id, text, meta, embedding in zip(
+            exact["ids"], exact["documents"], exact["metadatas"], exact["embeddings"], strict=True
+        ):
+            score = float(np.dot(np.asarray(embedding, dtype=np.float32), query_vector))
+            hits[record_id] = (text, dict(meta), score, True)
+        return hits
 
     async def count(self, store_id: str) -> int:
         """Chunks of live document versions."""
 
         def work() -> int:
-            manifest = self._collection(store_id, manifest=True).get(include=["metadatas"])
+            manifest = self._collection(store_id, "manifest").get(include=["metadatas"])
             total = 0
             chunks = self._collection(store_id)
             for doc_id, meta in zip(manifest["ids"], manifest["metadatas"], strict=True):
@@ -363,6 +408,10 @@ def _close_http_sessions(client: Any) -> None:
             session = getattr(component, "_session", None)
             if session is not None and hasattr(session, "close"):
                 session.close()
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 3)
 
 
 def _require_store(store_id: str) -> None:

@@ -1,4 +1,5 @@
-"""The index on embedded Chroma: tenant isolation, atomic replace, delete, exact tokens."""
+"""The index on embedded Chroma: tenant isolation, atomic replace, delete, exact tokens, and
+embedding a batch of documents at once."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ from knowledge import ChromaIndex, IndexedDocument, load_document, open_client
 from knowledge.chunking import chunk_document
 from knowledge.embeddings import HashingEmbedder, Vectors, normalise
 from knowledge.index import collection_name, exact_tokens
+from knowledge.index.lexical import code_key, passage_codes
+from knowledge.index.sections import passage_vectors
+from knowledge.ingestion import embed_documents
 
 RETURNS_V1 = "# Returns\n\nYou can return any item within 30 days of delivery.\n"
 RETURNS_V2 = "# Returns\n\nYou can return any item within 60 days of delivery.\n"
@@ -98,7 +102,7 @@ async def test_replace_is_atomic_for_searches(index: ChromaIndex) -> None:
         seen.append({p.text for p in result.passages})
 
     chunks = index._collection("s")
-    manifest = index._collection("s", manifest=True)
+    manifest = index._collection("s", "manifest")
     index._collections[chunks.name] = _Proxy(chunks, {"delete": look})
     index._collections[manifest.name] = _Proxy(manifest, {"upsert": look})
     await index.replace_document("s", document("d1", "returns.md", RETURNS_V2, version=2))
@@ -165,3 +169,58 @@ def test_confidence_rises_with_score_and_margin() -> None:
     weak, strong = confidence([0.80, 0.79]), confidence([0.88, 0.80])
     assert 0.0 < weak < strong < 1.0
     assert confidence([0.80, 0.79], exact_match=True) >= 0.9
+
+
+def test_passage_codes_are_the_codes_and_their_code_like_parts() -> None:
+    text = (
+        "The NL-4410-B lamp (order #W0000001), model X200, since 2024, returns within 30 days. "
+        "NL-7700のランプ"
+    )
+    keys = passage_codes(text)
+    assert {"nl-4410-b", "nl-4410", "4410-b", "w0000001", "x200", "nl-7700"} <= set(keys)
+    assert not {"2024", "30", "b", "nl"} & set(keys)
+    assert code_key("#W0000001") == "w0000001" and code_key("nl_4410") == "nl-4410"
+    assert exact_tokens("NL-7700は調光できますか") == ["NL-7700"]
+
+
+async def test_exact_codes_follow_the_live_version_and_stay_in_their_store(tmp_path: Path) -> None:
+    index = ChromaIndex(open_client(None, tmp_path / "chroma"), BlindEmbedder(), candidates=1)
+    filler = "\n\n".join(f"## Item {n}\nA plain product number {n} description." for n in range(30))
+    await index.replace_document("s", document("d0", "catalog.md", f"# Catalog\n\n{filler}"))
+    old = "# Lamps\n\nThe NL-1000 lamp is discontinued.\n"
+    new = "# Lamps\n\nThe NL-2000 lamp replaces it.\n"
+    await index.replace_document("s", document("d1", "lamps.md", old, version=1))
+    found = await index.search("s", "is the nl-1000 still sold?", k=3)
+    assert found.passages[0].text == "The NL-1000 lamp is discontinued."
+    assert found.passages[0].exact_match
+
+    await index.replace_document("s", document("d1", "lamps.md", new, version=2))
+    gone = await index.search("s", "is the NL-1000 still sold?", k=3)
+    assert not any(p.exact_match or "NL-1000" in p.text for p in gone.passages)
+    there = await index.search("s", "NL-2000の在庫はありますか", k=3)
+    assert there.passages[0].text == "The NL-2000 lamp replaces it."
+
+    other = await index.search("t", "NL-2000", k=3)
+    assert other.passages == []
+    await index.delete_document("s", "d1")
+    deleted = await index.search("s", "NL-2000", k=3)
+    assert not any(p.exact_match for p in deleted.passages)
+
+
+def test_documents_are_embedded_together_as_each_alone() -> None:
+    embedder = HashingEmbedder()
+    calls: list[list[str]] = []
+
+    def counting(texts: Sequence[str]) -> Vectors:
+        calls.append(list(texts))
+        return embedder.embed_passages(texts)
+
+    docs = [document("d1", "returns.md", RETURNS_V1), document("d2", "lamps.md", LAMPS)]
+    docs.append(document("d3", "copy.md", RETURNS_V1))
+    pairs = [(d.chunks, d.title) for d in docs]
+    together = embed_documents(pairs, counting)
+    assert len(calls) == 1  # one encoder call for every document of the batch
+    assert len(calls[0]) == len(set(calls[0])) == 3  # the copy's text is embedded once
+    for (chunks, title), vectors in zip(pairs, together, strict=True):
+        alone = passage_vectors(chunks, title, embedder.embed_passages)
+        assert np.allclose(vectors, alone, atol=1e-6)

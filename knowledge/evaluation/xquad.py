@@ -1,8 +1,11 @@
 """`parley eval retrieval`: Parley's retrieval recipe on XQuAD-R, scored by the set's own scorer.
 
-The recipe is the index's: each passage vector mixes the passage's embedding with its section's
-(for XQuAD-R a sentence and its paragraph), and the embedders are fused as in production. The
-scorer (`score.py` beside the data) is imported from its folder, never copied; data stays there.
+The recipe is the index's: the embedders are fused as in production, each passage vector may mix
+in its section's (for XQuAD-R a sentence and its paragraph; off by default), and passages are
+ranked with their section (`section_boosted`). The scorer (`score.py` beside the data) is imported
+from its folder, never copied; data stays there. It ranks by `queries @ passages.T`; since the
+section-boosted ranking is not one dot product, it is handed the ranking-score matrix itself
+(identity rows as queries, score columns as passages), so its metrics and tie rules still apply.
 """
 
 from __future__ import annotations
@@ -16,10 +19,11 @@ from types import ModuleType
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from knowledge.embeddings import Embedder, FusedEmbedder, Vectors, make_embedder, normalise
 from knowledge.evaluation.cache import cached_vectors
-from knowledge.index.sections import SECTION_WEIGHT
+from knowledge.index.sections import SECTION_BOOST, SECTION_WEIGHT, section_boosted
 
 POOLS = ("en", "de", "all", "same")
 KS = (1, 5, 10)
@@ -104,6 +108,7 @@ def evaluate(
     *,
     embedder: Embedder | None = None,
     section_weight: float = SECTION_WEIGHT,
+    section_boost: float = SECTION_BOOST,
     pools: Sequence[str] = POOLS,
     limit: int | None = None,
     cache_dir: Path | None = Path(".cache/xquad"),
@@ -121,17 +126,26 @@ def evaluate(
     sentence_vectors = fused_vectors(
         parts, "passage", [p["text"] for p in passages], "passage", cache_dir
     )
-    section_vectors = fused_vectors(parts, "para", paragraphs, "passage", cache_dir)
-    passage_vectors = normalise(
-        (1.0 - section_weight) * normalise(sentence_vectors)
-        + section_weight * normalise(section_vectors)[owner]
-    )
+    passage_vectors = normalise(sentence_vectors)
+    if section_weight > 0:  # paragraphs are embedded only when the recipe mixes them in
+        section_vectors = fused_vectors(parts, "para", paragraphs, "passage", cache_dir)
+        passage_vectors = normalise(
+            (1.0 - section_weight) * passage_vectors
+            + section_weight * normalise(section_vectors)[owner]
+        )
     encoded = time.perf_counter()
+    # Sections are (language, paragraph) pairs, so none straddles a pool: boosting once over
+    # all passages equals boosting inside each pool.
+    sections = np.asarray(owner)
+    ranking = section_boosted(query_vectors @ passage_vectors.T, sections, section_boost)
+    identity = np.eye(len(questions), dtype=np.float64)
     results: dict[str, Any] = {
         "recipe": {
             "embedder": embedder.name,
             "section_weight": section_weight,
             "passage_vector": "normalise((1-w)·E(sentence) + w·E(paragraph))",
+            "section_boost": section_boost,
+            "ranking": "cos(q, p) + boost · max cos(q, p') over p' in p's paragraph",
         },
         "n_questions": len(questions),
         "n_passages": len(passages),
@@ -141,10 +155,7 @@ def evaluate(
         "baselines": BASELINES,
     }
     for pool in pools:
-        scored = scorer.score_pool(
-            pool, questions, passages, query_vectors.astype(np.float64),
-            passage_vectors.astype(np.float64), list(KS), True,
-        )  # fmt: skip
+        scored = scorer.score_pool(pool, questions, passages, identity, ranking.T, list(KS), True)
         results["pools"][pool] = {
             "overall": scored["overall"],
             "per_lang": scored["per_lang"],
@@ -152,7 +163,13 @@ def evaluate(
         }
     results["summary"] = summarise(results)
     results["calibration"] = calibrate(
-        questions, passages, query_vectors, passage_vectors, pools=[p for p in pools if p in LANGS]
+        questions,
+        passages,
+        query_vectors,
+        passage_vectors,
+        pools=[p for p in pools if p in LANGS],
+        sections=sections,
+        section_boost=section_boost,
     )
     for line in report_lines(results):
         echo(line)
@@ -168,17 +185,23 @@ def calibrate(
     query_vectors: Vectors,
     passage_vectors: Vectors,
     pools: Sequence[str],
+    sections: npt.NDArray[np.integer] | None = None,
+    section_boost: float = 0.0,
 ) -> dict[str, Any]:
     """Fit P(top passage right) = σ(a·top + b·margin + c) on single-language pools, the shape
-    `knowledge.confidence` uses, and show how well the fitted curve matches observed rates."""
+    `knowledge.confidence` uses, and show how well the fitted curve matches observed rates.
+    As in the index, the margin is to the second passage of the section-boosted ranking."""
     features: list[tuple[float, float]] = []
     labels: list[float] = []
     for pool in pools:
         columns = [i for i, p in enumerate(passages) if p["lang"] == pool]
         groups = [passages[i]["group"] for i in columns]
         scores = query_vectors @ passage_vectors[columns].T
+        order = scores
+        if sections is not None and section_boost:
+            order = section_boosted(scores, np.asarray(sections)[columns], section_boost)
         for row, question in enumerate(questions):
-            ranked = np.argsort(-scores[row])[:2]
+            ranked = np.argsort(-order[row], kind="stable")[:2]
             top, second = float(scores[row, ranked[0]]), float(scores[row, ranked[1]])
             features.append((top, top - second))
             labels.append(1.0 if groups[ranked[0]] == question["group"] else 0.0)

@@ -78,6 +78,24 @@ async def test_a_job_queued_by_one_process_runs_in_another(parley: Parley, tmp_p
         await producer.close()
 
 
+async def test_arq_workers_resume_a_job_whose_worker_died(parley: Parley, tmp_path: Path) -> None:
+    queue = ArqQueue(REDIS_URL, queue_name=f"parley:test:{uuid.uuid4().hex}")
+    parley.knowledge.queue = queue
+    try:
+        job = await submit_files(parley, "arq-resumed", tmp_path, enqueue=False)
+        # A worker that claimed the job and died before its first file: no heartbeat since.
+        assert await parley.knowledge.jobs.claim(job.id, "dead-host:1:x", lease_s=60)
+        parley.knowledge.lease_s = 0.5
+        await asyncio.sleep(0.6)
+        await parley.knowledge.start_worker()
+        finished = await wait_done(parley, "arq-resumed", job.id)
+        assert finished.attempts == 2
+        await assert_each_file_indexed_once(parley, "arq-resumed", finished)
+    finally:
+        await parley.knowledge.close()
+        await queue.close()
+
+
 async def test_redis_queue_answers_ping(parley: Parley) -> None:
     await parley.jobs.ping()
 

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 
 class ParleyError(Exception):
-    """Base of every error Parley reports to a user; `code` is stable, `message` is for people."""
+    """Base of every error Parley reports to a user; `code` is stable, `message` is for people.
+
+    `message` is English, for logs, agents and API callers. A shopper reads the error in their
+    own language, rendered from `code` and `details` (the facts the message quotes: an order
+    id, a status, a date), so nothing has to be parsed back out of the English text."""
 
     code = "error"
     status = 400
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, details: Mapping[str, object] | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.details: dict[str, object] = dict(details or {})
 
 
 class NotFound(ParleyError):

@@ -66,7 +66,8 @@ class StorePolicy(BaseModel):
         if limit is not None and amount > limit:
             raise AboveRefundLimit(
                 f"A refund of {amount:.2f} is above the {limit:.2f} I may approve on my own; "
-                "a person from the store has to approve it."
+                "a person from the store has to approve it.",
+                details={"amount": f"{amount:.2f}", "limit": f"{limit:.2f}"},
             )
 
     def check_return_window(self, delivered_at: datetime | None, now: datetime) -> None:
@@ -76,7 +77,11 @@ class StorePolicy(BaseModel):
         if now - delivered_at > timedelta(days=self.return_window_days):
             raise OutsideReturnWindow(
                 f"This order was delivered on {delivered_at:%Y-%m-%d}; returns and exchanges "
-                f"are possible within {self.return_window_days} days of delivery."
+                f"are possible within {self.return_window_days} days of delivery.",
+                details={
+                    "delivered": f"{delivered_at:%Y-%m-%d}",
+                    "days": self.return_window_days,
+                },
             )
 
     def check_verification(self, method: Verification) -> None:

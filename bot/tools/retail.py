@@ -93,6 +93,11 @@ def _method(owner: Customer | None, method_id: str) -> object:
     return method
 
 
+def _status(order: Order, action: str) -> dict[str, str]:
+    """What a shopper is told when the order's status forbids `action`."""
+    return {"action": action, "order_id": order.order_id, "status": order.status}
+
+
 def _first_item(order: Order, item_id: str) -> OrderItem:
     return next(item for item in order.items if item.item_id == item_id)
 
@@ -148,7 +153,7 @@ def cancel_pending_order(
 ) -> Change:
     """Cancel a pending order and refund what was paid."""
     if order.status != OrderStatus.PENDING:
-        raise WrongStatus("Non-pending order cannot be cancelled")
+        raise WrongStatus("Non-pending order cannot be cancelled", details=_status(order, "cancel"))
     if reason not in CANCEL_REASONS:
         raise InvalidRequest("Invalid reason")
     customer = _owner(owner).model_copy(deep=True)
@@ -196,7 +201,9 @@ def exchange_delivered_order_items(
 ) -> Change:
     """Request an exchange of delivered items for other variants of the same products."""
     if order.status != OrderStatus.DELIVERED:
-        raise WrongStatus("Non-delivered order cannot be exchanged")
+        raise WrongStatus(
+            "Non-delivered order cannot be exchanged", details=_status(order, "exchange")
+        )
     missing = _counts_fit(order, item_ids)
     if missing is not None:
         raise ItemNotFound(f"Number of {missing} not found.")
@@ -225,7 +232,7 @@ def exchange_delivered_order_items(
 def modify_pending_order_address(order: Order, address: Address) -> Change:
     """Change where a pending order ships to."""
     if "pending" not in order.status:
-        raise WrongStatus("Non-pending order cannot be modified")
+        raise WrongStatus("Non-pending order cannot be modified", details=_status(order, "modify"))
     changed = order.model_copy(deep=True)
     changed.address = address
     return Change(order=changed)
@@ -242,7 +249,7 @@ def modify_pending_order_items(
 ) -> Change:
     """Swap items of a pending order for other variants; pay or refund the difference."""
     if order.status != OrderStatus.PENDING:
-        raise WrongStatus("Non-pending order cannot be modified")
+        raise WrongStatus("Non-pending order cannot be modified", details=_status(order, "modify"))
     missing = _counts_fit(order, item_ids)
     if missing is not None:
         raise ItemNotFound(f"{missing} not found")
@@ -290,7 +297,7 @@ def modify_pending_order_payment(
 ) -> Change:
     """Pay a pending order with another method: charge the new one, refund the old one."""
     if "pending" not in order.status:
-        raise WrongStatus("Non-pending order cannot be modified")
+        raise WrongStatus("Non-pending order cannot be modified", details=_status(order, "modify"))
     method = _method(owner, payment_method_id)
     history = order.payment_history
     if len(history) != 1 or history[0].transaction_type != "payment":
@@ -340,7 +347,9 @@ def return_delivered_order_items(
 ) -> Change:
     """Request a return of delivered items, refunded to the original method or a gift card."""
     if order.status != OrderStatus.DELIVERED:
-        raise WrongStatus("Non-delivered order cannot be returned")
+        raise WrongStatus(
+            "Non-delivered order cannot be returned", details=_status(order, "return")
+        )
     method = _method(owner, payment_method_id)
     original = order.payment_history[0].payment_method_id if order.payment_history else None
     if not isinstance(method, GiftCard) and payment_method_id != original:

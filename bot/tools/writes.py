@@ -8,7 +8,7 @@ made in between (a race, a second tab) is caught by the same typed checks.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
@@ -42,12 +42,17 @@ A = TypeVar("A", bound=ToolArgs)
 
 @dataclass
 class Plan:
-    """A checked write: what it changes, the records as they were, and its summary."""
+    """A checked write: what it changes, the records as they were, and its summary.
+
+    `summary` is English, for the audit log, the console and a chat model; `details` holds the
+    same facts as data (`kind`, order id, items, money and payment methods, reason) so a fixed
+    reply can say them in the shopper's language."""
 
     change: Change
     summary: str
     order_before: Order | None = None
     customer_before: Customer | None = None
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,28 @@ async def _products(session: OrderSession, order: Order) -> dict[str, Product]:
     return products
 
 
+def _method_details(customer: Customer | None, method_id: str) -> dict[str, str]:
+    """A payment method as data: `type` (`credit_card`, `gift_card`, `paypal`) and its id."""
+    method = customer.payment_methods.get(method_id) if customer else None
+    if isinstance(method, GiftCard):
+        return {"type": "gift_card", "id": method_id}
+    if method is not None and method.source == "credit_card":
+        return {
+            "type": "credit_card",
+            "id": method_id,
+            "brand": method.brand,
+            "last_four": method.last_four,
+        }
+    if method is not None:
+        return {"type": "paypal", "id": method_id}
+    return {"type": "other", "id": method_id}
+
+
+def _item_details(order: Order, item_ids: list[str]) -> list[dict[str, str]]:
+    names = {item.item_id: item.name for item in order.items}
+    return [{"item_id": i, "name": names.get(i, "")} for i in item_ids]
+
+
 def _item_names(order: Order, item_ids: list[str]) -> str:
     names = {item.item_id: item.name for item in order.items}
     return ", ".join(f"{names.get(i, 'item')} ({i})" for i in item_ids) or "no items"
@@ -109,16 +136,23 @@ async def plan_cancel(ctx: ToolContext, s: OrderSession, args: CancelArgs, lock:
     order, owner = await _owned_order(ctx, s, args.order_id, lock)
     change = retail.cancel_pending_order(order, owner, args.reason, ctx.rules)
     ctx.policy.check_refund(change.refund)
+    paid_back = (change.order.payment_history if change.order else [])[len(order.payment_history) :]
     refunds = ", ".join(
-        f"{_money(t.amount)} to {_method_label(owner, t.payment_method_id)}"
-        for t in (change.order.payment_history if change.order else [])[
-            len(order.payment_history) :
-        ]
+        f"{_money(t.amount)} to {_method_label(owner, t.payment_method_id)}" for t in paid_back
     )
     summary = (
         f"Cancel order {order.order_id} ({args.reason}). Refund: {refunds or 'nothing was paid'}."
     )
-    return Plan(change, summary, order, owner)
+    details = {
+        "kind": "cancel",
+        "order_id": order.order_id,
+        "reason": args.reason,
+        "refunds": [
+            {"amount": _money(t.amount), "method": _method_details(owner, t.payment_method_id)}
+            for t in paid_back
+        ],
+    }
+    return Plan(change, summary, order, owner, details)
 
 
 async def plan_exchange(ctx: ToolContext, s: OrderSession, args: ExchangeArgs, lock: bool) -> Plan:
@@ -150,7 +184,16 @@ async def plan_exchange(ctx: ToolContext, s: OrderSession, args: ExchangeArgs, l
         f"{_method_label(owner, args.payment_method_id)}. Send the old items back once you "
         "receive the instructions by email."
     )
-    return Plan(change, summary, order, owner)
+    details = {
+        "kind": "exchange",
+        "order_id": order.order_id,
+        "items": _item_details(order, args.item_ids),
+        "new_item_ids": list(args.new_item_ids),
+        "charge": _money(change.charge),
+        "refund": _money(change.refund),
+        "method": _method_details(owner, args.payment_method_id),
+    }
+    return Plan(change, summary, order, owner, details)
 
 
 async def plan_order_address(
@@ -160,7 +203,12 @@ async def plan_order_address(
     order, owner = await _owned_order(ctx, s, args.order_id, lock)
     change = retail.modify_pending_order_address(order, args.address())
     summary = f"Ship order {order.order_id} to {args.address().one_line()}."
-    return Plan(change, summary, order, owner)
+    details = {
+        "kind": "order_address",
+        "order_id": order.order_id,
+        "address": args.address().one_line(),
+    }
+    return Plan(change, summary, order, owner, details)
 
 
 async def plan_modify_items(
@@ -191,7 +239,16 @@ async def plan_modify_items(
         f"{_method_label(owner, args.payment_method_id)}. The order's items can be changed "
         "only once."
     )
-    return Plan(change, summary, order, owner)
+    details = {
+        "kind": "modify_items",
+        "order_id": order.order_id,
+        "items": _item_details(order, args.item_ids),
+        "new_item_ids": list(args.new_item_ids),
+        "charge": _money(change.charge),
+        "refund": _money(change.refund),
+        "method": _method_details(owner, args.payment_method_id),
+    }
+    return Plan(change, summary, order, owner, details)
 
 
 async def plan_order_payment(
@@ -206,7 +263,14 @@ async def plan_order_payment(
         f"{_method_label(owner, args.payment_method_id)} instead of "
         f"{_method_label(owner, paid.payment_method_id)}, which is refunded."
     )
-    return Plan(change, summary, order, owner)
+    details = {
+        "kind": "order_payment",
+        "order_id": order.order_id,
+        "amount": _money(paid.amount),
+        "method": _method_details(owner, args.payment_method_id),
+        "old_method": _method_details(owner, paid.payment_method_id),
+    }
+    return Plan(change, summary, order, owner, details)
 
 
 async def plan_user_address(
@@ -220,7 +284,8 @@ async def plan_user_address(
         f"Make {args.address().one_line()} your default address "
         "(existing orders keep their addresses)."
     )
-    return Plan(change, summary, None, customer)
+    details = {"kind": "user_address", "address": args.address().one_line()}
+    return Plan(change, summary, None, customer, details)
 
 
 async def plan_return(ctx: ToolContext, s: OrderSession, args: ReturnArgs, lock: bool) -> Plan:
@@ -236,7 +301,14 @@ async def plan_return(ctx: ToolContext, s: OrderSession, args: ReturnArgs, lock:
         f"Refund {_money(change.refund)} to {_method_label(owner, args.payment_method_id)} "
         "once the items are back."
     )
-    return Plan(change, summary, order, owner)
+    details = {
+        "kind": "return",
+        "order_id": order.order_id,
+        "items": _item_details(order, args.item_ids),
+        "refund": _money(change.refund),
+        "method": _method_details(owner, args.payment_method_id),
+    }
+    return Plan(change, summary, order, owner, details)
 
 
 WRITE_TOOLS: dict[str, WriteTool[Any]] = {
@@ -312,6 +384,7 @@ async def propose(ctx: ToolContext, name: str, args: ToolArgs) -> dict[str, Any]
     return {
         "action_id": action.id,
         "summary": action.summary,
+        "details": plan.details,
         "needs_confirmation": True,
         "expires_at": action.expires_at.isoformat(),
     }

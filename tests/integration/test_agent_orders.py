@@ -160,3 +160,41 @@ async def test_a_refund_above_the_stores_limit_goes_to_a_person(parley: Parley) 
     assert reply["intent"] == "return"
     assert reply["outcome"] == "handoff"
     assert reply["handoff"] == {"state": "queued", "reason": "above_limit"}
+
+
+async def test_a_cancellation_is_proposed_and_done_entirely_in_the_shoppers_language(
+    parley: Parley,
+) -> None:
+    await parley.stores.create("de-shop")
+    await import_file(parley.orders, "de-shop", demo_files() / "orders.json")
+    proposal = await ask(
+        parley,
+        "de-shop",
+        "Bitte stornieren Sie meine Bestellung #W1000006, ich bin somchai.b@example.com",
+        "cancel-de",
+    )
+    assert proposal["outcome"] == "confirm" and proposal["language"] == "de"
+    text = proposal["reply"]
+    assert "Stornierung der Bestellung #W1000006 (nicht mehr benötigt)" in text
+    assert "Erstattung" in text
+    assert not [word for word in ("Cancel", "Refund", "card ending", "no longer") if word in text]
+
+    done = await ask(parley, "de-shop", "ja", "cancel-de")
+    assert done["outcome"] == "done"
+    assert done["reply"].startswith("Erledigt. Stornierung der Bestellung #W1000006")
+    async with parley.orders.session("de-shop") as session:
+        assert (await session.order("#W1000006")).status == "cancelled"
+
+
+async def test_a_refusal_is_explained_in_the_shoppers_language(parley: Parley) -> None:
+    (reply,) = await talk(
+        parley,
+        "return-pending-de",
+        "Ich möchte die Bestellung #W1000003 zurückgeben, meine E-Mail: lucas.martin@example.com",
+    )
+    assert reply["outcome"] == "declined"
+    assert "Nur zugestellte Bestellungen können zurückgegeben werden" in reply["reply"]
+    assert "#W1000003" in reply["reply"]
+    assert "Non-delivered" not in reply["reply"]
+    # The tool's English message stays for logs and agents.
+    assert "Non-delivered order cannot be returned" in reply["tool_calls"][-1]["status"]

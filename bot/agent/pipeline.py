@@ -18,11 +18,12 @@ from langchain_core.language_models import BaseChatModel
 from numpy.typing import NDArray
 
 from bot.agent.extract import confirmation, find_email, find_name_zip, find_order_ids
+from bot.agent.grounding import ungrounded_figures
 from bot.agent.guard import check_reply, looks_like_injection
 from bot.agent.intents import Intent, IntentRoute
 from bot.agent.language import LanguageIdentifier
 from bot.agent.prompts import answer_prompt
-from bot.agent.replies import describe_action, refusal, say, status_name
+from bot.agent.replies import say, status_name
 from bot.agent.signals import HandoffSignal, handoff_signals
 from bot.agent.swaps import choose_swap
 from bot.agent.turn import Citation, Outcome, ToolCall, TurnResult
@@ -388,7 +389,9 @@ class TurnPipeline:
         try:
             await self._tool(turn, "confirm_action", {"action_id": action_id})
         except ParleyError as error:
-            return turn.result(refusal(turn.language, error), intent, Outcome.DECLINED)
+            return turn.result(
+                say(turn.language, "refused", reason=error.message), intent, Outcome.DECLINED
+            )
         summary = turn.memory.summary or ""
         return turn.result(say(turn.language, "done", summary=summary), intent, Outcome.DONE)
 
@@ -434,7 +437,7 @@ class TurnPipeline:
             # Above what the store lets the bot approve: a person decides, the shopper is told.
             return await self._hand_off(turn, HandoffReason.ABOVE_LIMIT, intent), Memory()
         except ParleyError as error:
-            reply = refusal(turn.language, error)
+            reply = say(turn.language, "refused", reason=error.message)
             return turn.result(reply, intent, Outcome.DECLINED), Memory(order_id=order_id)
 
     async def _exchange_or_modify(
@@ -501,7 +504,7 @@ class TurnPipeline:
             else:
                 return say(turn.language, "ask_identity")
         except ParleyError as error:
-            refused = refusal(turn.language, error)
+            refused = say(turn.language, "refused", reason=error.message)
             return f"{refused} {say(turn.language, 'ask_identity')}"
         await turn.tools.verify(str(user_id))
         return None
@@ -545,10 +548,8 @@ class TurnPipeline:
         action = await self._tool(turn, tool, arguments)
         memory.awaiting = "confirm"
         memory.action_id = action["action_id"]
-        # Confirmed, and later reported done, in the shopper's language; the English
-        # summary stays with the pending action for the audit log and the console.
-        memory.summary = describe_action(turn.language, action["details"])
-        reply = say(turn.language, "confirm", summary=memory.summary)
+        memory.summary = action["summary"]
+        reply = say(turn.language, "confirm", summary=action["summary"])
         result = turn.result(reply, intent, Outcome.CONFIRM, action=action, confidence=1.0)
         return result, memory
 
@@ -637,7 +638,7 @@ class TurnPipeline:
             # A small model sometimes answers with nothing but "[1]": that says nothing.
             log.info("chat model answered with citation marks only: %r", reply[:40])
             return quoted
-        if not await self._passes_guard(turn, reply):
+        if not await self._passes_guard(turn, reply, passages):
             return quoted
         return reply
 
@@ -661,7 +662,7 @@ class TurnPipeline:
                     if end == 0 or not _says_something(pending[:end]):
                         continue  # wait for a whole sentence (a lone "[1]" waits for more)
                     piece, pending = pending[:end], pending[end:]
-                    if not await self._passes_guard(turn, released + piece):
+                    if not await self._passes_guard(turn, released + piece, passages):
                         tail = quoted
                         break
                     await turn.emit(piece)
@@ -672,7 +673,7 @@ class TurnPipeline:
         if not tail:
             rest = pending.rstrip()
             if _says_something(rest):
-                if await self._passes_guard(turn, released + rest):
+                if await self._passes_guard(turn, released + rest, passages):
                     await turn.emit(rest)
                     released += rest
                 else:
@@ -688,14 +689,20 @@ class TurnPipeline:
         await turn.emit(piece)
         return released + piece
 
-    async def _passes_guard(self, turn: Turn, reply: str) -> bool:
+    async def _passes_guard(self, turn: Turn, reply: str, passages: list[Passage]) -> bool:
+        """The guard's checks, and no figure (number, currency) the passages do not state."""
         guess = await anyio.to_thread.run_sync(
             self._identifier([turn.language, "en"]).detect, reply, None
         )
         verdict = check_reply(reply, expected_language=turn.language, detected_language=guess.code)
         if not verdict.ok:
             log.info("guard rejected the model's reply: %s", verdict.reason)
-        return verdict.ok
+            return False
+        ungrounded = ungrounded_figures(reply, (passage.text for passage in passages))
+        if ungrounded:
+            log.info("model's reply states figures no passage does: %s", ungrounded)
+            return False
+        return True
 
     async def _embed_query(self, text: str, into: list[Vector]) -> None:
         assert self.embed is not None

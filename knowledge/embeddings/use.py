@@ -9,6 +9,12 @@ from typing import Any
 import numpy as np
 
 from knowledge.embeddings._base import Vectors, batched, normalise
+from knowledge.language import UNKNOWN, detect_language
+
+TRAINED_LANGUAGES = frozenset(
+    {"ar", "de", "en", "es", "fr", "it", "ja", "ko", "nl", "pl", "pt", "ru", "th", "tr", "zh"}
+)
+"""The 16 languages USE multilingual v3 was trained on (zh-cn and zh-tw are both `zh`)."""
 
 
 class UseEmbedder:
@@ -45,5 +51,14 @@ class UseEmbedder:
         return self._encode(texts)
 
     def embed_queries(self, texts: Sequence[str]) -> Vectors:
-        """Same encoder as passages."""
-        return self._encode(texts)
+        """Same encoder as passages, except that a question in a language USE was not trained
+        on gets a zero vector: its tokens map largely to `<unk>` (Hindi about half) and its
+        vector is noise that pulls the fused score away from e5's. On XQuAD-R (English pool,
+        default fusion and section ranking) R@5 went .884 -> .898: Greek +7 points, Vietnamese
+        +6, Hindi +2. Too short to tell (`und`): kept."""
+        vectors = self._encode(texts)
+        for row, text in enumerate(texts):
+            language = detect_language(text)
+            if language != UNKNOWN and language not in TRAINED_LANGUAGES:
+                vectors[row] = 0.0
+        return vectors

@@ -10,6 +10,10 @@ import numpy as np
 
 from knowledge.embeddings._base import Vectors
 
+REVISION = 2
+"""Part of every file name: bump it when an embedder's output changes under the same name
+(2: USE gives zero vectors to questions in languages it was not trained on)."""
+
 
 def cached_vectors(
     cache_dir: Path | None,
@@ -21,7 +25,7 @@ def cached_vectors(
     if cache_dir is None:
         return encode(texts)
     digest = hashlib.sha256("\x1e".join(texts).encode("utf-8")).hexdigest()[:16]
-    path = cache_dir / f"{label}-{digest}.npy"
+    path = cache_dir / f"{label}-r{REVISION}-{digest}.npy"
     if path.exists():
         loaded: Vectors = np.load(path)
         return loaded

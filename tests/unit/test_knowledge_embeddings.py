@@ -11,7 +11,14 @@ import pytest
 
 from knowledge import ChromaIndex, IndexedDocument, load_document, make_embedder, open_client
 from knowledge.chunking import chunk_document
-from knowledge.embeddings import FusedEmbedder, HashingEmbedder, Vectors, normalise
+from knowledge.embeddings import (
+    E5Embedder,
+    FusedEmbedder,
+    HashingEmbedder,
+    UseEmbedder,
+    Vectors,
+    normalise,
+)
 from knowledge.langchain import KnowledgeRetriever, ParleyEmbeddings
 
 PASSAGES = [
@@ -59,6 +66,26 @@ def test_the_default_fused_embedder_matches_questions_across_languages() -> None
     queries = embedder.embed_queries([question for question, _ in QUESTIONS.values()])
     best = (queries @ passages.T).argmax(axis=1)
     assert list(best) == [answer for _, answer in QUESTIONS.values()]
+
+
+def test_use_stays_out_of_questions_in_languages_it_was_not_trained_on() -> None:
+    e5, use = E5Embedder(), UseEmbedder()
+    fused = FusedEmbedder([(e5, 0.9), (use, 0.1)])
+    questions = [
+        "Πόσο καιρό έχω για να επιστρέψω ένα προϊόν;",  # el
+        "मैं कितने दिनों में सामान लौटा सकता हूँ?",  # hi
+        "Tôi có bao lâu để trả lại một món hàng?",  # vi
+        "Wie lange habe ich Zeit, einen Artikel zurückzuschicken?",  # de: USE knows German
+    ]
+    norms = np.linalg.norm(use.embed_queries(questions), axis=1)
+    assert list(np.round(norms, 3)) == [0.0, 0.0, 0.0, 1.0]
+    passages = fused.embed_passages(PASSAGES)
+    scores = fused.embed_queries(questions) @ passages.T
+    e5_scores = e5.embed_queries(questions) @ e5.embed_passages(PASSAGES).T
+    # Without a USE vector the fused score is e5's alone, scaled by e5's weight.
+    assert np.allclose(scores[:3], 0.9 * e5_scores[:3], atol=1e-5)
+    assert not np.allclose(scores[3], 0.9 * e5_scores[3], atol=1e-3)
+    assert list(scores.argmax(axis=1)) == [0, 0, 0, 0]
 
 
 def test_sentence_transformers_provider_loads_the_packaged_model_offline() -> None:

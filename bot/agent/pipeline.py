@@ -23,7 +23,7 @@ from bot.agent.guard import check_reply, looks_like_injection
 from bot.agent.intents import Intent, IntentRoute
 from bot.agent.language import LanguageIdentifier
 from bot.agent.prompts import answer_prompt
-from bot.agent.replies import say, status_name
+from bot.agent.replies import describe_action, refusal, say, status_name
 from bot.agent.signals import HandoffSignal, handoff_signals
 from bot.agent.swaps import choose_swap
 from bot.agent.turn import Citation, Outcome, ToolCall, TurnResult
@@ -389,9 +389,7 @@ class TurnPipeline:
         try:
             await self._tool(turn, "confirm_action", {"action_id": action_id})
         except ParleyError as error:
-            return turn.result(
-                say(turn.language, "refused", reason=error.message), intent, Outcome.DECLINED
-            )
+            return turn.result(refusal(turn.language, error), intent, Outcome.DECLINED)
         summary = turn.memory.summary or ""
         return turn.result(say(turn.language, "done", summary=summary), intent, Outcome.DONE)
 
@@ -437,7 +435,7 @@ class TurnPipeline:
             # Above what the store lets the bot approve: a person decides, the shopper is told.
             return await self._hand_off(turn, HandoffReason.ABOVE_LIMIT, intent), Memory()
         except ParleyError as error:
-            reply = say(turn.language, "refused", reason=error.message)
+            reply = refusal(turn.language, error)
             return turn.result(reply, intent, Outcome.DECLINED), Memory(order_id=order_id)
 
     async def _exchange_or_modify(
@@ -504,7 +502,7 @@ class TurnPipeline:
             else:
                 return say(turn.language, "ask_identity")
         except ParleyError as error:
-            refused = say(turn.language, "refused", reason=error.message)
+            refused = refusal(turn.language, error)
             return f"{refused} {say(turn.language, 'ask_identity')}"
         await turn.tools.verify(str(user_id))
         return None
@@ -548,8 +546,10 @@ class TurnPipeline:
         action = await self._tool(turn, tool, arguments)
         memory.awaiting = "confirm"
         memory.action_id = action["action_id"]
-        memory.summary = action["summary"]
-        reply = say(turn.language, "confirm", summary=action["summary"])
+        # Confirmed, and later reported done, in the shopper's language; the English
+        # summary stays with the pending action for the audit log and the console.
+        memory.summary = describe_action(turn.language, action["details"])
+        reply = say(turn.language, "confirm", summary=memory.summary)
         result = turn.result(reply, intent, Outcome.CONFIRM, action=action, confidence=1.0)
         return result, memory
 

@@ -631,7 +631,7 @@ class TurnPipeline:
             with anyio.fail_after(self.llm_timeout_s):
                 message = await self.llm.ainvoke(answer_prompt(turn.text, passages, turn.language))
         except Exception as error:  # any provider failure: answer without the model, offer a person
-            log.warning("chat model failed, answering from the passage: %s", error)
+            log.warning("chat model failed, answering from the passage: %r", error)
             return f"{quoted}\n{say(turn.language, 'handoff_offer')}"
         reply = str(message.content).strip()
         if not _says_something(reply):
@@ -668,7 +668,7 @@ class TurnPipeline:
                     await turn.emit(piece)
                     released += piece
         except Exception as error:  # any provider failure: the quoted passage, a person offered
-            log.warning("chat model failed, answering from the passage: %s", error)
+            log.warning("chat model failed, answering from the passage: %r", error)
             tail = f"{quoted}\n{say(turn.language, 'handoff_offer')}"
         if not tail:
             rest = pending.rstrip()

@@ -141,7 +141,7 @@ async def choose_swap(
             with anyio.fail_after(timeout_s):
                 message = await bound.ainvoke(messages)
         except Exception as error:  # any provider failure or timeout: the shopper is asked
-            log.warning("chat model failed to choose the swap: %s", error)
+            log.warning("chat model failed to choose the swap: %r", error)
             attempt.problem = "model_failed"
             return attempt
         call = _call(message, tool)

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 
 # ASCII only: in "我的邮箱是yuki@example.com" the Chinese words must not join the address.
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
-# τ² and most shops write "#W1234567"; shoppers drop the '#' or write it in lowercase.
-_ORDER = re.compile(r"(?<![\w#])#?\s?([Ww]\d{7})\b")
+# τ² and most shops write "#W1234567"; shoppers drop the '#' or write it in lowercase. The
+# edges are ASCII: in "注文W1000005がまだ届きません" the number touches the Japanese words.
+_ORDER = re.compile(r"(?<![A-Za-z0-9_#])#?\s?([Ww]\d{7})(?![0-9])")
 _ZIP = re.compile(r"\b(\d{5})(?:-\d{4})?\b")
 _NAME_BEFORE_ZIP = re.compile(
     r"(?:name is|i am|i'm|ich bin|je suis|me llamo|soy|mi chiamo|sono|heet|nazywam się|меня зовут"

@@ -18,6 +18,14 @@ def test_order_numbers_are_found_and_normalised() -> None:
     assert find_order_ids(text) == ["#W2611340", "#W1234567"]
 
 
+def test_order_numbers_touching_cjk_words_are_found() -> None:
+    # Japanese and Chinese put no space around a number; it is still the order.
+    assert find_order_ids("注文W1000005がまだ届きません。今どこにありますか？") == ["#W1000005"]
+    assert find_order_ids("你好，我的订单W1000005到哪儿了？") == ["#W1000005"]
+    assert find_order_ids("주문W1000007 배송 상태") == ["#W1000007"]
+    assert find_order_ids("W10000051 is not one, nor aW1000005") == []
+
+
 def test_email_is_found_without_trailing_punctuation() -> None:
     assert find_email("Meine E-Mail: anna.schmidt@example.com.") == "anna.schmidt@example.com"
     assert find_email("no address here @ all") is None

@@ -25,7 +25,14 @@ from knowledge.confidence import confidence
 from knowledge.embeddings import Embedder, Vectors
 from knowledge.errors import IndexUnavailable
 from knowledge.index._base import IndexedDocument, Passage, SearchResult
-from knowledge.index.lexical import code_key, exact_tokens, passage_codes
+from knowledge.index.lexical import (
+    CodeIndex,
+    CodeRow,
+    SqliteCodes,
+    code_key,
+    exact_tokens,
+    passage_codes,
+)
 from knowledge.index.sections import rank_by_section
 
 T = TypeVar("T")
@@ -35,6 +42,7 @@ EXACT_LIMIT = 20
 """Passages the exact-token channel adds per code of the query."""
 _SAFE = re.compile(r"[^a-zA-Z0-9_-]")
 _SUFFIXES = {"chunks": "", "manifest": "-docs", "codes": "-codes"}
+CODES_FILE = "parley-codes.sqlite3"
 
 
 def open_client(url: str | None, path: Path | None) -> Any:
@@ -77,6 +85,7 @@ class ChromaIndex:
         *,
         candidates: int = 30,
         connect: Callable[[], Any] | None = None,
+        codes: CodeIndex | None = None,
     ) -> None:
         self._client = client
         self._connect = connect
@@ -84,12 +93,23 @@ class ChromaIndex:
         self.candidates = candidates
         self._collections: dict[str, Any] = {}
         self._lock = threading.Lock()
+        self.codes: CodeIndex = codes or ChromaCodes(self)
+        """Code lookup: a SQLite file beside embedded data, else a collection on the server
+        (shared by every worker host)."""
 
     @classmethod
     def lazy(cls, url: str | None, path: Path | None, embedder: Embedder) -> ChromaIndex:
         """An index that connects on first use, so a server that is down at start-up shows in
         readiness checks instead of stopping the process."""
-        return cls(None, embedder, connect=lambda: open_client(url, path))
+        codes = SqliteCodes(path / CODES_FILE) if not url and path is not None else None
+        return cls(None, embedder, connect=lambda: open_client(url, path), codes=codes)
+
+    @classmethod
+    def embedded(cls, path: Path, embedder: Embedder, **options: Any) -> ChromaIndex:
+        """An index in `path` (PersistentClient) with its codes in a SQLite file beside it."""
+        return cls(
+            open_client(None, path), embedder, codes=SqliteCodes(path / CODES_FILE), **options
+        )
 
     @property
     def client(self) -> Any:
@@ -111,6 +131,8 @@ class ChromaIndex:
         with self._lock:
             client, self._client = self._client, None
             self._collections.clear()
+        if isinstance(self.codes, SqliteCodes):
+            self.codes.close()
         if client is None:
             return
         _close_http_sessions(client)
@@ -167,7 +189,6 @@ class ChromaIndex:
     def _replace(self, store_id: str, document: IndexedDocument, vectors: Vectors) -> int:
         chunks = self._collection(store_id)
         manifest = self._collection(store_id, "manifest")
-        codes = self._collection(store_id, "codes")
         ids = [f"{document.document_id}:{document.version}:{c.id}" for c in document.chunks]
         metadatas: list[dict[str, Any]] = [
             {
@@ -182,19 +203,11 @@ class ChromaIndex:
             }
             for chunk in document.chunks
         ]
-        code_ids: list[str] = []
-        code_metadatas: list[dict[str, Any]] = []
-        for record_id, chunk in zip(ids, document.chunks, strict=True):
-            for key in passage_codes(chunk.text):
-                code_ids.append(f"{record_id}|{key}")
-                code_metadatas.append(
-                    {
-                        "code": key,
-                        "chunk": record_id,
-                        "document_id": document.document_id,
-                        "version": document.version,
-                    }
-                )
+        code_rows = [
+            CodeRow(key, record_id, document.document_id, document.version)
+            for record_id, chunk in zip(ids, document.chunks, strict=True)
+            for key in passage_codes(chunk.text)
+        ]
         batch = max(1, min(5000, int(self.client.get_max_batch_size())))
         for start in range(0, len(ids), batch):
             chunks.upsert(
@@ -203,13 +216,7 @@ class ChromaIndex:
                 documents=[c.text for c in document.chunks[start : start + batch]],
                 metadatas=metadatas[start : start + batch],
             )
-        for start in range(0, len(code_ids), batch):
-            part = code_ids[start : start + batch]
-            codes.upsert(  # looked up by metadata only; the one-number vector is a placeholder
-                ids=part,
-                embeddings=[[1.0]] * len(part),
-                metadatas=code_metadatas[start : start + batch],
-            )
+        self.codes.add(store_id, code_rows)
         manifest.upsert(
             ids=[document.document_id],
             embeddings=[[1.0]],
@@ -219,7 +226,7 @@ class ChromaIndex:
             "$and": [{"document_id": document.document_id}, {"version": {"$ne": document.version}}]
         }
         chunks.delete(where=older)
-        codes.delete(where=older)
+        self.codes.drop_other_versions(store_id, document.document_id, document.version)
         return len(ids)
 
     async def delete_document(self, store_id: str, document_id: str) -> None:
@@ -229,7 +236,7 @@ class ChromaIndex:
         def work() -> None:
             self._collection(store_id, "manifest").delete(ids=[document_id])
             self._collection(store_id).delete(where={"document_id": document_id})
-            self._collection(store_id, "codes").delete(where={"document_id": document_id})
+            self.codes.drop_document(store_id, document_id)
 
         await self._run(work)
 
@@ -237,6 +244,7 @@ class ChromaIndex:
         """Delete every chunk of a store."""
 
         def work() -> None:
+            self.codes.drop_store(store_id)
             for suffix in _SUFFIXES.values():
                 name = collection_name(self.embedder.name, store_id, suffix)
                 try:
@@ -342,13 +350,9 @@ class ChromaIndex:
     def _exact(
         self, store_id: str, keys: list[str], query_vector: Vectors
     ) -> dict[str, tuple[str, dict[str, Any], float, bool]]:
-        """Chunks quoting any of the codes `keys`, scored by their cosine to the query: an
-        indexed lookup in the codes collection, then the chunks by id."""
-        where: dict[str, Any] = {"code": keys[0]} if len(keys) == 1 else {"code": {"$in": keys}}
-        found = self._collection(store_id, "codes").get(
-            where=where, limit=EXACT_LIMIT * len(keys), include=["metadatas"]
-        )
-        chunk_ids = list(dict.fromkeys(str(meta["chunk"]) for meta in found["metadatas"]))
+        """Chunks quoting any of the codes `keys`, scored by their cosine to the query: the code
+        lookup, then the chunks by id."""
+        chunk_ids = self.codes.lookup(store_id, keys, EXACT_LIMIT)
         if not chunk_ids:
             return {}
         exact = self._collection(store_id).get(
@@ -417,6 +421,58 @@ def _ms(seconds: float) -> float:
 def _require_store(store_id: str) -> None:
     if not store_id:
         raise ValueError("store_id is required: every index call names its store")
+
+
+class ChromaCodes:
+    """Codes as rows of a third collection per store (record id `chunk|code`): what a Chroma
+    server shares between worker hosts; a metadata filter, slower than `SqliteCodes`."""
+
+    def __init__(self, index: ChromaIndex) -> None:
+        self._index = index
+
+    def _codes(self, store_id: str) -> Any:
+        return self._index._collection(store_id, "codes")
+
+    def add(self, store_id: str, rows: Sequence[CodeRow]) -> None:
+        """Upsert the rows in batches (the one-number vector is a placeholder)."""
+        codes = self._codes(store_id)
+        batch = max(1, min(5000, int(self._index.client.get_max_batch_size())))
+        for start in range(0, len(rows), batch):
+            part = rows[start : start + batch]
+            codes.upsert(
+                ids=[f"{row.chunk}|{row.code}" for row in part],
+                embeddings=[[1.0]] * len(part),
+                metadatas=[
+                    {
+                        "code": row.code,
+                        "chunk": row.chunk,
+                        "document_id": row.document_id,
+                        "version": row.version,
+                    }
+                    for row in part
+                ],
+            )
+
+    def drop_other_versions(self, store_id: str, document_id: str, version: int) -> None:
+        """Delete the document's rows of other versions."""
+        self._codes(store_id).delete(
+            where={"$and": [{"document_id": document_id}, {"version": {"$ne": version}}]}
+        )
+
+    def drop_document(self, store_id: str, document_id: str) -> None:
+        """Delete the document's rows."""
+        self._codes(store_id).delete(where={"document_id": document_id})
+
+    def drop_store(self, store_id: str) -> None:
+        """Nothing to do: the codes collection goes with the store's other collections."""
+
+    def lookup(self, store_id: str, keys: Sequence[str], limit: int) -> list[str]:
+        """Chunk record ids for the keys (at most `limit` per key)."""
+        where: dict[str, Any] = {"code": keys[0]} if len(keys) == 1 else {"code": {"$in": keys}}
+        found = self._codes(store_id).get(
+            where=where, limit=limit * len(keys), include=["metadatas"]
+        )
+        return list(dict.fromkeys(str(meta["chunk"]) for meta in found["metadatas"]))
 
 
 def passage_rows(passages: Sequence[Passage]) -> list[dict[str, Any]]:

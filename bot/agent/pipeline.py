@@ -371,7 +371,7 @@ class TurnPipeline:
         if intent in ORDER_INTENTS and carried is None and _asks_about_policy(turn.text):
             # "How long do I have to return an item?" is a question about the policy, not a
             # return: answer it from the documents when they cover it well.
-            answered, kept = await self._answer(turn, intent, handoff_when_unsure=False)
+            answered, kept = await self._answer(turn, Intent.FAQ, handoff_when_unsure=False)
             if answered is not None:
                 return answered, kept
         if intent in ORDER_INTENTS:
@@ -517,10 +517,9 @@ class TurnPipeline:
         return say(turn.language, "ask_order_from", orders=", ".join(orders[-5:]))
 
     def _status(self, turn: Turn, order: dict[str, Any]) -> TurnResult:
-        items = ", ".join(
-            f"{item['name']} ({', '.join(str(v) for v in item['options'].values())})"
-            for item in order["items"]
-        )
+        # Product names only: their options ("1000ml, glass, clear") are the catalogue's
+        # English and would outweigh a short reply in the shopper's language.
+        items = ", ".join(item["name"] for item in order["items"])
         reply = say(
             turn.language,
             "order_status",

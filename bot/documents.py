@@ -33,8 +33,7 @@ from knowledge import (
     content_hash,
     prepare_document,
 )
-from knowledge.embeddings import Vectors
-from knowledge.ingestion import PreparedDocument, embed_documents
+from knowledge.ingestion import EmbeddedDocument, PreparedDocument, embed_documents
 from knowledge.loaders import too_big_message
 
 log = logging.getLogger(__name__)
@@ -445,15 +444,24 @@ class KnowledgeBase:
         ready = [p for p in batch if p.outcome is None and p.prepared is not None]
         documents = [(p.prepared.chunks, p.prepared.loaded.title) for p in ready if p.prepared]
         embed = self.index.embedder.embed_passages
-        vectors: list[Vectors] = []
+        embedded: list[EmbeddedDocument] = []
         if documents:
             try:
-                vectors = await anyio.to_thread.run_sync(lambda: embed_documents(documents, embed))
+                # A new version of a document re-embeds only the passages that changed.
+                known = [
+                    await self.index.stored_vectors(store_id, str(p.entry["document_id"]))
+                    if p.version > 1
+                    else {}
+                    for p in ready
+                ]
+                embedded = await anyio.to_thread.run_sync(
+                    lambda: embed_documents(documents, embed, known)
+                )
             except Exception:  # the encoder broke: every file of the batch fails alike
                 log.exception("embedding %d files failed", len(ready))
                 for pending in ready:
                     pending.outcome = await self._failed(store_id, pending.entry, *_INTERNAL)
-        for pending, passages in zip(ready, vectors, strict=False):
+        for pending, passages in zip(ready, embedded, strict=False):
             pending.outcome = await self._attempt(
                 store_id, pending.entry, partial(self._store, store_id, pending, passages)
             )
@@ -461,7 +469,9 @@ class KnowledgeBase:
         assert all(outcomes), "every file of a batch has an outcome"
         return [outcome for outcome in outcomes if outcome is not None]
 
-    async def _store(self, store_id: str, pending: _Pending, vectors: Vectors) -> _Outcome:
+    async def _store(
+        self, store_id: str, pending: _Pending, embedded: EmbeddedDocument
+    ) -> _Outcome:
         entry, prepared = pending.entry, pending.prepared
         assert prepared is not None
         name = str(entry["name"])
@@ -475,8 +485,9 @@ class KnowledgeBase:
                 title=prepared.loaded.title,
                 version=pending.version,
                 chunks=prepared.chunks,
+                vector_keys=embedded.keys,
             ),
-            vectors,
+            embedded.vectors,
         )
         original = self._original(store_id, document_id)
         if blob != original:
@@ -501,6 +512,7 @@ class KnowledgeBase:
                 "status": "indexed",
                 "type": prepared.loaded.kind,
                 "chunks": count,
+                "reused_vectors": embedded.reused,
                 "language": prepared.language,
                 "warnings": prepared.warnings,
             }

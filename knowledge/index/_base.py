@@ -44,6 +44,9 @@ class IndexedDocument:
     title: str
     version: int
     chunks: Sequence[Chunk]
+    vector_keys: Sequence[str] | None = None
+    """Per chunk, the key under which a later version may reuse its vector (see
+    `knowledge.ingestion.embed_documents`); None when the vectors are not reusable."""
 
 
 class KnowledgeIndex(Protocol):

@@ -174,10 +174,10 @@ class ChromaIndex:
         from knowledge.ingestion import embed_documents  # ingestion builds on the index package
 
         pairs = [(document.chunks, document.title)]
-        vectors = await anyio.to_thread.run_sync(
+        embedded = await anyio.to_thread.run_sync(
             lambda: embed_documents(pairs, self.embedder.embed_passages)[0]
         )
-        return await self.replace_document_vectors(store_id, document, vectors)
+        return await self.replace_document_vectors(store_id, document, embedded.vectors)
 
     async def replace_document_vectors(
         self, store_id: str, document: IndexedDocument, vectors: Vectors
@@ -203,6 +203,9 @@ class ChromaIndex:
             }
             for chunk in document.chunks
         ]
+        if document.vector_keys is not None:
+            for meta, key in zip(metadatas, document.vector_keys, strict=True):
+                meta["vector_key"] = key
         code_rows = [
             CodeRow(key, record_id, document.document_id, document.version)
             for record_id, chunk in zip(ids, document.chunks, strict=True)
@@ -365,6 +368,28 @@ class ChromaIndex:
             score = float(np.dot(np.asarray(embedding, dtype=np.float32), query_vector))
             hits[record_id] = (text, dict(meta), score, True)
         return hits
+
+    async def stored_vectors(self, store_id: str, document_id: str) -> dict[str, Vectors]:
+        """The live version's reusable vectors of a document, by `vector_key`."""
+
+        def work() -> dict[str, Vectors]:
+            live = self._collection(store_id, "manifest").get(
+                ids=[document_id], include=["metadatas"]
+            )
+            if not live["ids"]:
+                return {}
+            version = live["metadatas"][0]["version"]
+            got = self._collection(store_id).get(
+                where={"$and": [{"document_id": document_id}, {"version": version}]},
+                include=["metadatas", "embeddings"],
+            )
+            return {
+                str(meta["vector_key"]): np.asarray(vector, dtype=np.float32)
+                for meta, vector in zip(got["metadatas"], got["embeddings"], strict=True)
+                if meta.get("vector_key")
+            }
+
+        return await self._run(work)
 
     async def count(self, store_id: str) -> int:
         """Chunks of live document versions."""

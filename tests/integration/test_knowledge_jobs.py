@@ -266,3 +266,45 @@ async def test_two_workers_never_run_the_same_job(data_dir: Path, tmp_path: Path
     finally:
         await second.close()
         await first.close()
+
+
+async def test_a_new_upload_or_reindex_embeds_only_what_changed(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    parley = await open_parley(in_process_settings(data_dir))
+    embedded: list[str] = []
+    embedder = parley.index.embedder
+    real = embedder.embed_passages
+
+    def counting(texts: Any) -> Any:
+        embedded.extend(texts)
+        return real(texts)
+
+    embedder.embed_passages = counting  # type: ignore[method-assign]
+    try:
+        await parley.stores.create("edited-shop")
+        path = tmp_path / "care.md"
+        sections = ["Wash at 30 degrees.", "Do not tumble dry.", "Iron on low heat."]
+        path.write_text(
+            "# Care\n\n" + "\n\n".join(f"## Step {n}\n{t}" for n, t in enumerate(sections))
+        )
+        first = await parley.knowledge.ingest_paths("edited-shop", [path])
+        assert first.payload["results"][0]["chunks"] == 3 and len(embedded) == 3
+
+        embedded.clear()
+        path.write_text(path.read_text().replace("Iron on low heat.", "Never iron the print."))
+        second = await parley.knowledge.ingest_paths("edited-shop", [path])
+        result = second.payload["results"][0]
+        assert (result["status"], result["chunks"], result["reused_vectors"]) == ("indexed", 3, 2)
+        assert len(embedded) == 1 and "Never iron the print." in embedded[0]
+        found = await parley.knowledge.search("edited-shop", "Never iron the print", k=1)
+        assert found.passages[0].text.endswith("Never iron the print.")
+
+        embedded.clear()
+        document = (await parley.knowledge.list("edited-shop"))[0]
+        job = await parley.knowledge.reindex("edited-shop", document.id, enqueue=False)
+        again = await parley.knowledge.run(JobRef(job.id, "edited-shop"))
+        assert again.payload["results"][0]["reused_vectors"] == 3 and embedded == []
+        assert await parley.index.count("edited-shop") == 3
+    finally:
+        await parley.close()

@@ -231,6 +231,25 @@ def test_documents_are_embedded_together_as_each_alone() -> None:
     together = embed_documents(pairs, counting)
     assert len(calls) == 1  # one encoder call for every document of the batch
     assert len(calls[0]) == len(set(calls[0])) == 3  # the copy's text is embedded once
-    for (chunks, title), vectors in zip(pairs, together, strict=True):
+    for (chunks, title), embedded in zip(pairs, together, strict=True):
         alone = passage_vectors(chunks, title, embedder.embed_passages)
-        assert np.allclose(vectors, alone, atol=1e-6)
+        assert np.allclose(embedded.vectors, alone, atol=1e-6)
+
+
+def test_a_new_version_embeds_only_the_passages_that_changed() -> None:
+    embedder = HashingEmbedder()
+    calls: list[list[str]] = []
+
+    def counting(texts: Sequence[str]) -> Vectors:
+        calls.append(list(texts))
+        return embedder.embed_passages(texts)
+
+    old = document("d2", "lamps.md", LAMPS)
+    first = embed_documents([(old.chunks, old.title)], counting)[0]
+    assert first.keys is not None and first.reused == 0
+    stored = dict(zip(first.keys, first.vectors, strict=True))
+    edited = document("d2", "lamps.md", LAMPS.replace("fabric shade", "linen shade"), 2)
+    second = embed_documents([(edited.chunks, edited.title)], counting, [stored])[0]
+    assert second.reused == 1 and len(calls[-1]) == 1 and "linen shade" in calls[-1][0]
+    fresh = passage_vectors(edited.chunks, edited.title, embedder.embed_passages)
+    assert np.allclose(second.vectors, fresh, atol=1e-6)

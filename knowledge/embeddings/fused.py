@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from knowledge.embeddings._base import Embedder, Vectors
+from knowledge.embeddings._base import Embedder, Vectors, normalise
 
 
 class FusedEmbedder:
@@ -36,5 +36,7 @@ class FusedEmbedder:
         return self._fuse([embedder.embed_passages(texts) for embedder, _ in self.parts])
 
     def embed_queries(self, texts: Sequence[str]) -> Vectors:
-        """Every encoder's query vectors, fused."""
-        return self._fuse([embedder.embed_queries(texts) for embedder, _ in self.parts])
+        """Every encoder's query vectors, fused and scaled back to unit length: an encoder may
+        abstain with a zero vector (USE on languages it does not know), and a unit query keeps
+        plain dot products equal to the index's cosine."""
+        return normalise(self._fuse([embedder.embed_queries(texts) for embedder, _ in self.parts]))

@@ -178,6 +178,59 @@ def time_stream(model: Any, messages: list[Any], max_tokens: int) -> dict[str, f
     }
 
 
+ANSWER_CASES = (
+    (
+        "Wie lange habe ich Zeit, eine Lampe zurückzuschicken?",
+        "de",
+        "returns.md",
+        "Return window",
+        "You can return any item within 30 days of delivery if it is unused and in its original "
+        "packaging. Refunds go to the original payment method within 5 business days.",
+    ),
+    (
+        "日本への送料はいくらですか？",
+        "ja",
+        "versand.html",
+        "Versandkosten",
+        "Versand nach Japan kostet 19,90 EUR und dauert 7 bis 12 Werktage. Zollgebühren trägt "
+        "der Empfänger.",
+    ),
+)
+
+
+def bench_answer_prompt(model: Any, prompt_tokens: Callable[[list[Any]], int]) -> dict[str, Any]:
+    """The pipeline's own answer prompt: the first question reads it all; the second, in another
+    language, reads only its passage and question (the rules and worked example stay evaluated)."""
+    from bot.agent.prompts import answer_prompt
+    from knowledge import Passage
+
+    out: dict[str, Any] = {}
+    for label, (question, language, document, section, text) in zip(
+        ("answer_prompt_cold", "answer_prompt_prefix_reused"), ANSWER_CASES, strict=True
+    ):
+        passage = Passage("c1", "d1", document, section, text, "en", 0.9)
+        messages = answer_prompt(question, [passage], language)
+        started = time.perf_counter()
+        first = None
+        pieces: list[str] = []
+        for chunk in model.stream(messages, max_tokens=80):
+            if not chunk.content:
+                continue
+            if first is None:
+                first = time.perf_counter()
+            pieces.append(str(chunk.content))
+        end = time.perf_counter()
+        generating = end - (first or end)
+        out[label] = {
+            "prompt_tokens": prompt_tokens(messages),
+            "ttft_s": round((first or end) - started, 3),
+            "generated_tokens": len(pieces),
+            "tokens_per_s": round((len(pieces) - 1) / generating, 2) if generating > 0 else 0.0,
+            "answer": "".join(pieces),
+        }
+    return out
+
+
 def bench_local(variant: str, data_dir: Path, quick_cold: bool) -> dict[str, Any]:
     from langchain_core.messages import HumanMessage, SystemMessage
 
@@ -228,6 +281,7 @@ def bench_local(variant: str, data_dir: Path, quick_cold: bool) -> dict[str, Any
         "note": "a different conversation sharing the system prompt, right after the last one",
         **time_stream(model, other, 8),
     }
+    out.update(bench_answer_prompt(model, prompt_tokens))
     if not quick_cold:
         time_stream(model, short, 2)  # a prompt with another prefix evicts the evaluated one
         out["long_prompt_after_unrelated_prompt"] = {
@@ -244,6 +298,9 @@ def main() -> None:
     parser.add_argument("--models", default="default,small", help="local models, or 'none'")
     parser.add_argument("--fused", action="store_true", help="also route with e5+USE fused")
     parser.add_argument("--data-dir", type=Path, default=Path(".parley"))
+    parser.add_argument(
+        "--eval-dir", type=Path, default=None, help="accepted for `make bench`; not used here"
+    )
     parser.add_argument(
         "--budget-s",
         type=float,
@@ -329,6 +386,8 @@ def summary(results: dict[str, Any]) -> str:
             "long_prompt_prefix_reused",
             "long_prompt_other_conversation_same_prefix",
             "long_prompt_after_unrelated_prompt",
+            "answer_prompt_cold",
+            "answer_prompt_prefix_reused",
         ):
             part = data.get(key)
             if part is None:

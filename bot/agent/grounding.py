@@ -20,7 +20,7 @@ _CURRENCIES: dict[str, re.Pattern[str]] = {
     "CHF": re.compile(r"\bchf\b|franken|franc", re.IGNORECASE),
     "PLN": re.compile(r"zł|\bpln\b|złot", re.IGNORECASE),
     "JPY": re.compile(r"¥|円|\byen\b|\bjpy\b", re.IGNORECASE),
-    "CNY": re.compile(r"元|人民币|\bcny\b|\brmb\b|yuan", re.IGNORECASE),
+    "CNY": re.compile(r"(?<![欧美日港台韩])元|人民币|\bcny\b|\brmb\b|yuan", re.IGNORECASE),
     "RUB": re.compile(r"₽|руб", re.IGNORECASE),
     "TRY": re.compile(r"₺|\btl\b|türk lirası", re.IGNORECASE),
     "KRW": re.compile(r"₩|(?<=\d)\s?원|\bkrw\b", re.IGNORECASE),

@@ -21,6 +21,7 @@ PASSAGE = (
         "返品できる期間は30日です。[1]",
         "الشحن السريع يكلف ١٢٫٩٠ يورو [1].",
         "You can return items within thirty days [1].",
+        "寄往德国的快递费用为12.90欧元 [1]。",
     ],
 )
 def test_figures_the_passage_states_pass(reply: str) -> None:
@@ -34,6 +35,7 @@ def test_figures_the_passage_states_pass(reply: str) -> None:
         ("Express delivery costs €14.90 [1].", ["14.90"]),
         ("返品できる期間は14日です。[1]", ["14"]),
         ("Express costs $12.90 [1].", ["USD"]),
+        ("快递费用为12.90元 [1]。", ["CNY"]),
     ],
 )
 def test_a_number_or_currency_the_passage_does_not_state_is_named(

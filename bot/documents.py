@@ -332,7 +332,7 @@ class KnowledgeBase:
                 message = f"indexing stopped {job.attempts} times without finishing; upload again"
                 await self.jobs.abandon(job.id, message, lease_s=self.lease_s)
                 continue
-            await self.queue.enqueue(JobRef(job.id, job.store_id, attempt=job.attempts))
+            await self.queue.enqueue(JobRef(job.id, job.store_id, resume=job.stop_mark))
             resumed.append(job)
         return resumed
 

@@ -13,9 +13,10 @@ class JobRef:
 
     job_id: str
     store_id: str
-    attempt: int = 0
-    """How often a worker took the job before: a resumed job travels again under a new
-    queue id (arq keeps finished ids for a while and would drop a repeat)."""
+    resume: str = ""
+    """Empty when first queued; when a worker queues a stopped job again, names that stop
+    (the same for every worker that notices it), so the job travels under a new queue id
+    (arq keeps ids it has seen for a while and would drop a repeat)."""
 
 
 JobHandler = Callable[[JobRef], Awaitable[None]]

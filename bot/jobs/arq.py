@@ -48,7 +48,7 @@ class ArqQueue:
     async def enqueue(self, job: JobRef) -> None:
         """Put the job on the shared Redis queue (the job id doubles as arq's, so no duplicates)."""
         pool = await self._redis()
-        queue_id = job.job_id if not job.attempt else f"{job.job_id}:{job.attempt}"
+        queue_id = f"{job.job_id}:{job.resume}" if job.resume else job.job_id
         await pool.enqueue_job(TASK, job.job_id, job.store_id, _job_id=queue_id)
 
     async def start(self, handler: JobHandler) -> None:
@@ -88,8 +88,16 @@ class ArqQueue:
                 await self._task
             self._task = None
         if self._worker is not None:
-            with contextlib.suppress(Exception):
+            try:
                 await self._worker.close()
+            except asyncio.CancelledError:
+                # arq's close waits for its job tasks, which the cancelled loop may have
+                # cancelled; only a cancellation of this very task must go on.
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise
+            except Exception:  # a worker that cannot close cleanly is dropped all the same
+                log.exception("closing the arq worker failed")
             self._worker = None
         if self._pool is not None:
             await self._pool.aclose()

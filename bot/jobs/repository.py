@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -34,6 +34,15 @@ class Job:
     payload: dict[str, Any] = field(default_factory=dict)
     attempts: int = 0
     """How many times a worker claimed it: above 1, it was resumed after a stop."""
+    heartbeat_at: datetime | None = None
+    """When its worker last said it was on it, or handed it back."""
+
+    @property
+    def stop_mark(self) -> str:
+        """Names the stop a left-behind job is resumed from (see `JobRef.resume`)."""
+        if self.heartbeat_at is None:
+            return ""
+        return f"{self.attempts}-{self.heartbeat_at.replace(tzinfo=UTC).timestamp():.0f}"
 
     def view(self) -> dict[str, Any]:
         """The `GET /jobs/{id}` body."""
@@ -59,6 +68,7 @@ def _job(row: JobRow) -> Job:
         errors=list(row.errors or []),
         payload=dict(row.payload or {}),
         attempts=row.attempts or 0,
+        heartbeat_at=row.heartbeat_at,
     )
 
 
@@ -175,7 +185,7 @@ class JobRepository:
             {
                 "state": "queued",
                 "worker": None,
-                "heartbeat_at": None,
+                "heartbeat_at": utcnow(),  # marks this stop, for the queue id it resumes under
                 "attempts": JobRow.attempts - 1,
             },
         )

@@ -96,6 +96,44 @@ async def test_arq_workers_resume_a_job_whose_worker_died(parley: Parley, tmp_pa
         await queue.close()
 
 
+async def test_arq_workers_resume_a_job_handed_back_at_a_shutdown(
+    parley: Parley, tmp_path: Path
+) -> None:
+    name = f"parley:test:{uuid.uuid4().hex}"
+    first = ArqQueue(REDIS_URL, queue_name=name)
+    parley.knowledge.queue = first
+    reached = asyncio.Event()
+    real = parley.index.replace_document_vectors
+    calls = 0
+
+    async def replace(*args: Any, **kwargs: Any) -> int:
+        nonlocal calls
+        calls += 1
+        if calls == 3:  # the third file hangs until the worker shuts down
+            reached.set()
+            await asyncio.Event().wait()
+        return await real(*args, **kwargs)
+
+    parley.index.replace_document_vectors = replace  # type: ignore[method-assign]
+    second = ArqQueue(REDIS_URL, queue_name=name)
+    try:
+        with mock.patch("bot.documents.EMBED_BATCH_FILES", 2):
+            job = await submit_files(parley, "arq-restarted", tmp_path, enqueue=True)
+            await asyncio.wait_for(reached.wait(), timeout=60)
+        await first.close()
+        left = await parley.knowledge.job("arq-restarted", job.id)
+        assert (left.state, left.processed) == ("queued", 2)
+
+        parley.knowledge.queue = second
+        await parley.knowledge.start_worker()
+        finished = await wait_done(parley, "arq-restarted", job.id)
+        await assert_each_file_indexed_once(parley, "arq-restarted", finished)
+    finally:
+        await parley.knowledge.close()
+        await first.close()
+        await second.close()
+
+
 async def test_redis_queue_answers_ping(parley: Parley) -> None:
     await parley.jobs.ping()
 

@@ -346,3 +346,22 @@ async def test_a_new_upload_or_reindex_embeds_only_what_changed(
         assert await parley.index.count("edited-shop") == 3
     finally:
         await parley.close()
+
+
+async def test_a_job_that_keeps_killing_its_workers_fails_instead_of_looping(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    parley = await open_parley(in_process_settings(data_dir))
+    try:
+        job = await submit_files(parley, "poisoned-shop", tmp_path, enqueue=False)
+        for number in range(3):  # three workers took it and died without a trace
+            assert await parley.knowledge.jobs.claim(job.id, f"dead:{number}", lease_s=0)
+        parley.knowledge.lease_s = 0.01
+        await asyncio.sleep(0.05)
+        assert await parley.knowledge.resume_jobs() == []
+        failed = await parley.knowledge.job("poisoned-shop", job.id)
+        assert failed.state == "failed"
+        assert [e["code"] for e in failed.errors] == ["stalled"]
+        assert "3 times" in failed.errors[0]["message"]
+    finally:
+        await parley.close()

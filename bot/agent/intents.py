@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -21,6 +22,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from bot.agent.extract import find_email, find_name_zip, find_order_ids
 from bot.agent.signals import Lexicon, default_lexicon
 from bot.domain.errors import ConfigurationError
 
@@ -76,8 +78,9 @@ class IntentRoute:
     score: float
     runner_up: Intent
     runner_up_score: float
-    via: Literal["embedding", "keyword"]
-    """`keyword` when a safety cue decided the intent over the embedding ranking."""
+    via: Literal["embedding", "keyword", "identifiers"]
+    """`keyword` when a safety cue decided the intent over the embedding ranking;
+    `identifiers` when the message held nothing but an email, order number or name and zip."""
     cue: str | None = None
     """The words that fired the keyword cue, if one decided."""
 
@@ -138,6 +141,34 @@ def exemplar_vectors(
     return vectors
 
 
+_ZIP_LABELS = re.compile(
+    r"\b(?:zip(?: code)?|plz|postcode|cp|cap|code postal|código postal)\b", re.IGNORECASE
+)
+
+
+_NAME_WORDS = re.compile(r"(?:[^\W\d_][\w'’-]*[\s,]+){0,2}[^\W\d_][\w'’-]*")
+
+
+def identifiers_only(text: str) -> bool:
+    """True when the message is nothing but an email, order numbers, or a name with a zip code
+    (and punctuation or a zip label): it says who or which order, not what is wanted."""
+    rest = text
+    email = find_email(rest)
+    if email is not None:
+        rest = rest.replace(email, " ")
+    for order_id in find_order_ids(rest):
+        rest = re.sub(re.escape(order_id.lstrip("#")), " ", rest, flags=re.IGNORECASE)
+    name_zip = find_name_zip(rest)
+    if name_zip is not None:
+        for part in (name_zip.first_name, name_zip.last_name, name_zip.zip_code):
+            rest = rest.replace(part, " ")
+    labelled, labels = _ZIP_LABELS.subn(" ", rest)
+    if labels and _NAME_WORDS.fullmatch(labelled.strip(" ,;:")):
+        # "Anna Schmidt, PLZ" once the router's text lost its zip code to masking.
+        return True
+    return labelled != text and not any(char.isalnum() for char in labelled)
+
+
 class IntentRouter:
     """Routes a message to an `Intent` by nearest exemplars, keyword cues deciding safety ones."""
 
@@ -195,6 +226,13 @@ class IntentRouter:
             if intent is best:
                 return IntentRoute(best, best_score, second, second_score, "keyword", cue)
             return IntentRoute(intent, scores[intent], best, best_score, "keyword", cue)
+        if identifiers_only(text):
+            # "anna@example.com" or "Anna Schmidt, PLZ 10115" answers what the bot asked for;
+            # its nearest exemplars are noise (it was routed to `human` and handed off).
+            runner_up = best if best is not Intent.OTHER else second
+            return IntentRoute(
+                Intent.OTHER, scores[Intent.OTHER], runner_up, scores[runner_up], "identifiers"
+            )
         return IntentRoute(best, best_score, second, second_score, "embedding")
 
     def scores(self, vector: NDArray[np.float32]) -> list[tuple[Intent, float]]:

@@ -207,6 +207,19 @@ def test_cancel_the_charge_is_a_dispute_not_a_cancellation(router: IntentRouter)
     assert router.route(text, "fr").intent is Intent.DISPUTE
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["anna.schmidt@example.com", "Anna Schmidt, PLZ 10115", "Anna Schmidt, PLZ", "W1000002"],
+)
+def test_a_message_of_identifiers_only_has_no_intent_of_its_own(
+    router: IntentRouter, text: str
+) -> None:
+    # It answers what the bot asked for; its nearest exemplars once sent it to a person.
+    route = router.route(text, "de")
+    assert route.intent is Intent.OTHER and route.via == "identifiers"
+    assert router.route("Klar, storniert bitte W1000002", "de").via != "identifiers"
+
+
 def test_scores_cover_every_intent(router: IntentRouter) -> None:
     scores = router.scores(e5_embed(["hello"])[0])
     assert {intent for intent, _ in scores} == set(Intent)

@@ -238,8 +238,10 @@ def _forced_tools(tools: list[dict[str, Any]], choice: Any) -> list[dict[str, An
 def _prefill(tools: list[dict[str, Any]]) -> str:
     """The start of Qwen's `<tool_call>` block, naming the tool when only one is allowed."""
     if len(tools) == 1:
+        # The arguments' opening brace too: with greedy decoding the 0.5B model otherwise
+        # writes `"arguments": 1234567` for an order id.
         name = str(tools[0]["function"]["name"])
-        return '<tool_call>\n{"name": "' + name + '", "arguments": '
+        return '<tool_call>\n{"name": "' + name + '", "arguments": {'
     return '<tool_call>\n{"name": "'
 
 

@@ -155,54 +155,54 @@ async def test_disputes_and_requests_for_a_person_reach_a_person_in_every_langua
 ) -> None:
     categories = played.report["categories"]
     assert categories["human"]["handoff"] == 1.0
-    # Measured 15/16: the Vietnamese threat ("yêu cầu ngân hàng hoàn tiền") routes to cancel.
-    assert categories["chargeback"]["handoff"] >= 0.9
-    assert categories["chargeback"]["tools"] >= 0.9  # open_dispute, and never a confirm
-    assert categories["angry"]["handoff"] >= 0.75
+    assert categories["chargeback"]["handoff"] == 1.0
+    assert categories["chargeback"]["tools"] == 1.0  # open_dispute, and never a confirm
+    # 13/16 before issue 6's lexicon: ar, ru and vi ("никто не отвечает") were not read as anger.
+    assert categories["angry"]["handoff"] == 1.0
 
 
 async def test_confirmed_writes_happen_in_every_language(played: Played) -> None:
     categories = played.report["categories"]
-    # Measured 14/16 cancellations (Italian "sì" and "はい、お願いします" are not read as a
-    # yes) and 8/16 returns (six languages route a return to cancel, French to an exchange).
-    assert categories["cancel"]["orders_after"] >= 0.85
-    assert categories["return_confirm"]["orders_after"] >= 0.5
+    # Measured 16/16 returns and 16/16 cancellations (issue 6).
+    assert categories["cancel"]["orders_after"] == 1.0
+    assert categories["return_confirm"]["orders_after"] == 1.0
 
 
 async def test_suite_figures_meet_the_measured_thresholds(played: Played) -> None:
     overall = played.report["overall"]
     assert overall["cases"] == len(played.suite.cases)
-    # Measured on the deterministic path (at 193b56f: intent 0.90, outcome 0.90, message
-    # language 0.97, citation 0.65, handoff 0.90, tools 0.98, key facts 0.76, cases 0.57);
-    # raise them as the pipeline improves. Citation was 0.93 before 193b56f recalibrated
-    # retrieval confidence: cross-language questions now hand off instead of answering.
-    assert overall["intent"] >= 0.85
-    assert overall["outcome"] >= 0.85
-    assert overall["message_language"] >= 0.90
-    # Capped by the known defect below (English tool summaries inside fixed replies): the more
-    # flows reach a confirmation, the more of them show it (0.749 once "sì"/"はい、…" confirm).
-    assert overall["reply_language_fixed"] >= 0.74
-    assert overall["citation"] >= 0.60
-    assert overall["handoff"] >= 0.85
-    assert overall["tools"] >= 0.90
-    assert overall["key_fact_recall"] >= 0.70
-    assert overall["case_pass"] >= 0.50
+    # Measured on the deterministic path for issue 6 (361 turns): intent 1.00, outcome 0.99,
+    # message language 1.00, fixed replies in the shopper's language 1.00, citation 0.79,
+    # handoff 1.00, tools 1.00, key facts 0.89, cases 0.87. What stays low is retrieval:
+    # faq_cross cites the right document for 8/16 and, without a model, quotes it untranslated
+    # (reply language of grounded answers 0.70); code-switched questions likewise; pt, vi and
+    # zh unanswerable questions are answered from an unrelated same-language passage.
+    assert overall["intent"] >= 0.98
+    assert overall["outcome"] >= 0.97
+    assert overall["message_language"] >= 0.99
+    assert overall["reply_language_fixed"] >= 0.99
+    assert overall["citation"] >= 0.78
+    assert overall["handoff"] >= 0.99
+    assert overall["tools"] >= 0.98
+    assert overall["key_fact_recall"] >= 0.87
+    assert overall["case_pass"] >= 0.85
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fixed replies carry the tools' English summaries and refusal reasons "
-    "('Bitte bestätigen Sie: Cancel order #W1000002 (no longer needed). Refund: ...')",
-)
 async def test_fixed_replies_are_entirely_in_the_shoppers_language(played: Played) -> None:
-    assert played.report["overall"]["reply_language_fixed"] == 1.0
+    # Proposed actions and refusals are rendered from the tools' details and error codes, so
+    # no English summary or reason reaches a shopper who writes another language.
+    assert played.report["overall"]["reply_language_fixed"] == 1.0, [
+        failure
+        for failure in played.report["failures"]
+        if "reply_language" in failure["failed"] and not failure["got"]["citations"]
+    ]
 
 
 async def test_every_language_is_served_about_as_well(played: Played) -> None:
     languages = played.report["languages"]
     assert set(languages) == LANGUAGES
     for language, figures in languages.items():
-        assert figures["outcome"] >= 0.70, (language, figures)
+        assert figures["outcome"] >= 0.9, (language, figures)
         assert figures["unconfirmed_writes"] == 0 and figures["forbidden"] == 0, language
 
 
@@ -221,13 +221,12 @@ async def test_the_deterministic_path_plays_a_case_the_same_way_twice(played: Pl
 
 SCRIPTED = {case.id: case for case in load_suite(SUITE_DIR / "scripted").cases}
 KNOWN_FAILURES = {
-    "model-de-grounded": "since 193b56f the return-window question is not answered from the "
-    "documents (confidence below the threshold) and starts a return instead",
-    "model-ja-wrong-language": "since 193b56f the return-window question starts a return "
-    "instead of being answered from the documents",
-    "model-zh-grounded": "LanguageIdentifier(['zh', 'en']) reads Chinese with digits "
-    "('运费为14.90欧元') as en, so the guard rejects a correct Chinese answer (and since "
-    "193b56f the question may hand off before the model is asked)",
+    "model-de-grounded": "retrieval ranks versand.html (delivery times) above "
+    "returns-policy.md for the German return-window question, so the model is given the "
+    "wrong passage and the citation is wrong",
+    "model-zh-grounded": "retrieval ranks fapiao.md above versand.html for the Chinese "
+    "shipping question, so the citation is wrong (the language guard reads the Chinese answer "
+    "with prices as zh since issue 6: tests/unit/test_language.py)",
 }
 
 

@@ -118,8 +118,13 @@ class Suite:
     orders: Path
 
 
-def load_suite(path: Path = SUITE_DIR, languages: Iterable[str] | None = None) -> Suite:
-    """The suite in `path` (a folder with `suite.json`), limited to some languages if given."""
+def load_suite(
+    path: Path = SUITE_DIR, languages: Iterable[str] | None = None, *, with_model: bool = False
+) -> Suite:
+    """The suite in `path` (a folder with `suite.json`), limited to some languages if given.
+
+    A turn may hold `expect_with_model`: what the bot must do when a chat model runs, where that
+    differs from the model-free path (an exchange is proposed instead of handed to a person)."""
     manifest_path = path / "suite.json"
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     wanted = set(languages) if languages else None
@@ -136,7 +141,11 @@ def load_suite(path: Path = SUITE_DIR, languages: Iterable[str] | None = None) -
             turns = tuple(
                 SuiteTurn(
                     message=turn["message"],
-                    expect=Expectation.from_json(turn.get("expect", {}), case_language),
+                    expect=Expectation.from_json(
+                        turn.get("expect_with_model" if with_model else "expect")
+                        or turn.get("expect", {}),
+                        case_language,
+                    ),
                     model_reply=turn.get("model_reply"),
                 )
                 for turn in raw["turns"]
@@ -574,7 +583,7 @@ async def evaluate_agent(
 
     base = Settings()
     spec = llm or base.llm
-    suite = load_suite(suite_path, languages)
+    suite = load_suite(suite_path, languages, with_model=spec != "none")
     with tempfile.TemporaryDirectory(prefix="parley-eval-") as directory:
         settings = Settings(
             data_dir=Path(directory) / "parley",

@@ -269,3 +269,14 @@ async def test_scripted_model_cases(played: Played, case_id: str) -> None:
     assert run.passed, (problems, run.orders_seen)
     if case.category == "model_orders":
         assert model.calls == []  # order flows never ask the model
+
+
+async def test_a_run_with_a_model_reads_the_model_expectations() -> None:
+    """An exchange is handed to a person without a model and proposed with one; the rest of the
+    suite expects the same either way."""
+    plain = {case.id: case for case in load_suite(languages=["de"]).cases}
+    modelled = {case.id: case for case in load_suite(languages=["de"], with_model=True).cases}
+    assert plain["de-exchange"].turns[1].expect.outcome == ("handoff",)
+    assert modelled["de-exchange"].turns[1].expect.outcome == ("confirm", "handoff")
+    assert "exchange_delivered_order_items" not in modelled["de-exchange"].turns[0].expect.not_tools
+    assert modelled["de-return"].turns == plain["de-return"].turns

@@ -50,22 +50,6 @@ async def store(parley: Parley) -> str:
     return name
 
 
-@pytest_asyncio.fixture(loop_scope="module")
-async def scripted(parley: Parley) -> AsyncIterator[Callable[..., FakeChatModel]]:
-    """Put a scripted chat model in the pipeline for one test (the model boundary only)."""
-    pipeline = await parley.agent()
-
-    def install(*script: Any, delay_s: float = 0.0, timeout_s: float = 30.0) -> FakeChatModel:
-        model = FakeChatModel(delay_s=delay_s)
-        model.script.extend(script)
-        pipeline.llm = model
-        pipeline.llm_timeout_s = timeout_s
-        return model
-
-    yield install
-    pipeline.llm = None
-
-
 async def talk(parley: Parley, store: str, session: str, *messages: str) -> list[dict[str, Any]]:
     return [await ask(parley, store, message, session) for message in messages]
 

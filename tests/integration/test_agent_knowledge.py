@@ -5,31 +5,23 @@ a document and in a message. Real SQLite, embedded Chroma and the multilingual e
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
 
-from bot.settings import Settings
 from bot.shopper import ask
-from bot.wiring import Parley, open_parley
-from tests.conftest import CACHE_DIR
+from bot.wiring import Parley
 from tests.fakes import FakeChatModel, reply
+from tests.integration.conftest import open_with_documents
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
 STORE = "nordlicht"
-KB = Path(__file__).parents[1] / "data" / "kb"
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def parley(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Parley]:
-    data_dir: Path = tmp_path_factory.mktemp("agent-kb") / "parley"
-    settings = Settings(data_dir=data_dir, cache_dir=CACHE_DIR, llm="none", log_json=False)
-    opened = await open_parley(settings)
-    await opened.stores.create(STORE)
-    job = await opened.knowledge.ingest_paths(STORE, sorted(KB.iterdir()))
-    assert job.state == "done" and not job.errors, job.errors
+    opened = await open_with_documents(tmp_path_factory.mktemp("agent-kb") / "parley", STORE)
     try:
         yield opened
     finally:
@@ -85,22 +77,6 @@ async def test_instructions_inside_a_message_change_nothing(parley: Parley) -> N
     )
     assert reply["outcome"] not in ("done", "confirm")
     assert all(call["name"] != "confirm_action" for call in reply["tool_calls"])
-
-
-@pytest_asyncio.fixture(loop_scope="module")
-async def scripted(parley: Parley) -> AsyncIterator[Callable[..., FakeChatModel]]:
-    """Put a scripted chat model in the pipeline for one test (the model boundary only)."""
-    pipeline = await parley.agent()
-
-    def install(*script: Any, delay_s: float = 0.0, timeout_s: float = 30.0) -> FakeChatModel:
-        model = FakeChatModel(delay_s=delay_s)
-        model.script.extend(script)  # exceptions too: the script is not re-validated
-        pipeline.llm = model
-        pipeline.llm_timeout_s = timeout_s
-        return model
-
-    yield install
-    pipeline.llm = None
 
 
 async def test_the_models_answer_is_used_when_grounded_and_in_the_shoppers_language(

@@ -6,53 +6,28 @@ embedded Chroma and the multilingual embedders."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
-from typing import Any
 
 import pytest
 import pytest_asyncio
 
 from bot.agent.turn import Outcome, TurnResult
 from bot.domain.conversation import Role
-from bot.settings import Settings
-from bot.wiring import Parley, open_parley
-from tests.conftest import CACHE_DIR
+from bot.wiring import Parley
 from tests.fakes import FakeChatModel, reply
+from tests.integration.conftest import open_with_documents
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
 STORE = "nordlicht"
-KB = Path(__file__).parents[1] / "data" / "kb"
 RETURN_QUESTION = "Wie lange habe ich Zeit, einen Artikel zurückzugeben?"
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def parley(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Parley]:
-    data_dir: Path = tmp_path_factory.mktemp("agent-stream") / "parley"
-    settings = Settings(data_dir=data_dir, cache_dir=CACHE_DIR, llm="none", log_json=False)
-    opened = await open_parley(settings)
-    await opened.stores.create(STORE)
-    job = await opened.knowledge.ingest_paths(STORE, sorted(KB.iterdir()))
-    assert job.state == "done" and not job.errors, job.errors
+    opened = await open_with_documents(tmp_path_factory.mktemp("agent-stream") / "parley", STORE)
     try:
         yield opened
     finally:
         await opened.close()
-
-
-@pytest_asyncio.fixture(loop_scope="module")
-async def scripted(parley: Parley) -> AsyncIterator[Callable[..., FakeChatModel]]:
-    """Put a scripted chat model in the pipeline for one test (the model boundary only)."""
-    pipeline = await parley.agent()
-
-    def install(*script: Any, delay_s: float = 0.0, timeout_s: float = 30.0) -> FakeChatModel:
-        model = FakeChatModel(delay_s=delay_s)
-        model.script.extend(script)
-        pipeline.llm = model
-        pipeline.llm_timeout_s = timeout_s
-        return model
-
-    yield install
-    pipeline.llm = None
 
 
 async def streamed(parley: Parley, session: str, text: str) -> tuple[list[str], TurnResult]:

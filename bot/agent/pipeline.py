@@ -458,7 +458,8 @@ class TurnPipeline:
             products[product_id] = await self._tool(
                 turn, "get_product_details", {"product_id": product_id}
             )
-        earlier = turn.memory.request if asked_before else None
+        revising = turn.memory.awaiting == "confirm"  # a proposal the shopper wants changed
+        earlier = turn.memory.request if asked_before or revising else None
         request = "\n".join(part for part in (earlier, turn.text) if part)
         attempt = await choose_swap(
             self.llm, tool, order, products, request, timeout_s=self.llm_timeout_s
@@ -470,6 +471,7 @@ class TurnPipeline:
                 "new_item_ids": attempt.choice.new_item_ids,
                 "payment_method_id": order["payment_history"][0]["payment_method_id"],
             }
+            memory.request = request[-500:]  # what a revision of this proposal builds on
             return await self._propose(turn, intent, memory, tool, arguments)
         if asked_before:
             # Asked once already and still no choice that fits: a person takes it from here.
@@ -810,6 +812,8 @@ def _carried_intent(text: str, memory: Memory) -> Intent | None:
         "identity": bool(find_email(text) or find_name_zip(text)),
         "order": bool(find_order_ids(text)),
         "exchange": True,
+        # Neither yes nor no to a proposed exchange ("rather in black"): the shopper revises it.
+        "confirm": memory.intent in (Intent.EXCHANGE, Intent.MODIFY_ORDER),
     }.get(memory.awaiting, False)
     return Intent(memory.intent) if answered else None
 

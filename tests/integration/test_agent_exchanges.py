@@ -232,3 +232,31 @@ async def test_an_order_that_can_no_longer_change_is_declined_without_the_model(
     assert reply["outcome"] == "declined"
     assert names(reply) == ["find_user_id_by_email", "get_order_details"]
     assert model.calls == []
+
+
+async def test_a_proposed_exchange_the_shopper_revises_is_proposed_again(
+    parley: Parley, store: str, scripted: Callable[..., FakeChatModel]
+) -> None:
+    """Neither yes nor no to a proposal ("rather in black") revises it; nothing runs until yes."""
+    model = scripted(
+        tool_call(EXCHANGE, item_ids=[OAK_LAMP], new_item_ids=[BLACK_LAMP]),
+        tool_call(EXCHANGE, item_ids=[OAK_LAMP], new_item_ids=[BLACK_LAMP]),
+    )
+    first, revised = await talk(
+        parley,
+        store,
+        "swap-revise",
+        "Kann ich die Schreibtischlampe aus #W1000007 umtauschen? maria.garcia@example.com",
+        "Lieber in Schwarz",
+    )
+    assert first["outcome"] == "confirm"
+    assert revised["intent"] == "exchange" and revised["outcome"] == "confirm"
+    assert EXCHANGE in names(revised) and "confirm_action" not in names(revised)
+    second_call = model.calls[1]
+    assert "Lieber in Schwarz" in second_call.prompt
+    assert "Schreibtischlampe" in second_call.prompt  # the earlier request comes along
+    assert (await order(parley, store, "#W1000007")).status == "delivered"
+
+    (done,) = await talk(parley, store, "swap-revise", "ja")
+    assert done["outcome"] == "done" and names(done) == ["confirm_action"]
+    assert (await order(parley, store, "#W1000007")).exchange_new_items == [BLACK_LAMP]

@@ -812,8 +812,11 @@ def _carried_intent(text: str, memory: Memory) -> Intent | None:
         "identity": bool(find_email(text) or find_name_zip(text)),
         "order": bool(find_order_ids(text)),
         "exchange": True,
-        # Neither yes nor no to a proposed exchange ("rather in black"): the shopper revises it.
-        "confirm": memory.intent in (Intent.EXCHANGE, Intent.MODIFY_ORDER),
+        # Neither yes nor no to a proposed exchange ("rather in black"): the shopper revises it,
+        # unless they moved on to a question or another order.
+        "confirm": memory.intent in (Intent.EXCHANGE, Intent.MODIFY_ORDER)
+        and not _asks_about_policy(text)
+        and all(order_id == memory.order_id for order_id in find_order_ids(text)),
     }.get(memory.awaiting, False)
     return Intent(memory.intent) if answered else None
 

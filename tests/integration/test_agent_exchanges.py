@@ -260,3 +260,20 @@ async def test_a_proposed_exchange_the_shopper_revises_is_proposed_again(
     (done,) = await talk(parley, store, "swap-revise", "ja")
     assert done["outcome"] == "done" and names(done) == ["confirm_action"]
     assert (await order(parley, store, "#W1000007")).exchange_new_items == [BLACK_LAMP]
+
+
+async def test_another_order_after_a_proposed_exchange_is_not_taken_as_a_revision(
+    parley: Parley, store: str, scripted: Callable[..., FakeChatModel]
+) -> None:
+    model = scripted(tool_call(EXCHANGE, item_ids=[OAK_LAMP], new_item_ids=[BLACK_LAMP]))
+    proposal, status = await talk(
+        parley,
+        store,
+        "swap-moved-on",
+        "I'd like to exchange the desk lamp from order #W1000007 for the black one. "
+        "maria.garcia@example.com",
+        "Where is my other order #W1000003",
+    )
+    assert proposal["outcome"] == "confirm"
+    assert status["intent"] != "exchange" and EXCHANGE not in names(status)
+    assert len(model.calls) == 1

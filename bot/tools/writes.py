@@ -126,6 +126,21 @@ def _item_details(order: Order, item_ids: list[str]) -> list[dict[str, str]]:
     return [{"item_id": i, "name": names.get(i, "")} for i in item_ids]
 
 
+def _swap_details(
+    kind: str, order: Order, owner: Customer | None, args: ExchangeArgs, change: Change
+) -> dict[str, Any]:
+    """An exchange or item change as data: which items become which, and who pays what."""
+    return {
+        "kind": kind,
+        "order_id": order.order_id,
+        "items": _item_details(order, args.item_ids),
+        "new_item_ids": list(args.new_item_ids),
+        "charge": _money(change.charge),
+        "refund": _money(change.refund),
+        "method": _method_details(owner, args.payment_method_id),
+    }
+
+
 def _item_names(order: Order, item_ids: list[str]) -> str:
     names = {item.item_id: item.name for item in order.items}
     return ", ".join(f"{names.get(i, 'item')} ({i})" for i in item_ids) or "no items"
@@ -184,15 +199,7 @@ async def plan_exchange(ctx: ToolContext, s: OrderSession, args: ExchangeArgs, l
         f"{_method_label(owner, args.payment_method_id)}. Send the old items back once you "
         "receive the instructions by email."
     )
-    details = {
-        "kind": "exchange",
-        "order_id": order.order_id,
-        "items": _item_details(order, args.item_ids),
-        "new_item_ids": list(args.new_item_ids),
-        "charge": _money(change.charge),
-        "refund": _money(change.refund),
-        "method": _method_details(owner, args.payment_method_id),
-    }
+    details = _swap_details("exchange", order, owner, args, change)
     return Plan(change, summary, order, owner, details)
 
 
@@ -239,15 +246,7 @@ async def plan_modify_items(
         f"{_method_label(owner, args.payment_method_id)}. The order's items can be changed "
         "only once."
     )
-    details = {
-        "kind": "modify_items",
-        "order_id": order.order_id,
-        "items": _item_details(order, args.item_ids),
-        "new_item_ids": list(args.new_item_ids),
-        "charge": _money(change.charge),
-        "refund": _money(change.refund),
-        "method": _method_details(owner, args.payment_method_id),
-    }
+    details = _swap_details("modify_items", order, owner, args, change)
     return Plan(change, summary, order, owner, details)
 
 

@@ -39,6 +39,24 @@ async def parley(data_dir: Path) -> AsyncIterator[Parley]:
         await opened.close()
 
 
+def hang_on_third_file(parley: Parley) -> asyncio.Event:
+    """Make the index hang forever on the third file it is given; the event says it got there."""
+    reached = asyncio.Event()
+    real = parley.index.replace_document_vectors
+    calls = 0
+
+    async def replace(*args: Any, **kwargs: Any) -> int:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            reached.set()
+            await asyncio.Event().wait()
+        return await real(*args, **kwargs)
+
+    parley.index.replace_document_vectors = replace  # type: ignore[method-assign]
+    return reached
+
+
 async def wait_done(parley: Parley, store: str, job_id: str) -> Job:
     for _ in range(400):
         job = await parley.knowledge.job(store, job_id)
@@ -102,19 +120,7 @@ async def test_arq_workers_resume_a_job_handed_back_at_a_shutdown(
     name = f"parley:test:{uuid.uuid4().hex}"
     first = ArqQueue(REDIS_URL, queue_name=name)
     parley.knowledge.queue = first
-    reached = asyncio.Event()
-    real = parley.index.replace_document_vectors
-    calls = 0
-
-    async def replace(*args: Any, **kwargs: Any) -> int:
-        nonlocal calls
-        calls += 1
-        if calls == 3:  # the third file hangs until the worker shuts down
-            reached.set()
-            await asyncio.Event().wait()
-        return await real(*args, **kwargs)
-
-    parley.index.replace_document_vectors = replace  # type: ignore[method-assign]
+    reached = hang_on_third_file(parley)  # until the worker shuts down
     second = ArqQueue(REDIS_URL, queue_name=name)
     try:
         with mock.patch("bot.documents.EMBED_BATCH_FILES", 2):
@@ -260,19 +266,7 @@ async def test_a_job_stopped_by_a_shutdown_goes_on_in_the_next_process(
 ) -> None:
     settings = in_process_settings(data_dir)
     parley = await open_parley(settings)
-    reached = asyncio.Event()
-    real = parley.index.replace_document_vectors
-    calls = 0
-
-    async def replace(*args: Any, **kwargs: Any) -> int:
-        nonlocal calls
-        calls += 1
-        if calls == 3:  # the third file hangs until the process shuts down
-            reached.set()
-            await asyncio.Event().wait()
-        return await real(*args, **kwargs)
-
-    parley.index.replace_document_vectors = replace  # type: ignore[method-assign]
+    reached = hang_on_third_file(parley)  # until the process shuts down
     try:
         with mock.patch("bot.documents.EMBED_BATCH_FILES", 2):
             job = await submit_files(parley, "restarted-shop", tmp_path, enqueue=True)

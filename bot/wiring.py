@@ -167,6 +167,7 @@ def build_agent(parley: Parley) -> TurnPipeline:
         llm_timeout_s=settings.llm_timeout_s,
         handoff_confidence=settings.retrieval.handoff_confidence,
         answer_min_score=settings.retrieval.answer_min_score,
+        answer_min_score_same_language=settings.retrieval.answer_min_score_same_language,
         top_k=settings.retrieval.top_k,
         embed=parley.index.embedder.embed_queries,
     )

@@ -181,13 +181,16 @@ class TurnPipeline:
         llm: BaseChatModel | None = None,
         llm_timeout_s: float = 60.0,
         handoff_confidence: float = 0.75,
-        answer_min_score: float = 0.75,
+        answer_min_score: float = 0.765,
+        answer_min_score_same_language: float = 0.80,
         top_k: int = 5,
         languages: Callable[[Sequence[str]], LanguageIdentifier] | None = None,
         embed: Callable[[list[str]], Vector] | None = None,
     ) -> None:
         """`embed` is the query embedder the router and the retriever share: when given, each
-        turn embeds the message once (while its language is detected) instead of twice."""
+        turn embeds the message once (while its language is detected) instead of twice.
+        `answer_min_score` and `answer_min_score_same_language` are the best passage's
+        similarity floors (see `answers_question`)."""
         self.conversations = conversations
         self.stores = stores
         self.retriever = retriever
@@ -197,6 +200,7 @@ class TurnPipeline:
         self.llm_timeout_s = llm_timeout_s
         self.handoff_confidence = handoff_confidence
         self.answer_min_score = answer_min_score
+        self.answer_min_score_same_language = answer_min_score_same_language
         self.top_k = top_k
         self.embed = embed
         self._identifiers: dict[tuple[str, ...], LanguageIdentifier] = {}
@@ -583,7 +587,13 @@ class TurnPipeline:
         passages = [p for p in found.passages if not looks_like_injection(p.text)]
         confident = bool(passages) and (
             found.confidence >= self.handoff_confidence
-            or passages[0].score >= self.answer_min_score
+            or answers_question(
+                passages[0].score,
+                passages[0].language,
+                turn.language,
+                other_language=self.answer_min_score,
+                same_language=self.answer_min_score_same_language,
+            )
         )
         if not confident and not handoff_when_unsure:
             return None, turn.memory
@@ -793,6 +803,26 @@ def _sentences_end(text: str) -> int:
 def _says_something(text: str) -> bool:
     """More than citation marks and punctuation."""
     return any(char.isalnum() for char in _CITATION_MARK.sub("", text))
+
+
+def answers_question(
+    score: float,
+    passage_language: str,
+    language: str,
+    *,
+    other_language: float,
+    same_language: float,
+) -> bool:
+    """Whether the best passage (its score, its language) is close enough to a question in
+    `language` to answer from it.
+
+    The multilingual embedding rates any passage in the question's own language higher than
+    the same content in another: an unrelated same-language passage of a small shop knowledge
+    base can outscore the right answer in another language. So a passage in the shopper's
+    language must reach the higher floor. Both floors were chosen on shop questions in sixteen
+    languages (`bot.agent.calibration`, `tests/data/handoff_calibration.json`)."""
+    floor = same_language if passage_language == language else other_language
+    return score >= floor
 
 
 def _policy(document: dict[str, Any]) -> StorePolicy:

@@ -1,0 +1,180 @@
+"""Choose the retrieval floor below which a question is handed off, on shop questions.
+
+`tests/data/handoff_calibration.json` holds questions in sixteen languages about the demo store:
+some answered by one of its documents, some it does not cover. Each is searched the way a turn
+searches (same embedding, same index); the floor is chosen on the set's `fit` topics and
+reported on its `test` topics. Run: `python -m bot.agent.calibration [--out FILE]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import anyio
+
+CALIBRATION_SET = (
+    Path(__file__).resolve().parents[2] / "tests" / "data" / "handoff_calibration.json"
+)
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One calibration question as the pipeline's answerability check sees it."""
+
+    topic: str
+    half: str
+    language: str
+    """The language the pipeline detected for the question."""
+    answerable: bool
+    question: str
+    scores: list[float]
+    languages: list[str]
+    """Each passage's language, in rank order."""
+    documents: list[str]
+    confidence: float
+    right_document: bool
+    """The top passage comes from one of the documents that answer the question."""
+
+
+async def collect(calibration_set: Path = CALIBRATION_SET) -> list[Probe]:
+    """Search every question of the set in a fresh store holding the demo documents."""
+    data = json.loads(await anyio.Path(calibration_set).read_text(encoding="utf-8"))
+    from bot.agent.language import LanguageIdentifier
+    from bot.agent.pipeline import DEFAULT_LANGUAGES, routing_text
+    from bot.settings import Settings
+    from bot.wiring import open_parley
+
+    folder = (calibration_set.parent / data["documents"]).resolve()
+    base = Settings()
+    probes: list[Probe] = []
+    with tempfile.TemporaryDirectory(prefix="parley-calibration-") as directory:
+        settings = Settings(
+            data_dir=Path(directory), cache_dir=base.resolved_cache_dir, llm="none", log_json=False
+        )
+        parley = await open_parley(settings)
+        try:
+            store = "calibration"
+            await parley.stores.create(store)
+            paths = sorted(path for path in folder.iterdir() if path.is_file())
+            job = await parley.knowledge.ingest_paths(store, paths)
+            if job.state != "done" or job.errors:
+                raise RuntimeError(f"ingesting the demo documents failed: {job.errors}")
+            identifier = LanguageIdentifier(DEFAULT_LANGUAGES)
+            index = parley.index
+            for topic in data["topics"]:
+                for written_in, question in topic["questions"].items():
+                    language = identifier.detect(question, written_in).code
+                    vector = await anyio.to_thread.run_sync(
+                        index.embedder.embed_queries, [routing_text(question)]
+                    )
+                    found = await index.search_vector(
+                        store, question, vector[0], k=settings.retrieval.top_k
+                    )
+                    passages = found.passages
+                    probes.append(
+                        Probe(
+                            topic=topic["id"],
+                            half=topic["half"],
+                            language=language,
+                            answerable=bool(topic["answerable"]),
+                            question=question,
+                            scores=[round(p.score, 4) for p in passages],
+                            languages=[p.language for p in passages],
+                            documents=[p.document for p in passages],
+                            confidence=found.confidence,
+                            right_document=bool(passages)
+                            and passages[0].document in topic["documents"],
+                        )
+                    )
+        finally:
+            await parley.close()
+    return probes
+
+
+@dataclass(frozen=True)
+class Rates:
+    """How a pair of floors does on some probes."""
+
+    answered: float
+    """Share of the answerable questions the bot answers."""
+    handled: float
+    """Share of the unanswerable questions it hands off or declines."""
+
+
+def rates(probes: list[Probe], *, same_language: float, other_language: float) -> Rates:
+    """Answerable questions kept and unanswerable ones turned away by these floors."""
+    from bot.agent.pipeline import answers_question
+
+    def answers(probe: Probe) -> bool:
+        return bool(probe.scores) and answers_question(
+            probe.scores[0],
+            probe.languages[0],
+            probe.language,
+            same_language=same_language,
+            other_language=other_language,
+        )
+
+    answerable = [probe for probe in probes if probe.answerable]
+    unanswerable = [probe for probe in probes if not probe.answerable]
+    return Rates(
+        answered=round(sum(map(answers, answerable)) / max(len(answerable), 1), 4),
+        handled=round(sum(not answers(p) for p in unanswerable) / max(len(unanswerable), 1), 4),
+    )
+
+
+def choose(probes: list[Probe]) -> tuple[float, float]:
+    """The (same-language, other-language) floors that maximise answered + handled on the fit
+    half; among equals the middle of the plateau, so a small shift of scores costs little."""
+    fit = [probe for probe in probes if probe.half == "fit"]
+    grid = [round(0.70 + step / 200, 3) for step in range(41)]  # 0.700 .. 0.900
+    scored = {
+        (same, other): rates(fit, same_language=same, other_language=other)
+        for same in grid
+        for other in grid
+    }
+    best = max(r.answered + r.handled for r in scored.values())
+    tied = sorted(pair for pair, r in scored.items() if r.answered + r.handled == best)
+    return tied[len(tied) // 2]
+
+
+def main() -> None:
+    """Collect the probes (or read them back), choose the floors on one half, report both."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", type=Path, help="write the probes here (JSON)")
+    parser.add_argument("--probes", type=Path, help="read probes written earlier by --out")
+    args = parser.parse_args()
+    if args.probes:
+        raw = json.loads(args.probes.read_text(encoding="utf-8"))
+        probes = [Probe(**item) for item in raw]
+    else:
+        probes = asyncio.run(collect())
+    if args.out:
+        args.out.write_text(
+            json.dumps([asdict(probe) for probe in probes], ensure_ascii=False, indent=1),
+            encoding="utf-8",
+        )
+    from bot.settings import RetrievalSettings
+
+    same, other = choose(probes)
+    configured = RetrievalSettings()
+    print(f"{len(probes)} probes; chosen on the fit half: same-language {same}, other {other}")
+    for name, pair in (
+        ("chosen", (same, other)),
+        (
+            "configured",
+            (configured.answer_min_score_same_language, configured.answer_min_score),
+        ),
+    ):
+        for half in ("fit", "test"):
+            subset = [probe for probe in probes if probe.half == half]
+            r = rates(subset, same_language=pair[0], other_language=pair[1])
+            print(f"{name:10} {pair} {half:4}: answered {r.answered:.3f}  handled {r.handled:.3f}")
+
+
+if __name__ == "__main__":
+    main()

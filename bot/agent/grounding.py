@@ -4,6 +4,11 @@ A small model translating a passage keeps its sentences' shape but sometimes "lo
 matters most, writing "12,90 zł" for "€12.90" or inventing a day count. Every number in the answer
 must appear in the passages (as written there, in either decimal notation), and every currency
 it names must be named there too; otherwise the pipeline quotes the passage instead.
+
+A number that is not there alone is not enough: "30 days" built from a passage saying "14 days
+... 30 EUR" takes its figure from one fact and its unit from another. So a number the answer
+gives a unit (days, hours, weeks, months, years, a currency, per cent) must appear in the
+passages with that same unit, in whichever of the sixteen languages either is written.
 """
 
 from __future__ import annotations
@@ -27,6 +32,42 @@ _CURRENCIES: dict[str, re.Pattern[str]] = {
     "THB": re.compile(r"฿|บาท|\bthb\b", re.IGNORECASE),
     "VND": re.compile(r"₫|\bvnd\b|(?<=\d)\s?đồng", re.IGNORECASE),
 }
+# Units a number can carry, by kind. Latin and Cyrillic words match as stems after a word start;
+# CJK, Korean and Thai units may follow the digits directly ("30天", "5営業日", "2년").
+_UNITS: dict[str, re.Pattern[str]] = {
+    "day": re.compile(
+        r"(?<![^\W\d_])(?:days?|business days?|werktag|tag|jours?|d[ií]as?|giorn|dag|werkdag|dni"
+        r"|dzie|dnia|дн|день|gün|يوم|أيام|ايام|ngày)|工作日|営業日|영업일|日|天|일|วัน",
+        re.IGNORECASE,
+    ),
+    "hour": re.compile(
+        r"(?<![^\W\d_])(?:hours?|stund|heures?|horas?|or[ae]\b|uur|godzin|час|saat|ساع|giờ|h\b)"
+        r"|小时|小時|時間|시간|ชั่วโมง",
+        re.IGNORECASE,
+    ),
+    "week": re.compile(
+        r"(?<![^\W\d_])(?:weeks?|woche|semaines?|semanas?|settiman|tydzie|tygodn|недел|hafta"
+        r"|أسبوع|أسابيع|tuần)|星期|周|週|주|สัปดาห์",
+        re.IGNORECASE,
+    ),
+    "month": re.compile(
+        r"(?<![^\W\d_])(?:months?|monat|mois|mes(?:es)?\b|mes[ei]\b|mês|meses|maand|miesi|месяц"
+        r"|ay\b|aylık|شهر|أشهر|tháng)|个月|個月|か月|ヶ月|カ月|ケ月|개월|เดือน",
+        re.IGNORECASE,
+    ),
+    "year": re.compile(
+        r"(?<![^\W\d_])(?:years?|jahr|ans?\b|années?|años?|ann[io]\b|anos?\b|jaar|lat\b|rok|год"
+        r"|лет|yıl|سنة|سنوات|عام|năm)|年|년|ปี",
+        re.IGNORECASE,
+    ),
+    "percent": re.compile(r"%|٪|(?<![^\W\d_])(?:percent|per cent|prozent|procent|процент)"),
+}
+_UNIT_KINDS: dict[str, re.Pattern[str]] = {**_CURRENCIES, **_UNITS}
+_CURRENCY_SIGN = re.compile(r"[€$£¥₽₺₩฿₫]\s?$")
+# What follows a number up to where its unit could still be: a few characters, not past the
+# end of its clause ("14 days. Returns cost 30 EUR": 14 is days, 30 is euros).
+_UNIT_REACH = 24
+_CLAUSE_END = re.compile(r"[;:!?()。；！？、\n]|[.,](?:\s|$)")
 # Eastern Arabic, Persian and Thai digits, read as the ASCII digits they are.
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹๐๑๒๓๔๕๖๗๘๙", "012345678901234567890123456789")
 
@@ -38,12 +79,51 @@ def ungrounded_figures(reply: str, passages: Iterable[str]) -> list[str]:
     known = {_canonical(number) for number in _NUMBER.findall(source)}
     known |= {_canonical(part) for number in _NUMBER.findall(source) for part in _parts(number)}
     missing = [number for number in _NUMBER.findall(text) if _canonical(number) not in known]
-    missing += [
+    currencies = [
         code
         for code, pattern in _CURRENCIES.items()
         if pattern.search(text) and not pattern.search(source)
     ]
+    # A currency the passages never name is reported once, as itself.
+    missing += _units_not_stated(text, source, [*missing, *currencies])
+    return missing + currencies
+
+
+def _units_not_stated(text: str, source: str, already: list[str]) -> list[str]:
+    """`30 days` when the passages give 30 only as something else (or as nothing)."""
+    stated: dict[str, set[str | None]] = {}
+    for match in _NUMBER.finditer(source):
+        for number in {match.group(0), *_parts(match.group(0))}:
+            stated.setdefault(_canonical(number), set()).add(_unit_of(source, match))
+    missing = []
+    for match in _NUMBER.finditer(text):
+        unit = _unit_of(text, match)
+        number = _canonical(match.group(0))
+        if unit is None or unit in already or match.group(0) in already or number not in stated:
+            continue
+        if unit not in stated[number]:
+            missing.append(f"{match.group(0)} {unit}")
     return missing
+
+
+def _unit_of(text: str, number: re.Match[str]) -> str | None:
+    """The kind of unit a number carries: a currency sign before it, or the first unit word
+    after it in the same clause (past a range's second number: "2–4 business days")."""
+    before = text[max(number.start() - 2, 0) : number.start()]
+    if _CURRENCY_SIGN.search(before):
+        for code, pattern in _CURRENCIES.items():
+            if pattern.search(before):
+                return code
+    end = min(number.end() + _UNIT_REACH, len(text))
+    clause = _CLAUSE_END.search(text, number.end(), end)
+    if clause is not None:
+        end = clause.start()
+    found: list[tuple[int, str]] = []
+    for kind, pattern in _UNIT_KINDS.items():
+        unit = pattern.search(text, number.end(), end)
+        if unit is not None:
+            found.append((unit.start(), kind))
+    return min(found)[1] if found else None
 
 
 def _canonical(number: str) -> str:

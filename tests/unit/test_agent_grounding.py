@@ -46,3 +46,59 @@ def test_a_number_or_currency_the_passage_does_not_state_is_named(
 
 def test_citation_marks_are_not_figures() -> None:
     assert ungrounded_figures("Returns are free from Germany [3].", ["Returns are free."]) == []
+
+
+DAMAGE = (
+    "Report transport damage within 14 days of delivery. Returns from abroad cost 30 EUR, "
+    "deducted from the refund. Refunds arrive within 5 business days; the lamp has a 2-year "
+    "warranty."
+)
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "Sie können Transportschäden innerhalb von 14 Tagen melden [1].",
+        "Les retours depuis l'étranger coûtent 30 EUR [1].",
+        "Il rimborso arriva entro 5 giorni lavorativi [1].",
+        "Zwrot pieniędzy nastąpi w ciągu 5 dni roboczych [1].",
+        "Возврат денег — в течение 5 рабочих дней [1].",
+        "運送中の破損は到着後14日以内にご連絡ください[1]。",
+        "退款将在5个工作日内到账[1]。",
+        "반품 후 5영업일 이내에 환불됩니다 [1].",
+        "แจ้งความเสียหายภายใน 14 วันหลังได้รับสินค้า [1]",
+        "Hoàn tiền trong vòng 5 ngày làm việc [1].",
+        "الاسترداد خلال 5 أيام عمل [1].",
+        "Lâmpada tem garantia de 2 anos [1].",
+        "台灯保修2年[1]。",
+    ],
+)
+def test_a_number_with_the_unit_the_passage_gives_it_passes_in_any_language(reply: str) -> None:
+    assert ungrounded_figures(reply, [DAMAGE]) == []
+
+
+@pytest.mark.parametrize(
+    ("reply", "missing"),
+    [
+        ("You have 30 days to report transport damage [1].", ["30 day"]),
+        ("Sie haben 30 Tage Zeit für die Meldung [1].", ["30 day"]),
+        ("Los reembolsos llegan en 5 horas [1].", ["5 hour"]),
+        ("退款需要14个月[1]。", ["14 month"]),
+        ("The lamp has a 14-year warranty [1].", ["14 year"]),
+        ("Returns from abroad cost 14 EUR [1].", ["14 EUR"]),
+        ("Der Rückversand kostet 5 € [1].", ["5 EUR"]),
+    ],
+)
+def test_a_number_borrowed_from_another_fact_is_named_with_its_unit(
+    reply: str, missing: list[str]
+) -> None:
+    assert ungrounded_figures(reply, [DAMAGE]) == missing
+
+
+def test_a_range_carries_its_unit_to_both_ends() -> None:
+    passage = "Standard delivery takes 2–4 business days within Germany."
+    assert ungrounded_figures("Die Lieferung dauert 2–4 Werktage [1].", [passage]) == []
+    assert ungrounded_figures("La consegna richiede 2-4 settimane [1].", [passage]) == [
+        "2 week",
+        "4 week",
+    ]

@@ -7,6 +7,11 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+LOCAL_LLM_TIMEOUT_S = 180.0
+"""The local model reads prompts at ~85 tokens/s on two free cores and far slower on a loaded
+machine: a minute cut off answers that were on their way."""
+PROVIDER_LLM_TIMEOUT_S = 60.0
+
 
 class ServerSettings(BaseModel):
     """Where `parley serve` listens."""
@@ -50,7 +55,9 @@ class Settings(BaseSettings):
     """Chroma server (`http://host:port`); default is an embedded index in the data dir."""
     llm: str = "local"
     """`local`, `none`, or a provider string such as `openai:gpt-4o-mini`."""
-    llm_timeout_s: float = 60.0
+    llm_timeout_s: float | None = None
+    """Seconds one model answer may take before the turn falls back to a retrieval-only reply
+    and offers a person; unset: `LOCAL_LLM_TIMEOUT_S` for the local model, else 60."""
     log_level: str = "INFO"
     log_json: bool = True
     session_secret: str | None = Field(default=None, repr=False)
@@ -59,6 +66,13 @@ class Settings(BaseSettings):
     """Seed the demo store on start (`make run` sets it)."""
     server: ServerSettings = ServerSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
+
+    def llm_timeout_for(self, spec: str | None = None) -> float:
+        """The model timeout for `spec` (default: the configured model): the setting if given."""
+        if self.llm_timeout_s is not None:
+            return self.llm_timeout_s
+        provider = (spec or self.llm).split(":", 1)[0]
+        return LOCAL_LLM_TIMEOUT_S if provider == "local" else PROVIDER_LLM_TIMEOUT_S
 
     @property
     def resolved_cache_dir(self) -> Path:

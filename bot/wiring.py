@@ -164,7 +164,7 @@ def build_agent(parley: Parley) -> TurnPipeline:
         router=intent_router(parley),
         tools=ToolServices.on(parley.database, parley.orders),
         llm=llm,
-        llm_timeout_s=settings.llm_timeout_s,
+        llm_timeout_s=settings.llm_timeout_for(),
         handoff_confidence=settings.retrieval.handoff_confidence,
         answer_min_score=settings.retrieval.answer_min_score,
         answer_min_score_same_language=settings.retrieval.answer_min_score_same_language,

@@ -596,6 +596,7 @@ async def evaluate_agent(
             pipeline = await parley.agent()
             # The model comes from the usual data dir so local weights are joined only once.
             pipeline.llm = make_chat_model(spec, base)
+            pipeline.llm_timeout_s = base.llm_timeout_for(spec)
             started = time.perf_counter()
             runs = await run_suite(parley, suite, repeats=repeats, progress=echo)
             elapsed = time.perf_counter() - started

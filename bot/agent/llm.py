@@ -125,9 +125,12 @@ def make_chat_model(spec: str, settings: Settings) -> BaseChatModel | None:
         # evaluation runs (pass^k) should measure the pipeline, not sampling noise. Answers are
         # three sentences at most; 200 tokens bound a runaway at ~7 s on two cores.
         return LocalChatModel(
-            model_path=str(path), timeout_s=settings.llm_timeout_s, temperature=0.0, max_tokens=200
+            model_path=str(path),
+            timeout_s=settings.llm_timeout_for(spec),
+            temperature=0.0,
+            max_tokens=200,
         )
-    return _provider_model(parsed, settings.llm_timeout_s)
+    return _provider_model(parsed, settings.llm_timeout_for(spec))
 
 
 def _provider_model(spec: ModelSpec, timeout_s: float) -> BaseChatModel:

@@ -34,6 +34,7 @@ from knowledge import (
     prepare_document,
 )
 from knowledge.ingestion import EmbeddedDocument, PreparedDocument, embed_documents
+from knowledge.language import detect_language
 from knowledge.loaders import too_big_message
 
 log = logging.getLogger(__name__)
@@ -302,6 +303,17 @@ class KnowledgeBase:
             await anyio.to_thread.run_sync(
                 lambda: shutil.rmtree(self.data_dir / "uploads" / job.id, ignore_errors=True)
             )
+
+    async def warm_up(self) -> None:
+        """Load the encoders and the language detector now (`parley serve` and `parley worker`
+        call this at start), so the first upload or question does not wait seconds for them."""
+
+        def load() -> None:
+            detect_language("Which language is this sentence written in?")
+            self.index.embedder.embed_passages(["warm-up"])
+            self.index.embedder.embed_queries(["warm-up"])
+
+        await anyio.to_thread.run_sync(load)
 
     async def start_worker(self) -> None:
         """Consume jobs in this process and take over those a stopped process left behind."""

@@ -33,6 +33,10 @@ class State(TypedDict):
 
 async def _warm_up(parley: Parley) -> None:
     try:
+        await parley.knowledge.warm_up()
+    except Exception:  # the first upload or question will report what is wrong
+        log.exception("the encoders could not be loaded")
+    try:
         await parley.agent()
     except ParleyError as error:  # a bad LLM setting: every turn will report it too
         log.error("the agent could not be prepared: %s", error.message)

@@ -135,6 +135,7 @@ async def _work(settings: Settings) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     try:
+        await parley.knowledge.warm_up()
         await parley.knowledge.start_worker()
         typer.echo("parley worker: consuming jobs; stop with Ctrl-C or SIGTERM", err=True)
         await stop.wait()

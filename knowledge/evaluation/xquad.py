@@ -1,8 +1,10 @@
 """`parley eval retrieval`: Parley's retrieval recipe on XQuAD-R, scored by the set's own scorer.
 
 The recipe is the index's: the embedders are fused as in production, each passage vector may mix
-in its section's (for XQuAD-R a sentence and its paragraph; off by default), and passages are
-ranked with their section (`section_boosted`). The scorer (`score.py` beside the data) is imported
+in its section's (for XQuAD-R a sentence and its paragraph; off by default), each pool is one
+store whose top `CANDIDATES` dense passages per question get the neutral-token bonus
+(`knowledge.index.neutral`, re-scored as `KnowledgeIndex.search` does), and passages are ranked
+with their section (`section_boosted`). The scorer (`score.py` beside the data) is imported
 from its folder, never copied; data stays there. It ranks by `queries @ passages.T`; since the
 section-boosted ranking is not one dot product, it is handed the ranking-score matrix itself
 (identity rows as queries, score columns as passages), so its metrics and tie rules still apply.
@@ -23,7 +25,8 @@ import numpy.typing as npt
 
 from knowledge.embeddings import Embedder, FusedEmbedder, Vectors, make_embedder, normalise
 from knowledge.evaluation.cache import cached_vectors
-from knowledge.index.sections import SECTION_BOOST, SECTION_WEIGHT, section_boosted
+from knowledge.index.neutral import NEUTRAL_WEIGHT, neutral_scores, neutral_tokens
+from knowledge.index.sections import CANDIDATES, SECTION_BOOST, SECTION_WEIGHT, section_boosted
 
 POOLS = ("en", "de", "all", "same")
 KS = (1, 5, 10)
@@ -109,6 +112,7 @@ def evaluate(
     embedder: Embedder | None = None,
     section_weight: float = SECTION_WEIGHT,
     section_boost: float = SECTION_BOOST,
+    neutral_weight: float = NEUTRAL_WEIGHT,
     pools: Sequence[str] = POOLS,
     limit: int | None = None,
     cache_dir: Path | None = Path(".cache/xquad"),
@@ -134,10 +138,13 @@ def evaluate(
             + section_weight * normalise(section_vectors)[owner]
         )
     encoded = time.perf_counter()
-    # Sections are (language, paragraph) pairs, so none straddles a pool: boosting once over
-    # all passages equals boosting inside each pool.
     sections = np.asarray(owner)
-    ranking = section_boosted(query_vectors @ passage_vectors.T, sections, section_boost)
+    scores = query_vectors @ passage_vectors.T
+    neutral = Neutral(
+        [neutral_tokens(q["question"]) for q in questions],
+        [neutral_tokens(p["text"]) for p in passages],
+        neutral_weight,
+    )
     identity = np.eye(len(questions), dtype=np.float64)
     results: dict[str, Any] = {
         "recipe": {
@@ -145,7 +152,10 @@ def evaluate(
             "section_weight": section_weight,
             "passage_vector": "normalise((1-w)·E(sentence) + w·E(paragraph))",
             "section_boost": section_boost,
-            "ranking": "cos(q, p) + boost · max cos(q, p') over p' in p's paragraph",
+            "neutral_weight": neutral_weight,
+            "candidates": CANDIDATES,
+            "ranking": "s(q, p) + boost · max s(q, p') over p' in p's paragraph, where"
+            " s = cos + neutral_weight · neutral-token score for the pool's top candidates",
         },
         "n_questions": len(questions),
         "n_passages": len(passages),
@@ -154,23 +164,23 @@ def evaluate(
         "pools": {},
         "baselines": BASELINES,
     }
+    orders: dict[str, npt.NDArray[np.float64]] = {}
     for pool in pools:
+        ranking = np.zeros(scores.shape)  # columns outside the pool are never read
+        for rows, columns in pool_blocks(pool, questions, passages):
+            block = pool_ranking(scores, rows, columns, sections, section_boost, neutral)
+            ranking[np.ix_(rows, columns)] = block
+            if pool in LANGS:
+                orders[pool] = block
         scored = scorer.score_pool(pool, questions, passages, identity, ranking.T, list(KS), True)
+        del ranking
         results["pools"][pool] = {
             "overall": scored["overall"],
             "per_lang": scored["per_lang"],
             "scored_langs": scored["scored_langs"],
         }
     results["summary"] = summarise(results)
-    results["calibration"] = calibrate(
-        questions,
-        passages,
-        query_vectors,
-        passage_vectors,
-        pools=[p for p in pools if p in LANGS],
-        sections=sections,
-        section_boost=section_boost,
-    )
+    results["calibration"] = calibrate(questions, passages, scores, orders)
     for line in report_lines(results):
         echo(line)
     return results
@@ -179,30 +189,86 @@ def evaluate(
 LANGS = ("ar", "de", "el", "en", "es", "hi", "ru", "th", "tr", "vi", "zh")
 
 
+class Neutral:
+    """The neutral-token channel over the set: token sets computed once, scored as the index
+    scores its candidates (`neutral_scores` x weight)."""
+
+    def __init__(
+        self,
+        query_tokens: Sequence[frozenset[str]],
+        passage_tokens: Sequence[frozenset[str]],
+        weight: float,
+    ) -> None:
+        self.query_tokens = query_tokens
+        self.passage_tokens = passage_tokens
+        self.weight = weight
+
+    def bonus(self, question: int, candidates: Sequence[int]) -> list[float]:
+        """What the channel adds to each candidate passage of a question."""
+        if self.weight == 0:
+            return [0.0] * len(candidates)
+        found = neutral_scores(
+            self.query_tokens[question], [self.passage_tokens[c] for c in candidates]
+        )
+        return [self.weight * value for value in found]
+
+
+def pool_blocks(
+    pool: str, questions: Sequence[dict[str, Any]], passages: Sequence[dict[str, Any]]
+) -> list[tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]]:
+    """(question rows, passage columns) of each store a pool setting searches: one store for a
+    language or `all`, one per language for `same`."""
+    question_langs = np.asarray([q["lang"] for q in questions])
+    passage_langs = np.asarray([p["lang"] for p in passages])
+    everyone = np.arange(len(questions))
+    if pool == "all":
+        return [(everyone, np.arange(len(passages)))]
+    if pool == "same":
+        return [
+            (np.nonzero(question_langs == lang)[0], np.nonzero(passage_langs == lang)[0])
+            for lang in LANGS
+            if (question_langs == lang).any()
+        ]
+    return [(everyone, np.nonzero(passage_langs == pool)[0])]
+
+
+def pool_ranking(
+    scores: npt.NDArray[np.floating],
+    rows: npt.NDArray[np.intp],
+    columns: npt.NDArray[np.intp],
+    sections: npt.NDArray[np.integer],
+    section_boost: float,
+    neutral: Neutral,
+) -> npt.NDArray[np.float64]:
+    """Ranking scores of the questions `rows` over the store of passages `columns`: each
+    question's top `CANDIDATES` by cosine get the neutral bonus, then `section_boosted`."""
+    block = np.asarray(scores[np.ix_(rows, columns)], dtype=np.float64)
+    if neutral.weight:
+        top = np.argsort(-block, axis=1, kind="stable")[:, :CANDIDATES]
+        for row, question in enumerate(rows):
+            block[row, top[row]] += neutral.bonus(int(question), columns[top[row]].tolist())
+    return section_boosted(block, sections[columns], section_boost)
+
+
 def calibrate(
     questions: Sequence[dict[str, Any]],
     passages: Sequence[dict[str, Any]],
-    query_vectors: Vectors,
-    passage_vectors: Vectors,
-    pools: Sequence[str],
-    sections: npt.NDArray[np.integer] | None = None,
-    section_boost: float = 0.0,
+    scores: npt.NDArray[np.floating],
+    orders: dict[str, npt.NDArray[np.float64]],
 ) -> dict[str, Any]:
     """Fit P(top passage right) = σ(a·top + b·margin + c) on single-language pools, the shape
     `knowledge.confidence` uses, and show how well the fitted curve matches observed rates.
-    As in the index, the margin is to the second passage of the section-boosted ranking."""
+    As in the index, passages are taken in ranking order (`orders[pool]`: the pool's ranking
+    scores) and the features are their plain cosines: the first and its margin to the second."""
     features: list[tuple[float, float]] = []
     labels: list[float] = []
-    for pool in pools:
+    for pool, order in orders.items():
         columns = [i for i, p in enumerate(passages) if p["lang"] == pool]
         groups = [passages[i]["group"] for i in columns]
-        scores = query_vectors @ passage_vectors[columns].T
-        order = scores
-        if sections is not None and section_boost:
-            order = section_boosted(scores, np.asarray(sections)[columns], section_boost)
+        cosines = scores[:, columns]
         for row, question in enumerate(questions):
             ranked = np.argsort(-order[row], kind="stable")[:2]
-            top, second = float(scores[row, ranked[0]]), float(scores[row, ranked[1]])
+            top, second = float(cosines[row, ranked[0]]), float(cosines[row, ranked[1]])
             features.append((top, top - second))
             labels.append(1.0 if groups[ranked[0]] == question["group"] else 0.0)
     if not features:

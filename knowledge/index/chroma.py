@@ -33,7 +33,8 @@ from knowledge.index.lexical import (
     exact_tokens,
     passage_codes,
 )
-from knowledge.index.sections import rank_by_section
+from knowledge.index.neutral import neutral_bonus
+from knowledge.index.sections import CANDIDATES, rank_by_section
 
 T = TypeVar("T")
 EXACT_BONUS = 0.2
@@ -83,7 +84,7 @@ class ChromaIndex:
         client: Any,
         embedder: Embedder,
         *,
-        candidates: int = 30,
+        candidates: int = CANDIDATES,
         connect: Callable[[], Any] | None = None,
         codes: CodeIndex | None = None,
     ) -> None:
@@ -341,8 +342,10 @@ class ChromaIndex:
             for text, meta, score, exact in hits.values()
             if versions.get(str(meta["document_id"])) == meta["version"]
         ]
-        # A passage quoting the query's code verbatim (SKU, order number) is what was asked about.
-        passages = rank_by_section(passages)
+        # A passage quoting the query's code verbatim (SKU, order number) is what was asked about;
+        # numbers and Latin-script names the question shares with a candidate, in any language,
+        # move it up among the others.
+        passages = rank_by_section(passages, bonus=neutral_bonus(query, [p.text for p in passages]))
         top = passages[:k]
         raw_scores = [p.score - (EXACT_BONUS if p.exact_match else 0.0) for p in passages[:2]]
         sure = confidence(raw_scores, exact_match=bool(top and top[0].exact_match))

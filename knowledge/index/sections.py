@@ -19,6 +19,8 @@ SECTION_WEIGHT = 0.0
 chunks, paragraph sections) 0.1 gave +0.4 points of R@5 and 0.3 or more lost points, not worth
 embedding every section a second time; chunks still carry title and section path in their text."""
 MAX_SECTION_CHARS = 2000
+CANDIDATES = 30
+"""Dense passages a search fetches before ranking them (with the exact-code hits)."""
 SECTION_BOOST = 2.0
 """Ranking score = own score + SECTION_BOOST x the best score in the chunk's section. The first
 passage never changes; the next ones come from the best section first. On XQuAD-R (sentence
@@ -72,22 +74,29 @@ def section_boosted(
     return boosted
 
 
-def rank_by_section(passages: Sequence[Passage], boost: float = SECTION_BOOST) -> list[Passage]:
-    """Passages in ranking order: exact-code matches first, then by `section_boosted` score.
-    Scores stay the plain similarities (citations and confidence read them); a chunk outside
-    any section is its own section, so a long document without headings is not pulled up whole."""
+def rank_by_section(
+    passages: Sequence[Passage],
+    boost: float = SECTION_BOOST,
+    bonus: Sequence[float] | None = None,
+) -> list[Passage]:
+    """Passages in ranking order: exact-code matches first, then by `section_boosted` score of
+    each passage's score plus its `bonus` (the neutral-token channel), as `section_boosted` on a
+    matrix the bonus was added to. Scores stay the plain similarities (citations and confidence
+    read them); a chunk outside any section is its own section, so a long document without
+    headings is not pulled up whole."""
+    ranked = [p.score + (bonus[i] if bonus is not None else 0.0) for i, p in enumerate(passages)]
     best: dict[Hashable, float] = {}
     keys: list[Hashable] = []
-    for passage in passages:
+    for position, passage in enumerate(passages):
         key = (passage.document_id, passage.section) if passage.section else passage.chunk_id
         keys.append(key)
-        best[key] = max(best.get(key, -np.inf), passage.score)
+        best[key] = max(best.get(key, -np.inf), ranked[position])
     order = sorted(
         range(len(passages)),
         key=lambda i: (
             not passages[i].exact_match,
-            -(passages[i].score + boost * best[keys[i]]),
-            -passages[i].score,
+            -(ranked[i] + boost * best[keys[i]]),
+            -ranked[i],
         ),
     )
     return [passages[i] for i in order]

@@ -271,6 +271,8 @@ def test_bad_exemplar_files_are_configuration_errors(tmp_path: Path) -> None:
         ("Araba lastiği satıyor musunuz?", "tr", Intent.FAQ),
         ("Ich möchte meine Bestellung rückgängig machen", "de", Intent.CANCEL),
         ("Kann ich die Bestellung W1000006 rückgängig machen?", "de", Intent.CANCEL),
+        # "Want to return ... from order ...": the order word pulled it to cancel on e5q8.
+        ("อยากคืนกาต้มน้ำจากคำสั่งซื้อ W1234567 เพราะเปิดไม่ติด", "th", Intent.RETURN),
     ],
 )
 def test_reported_routing_gaps_stay_closed(

@@ -130,6 +130,20 @@ def script_problem(reply: str, language: str, sources: Iterable[str] = ()) -> st
     return None
 
 
+_ECHO_MIN_CHARACTERS = 6
+
+
+def repeats_question(reply: str, question: str) -> bool:
+    """True when the reply says nothing but (a part of) the shopper's own question: a small
+    model sometimes echoes a question it cannot answer, in the right language and script."""
+    said = _letters_and_digits(_CITATION_MARK.sub(" ", reply))
+    return len(said) >= _ECHO_MIN_CHARACTERS and said in _letters_and_digits(question)
+
+
+def _letters_and_digits(text: str) -> str:
+    return "".join(char for char in text.casefold() if char.isalnum())
+
+
 def looks_like_injection(text: str) -> bool:
     """True when the text tries to give the assistant instructions."""
     return _INJECTION.search(text) is not None

@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from bot.agent.extract import confirmation, find_email, find_name_zip, find_order_ids
 from bot.agent.grounding import ungrounded_figures
-from bot.agent.guard import check_reply, looks_like_injection
+from bot.agent.guard import check_reply, looks_like_injection, repeats_question
 from bot.agent.intents import Intent, IntentRoute
 from bot.agent.language import LanguageIdentifier
 from bot.agent.prompts import answer_prompt
@@ -713,6 +713,9 @@ class TurnPipeline:
         )
         if not verdict.ok:
             log.info("guard rejected the model's reply: %s", verdict.reason)
+            return False
+        if repeats_question(reply, turn.text):
+            log.info("model's reply only repeats the question: %r", reply[:40])
             return False
         ungrounded = ungrounded_figures(reply, (passage.text for passage in passages))
         if ungrounded:

@@ -165,3 +165,11 @@ async def test_a_number_taken_from_another_fact_falls_back_to_the_quoted_passage
     answer = await one(parley, "How long does shipping to Japan take?")
     assert "14 days" not in answer["reply"]
     assert "7 bis 12 Werktage" in answer["reply"]
+
+
+async def test_a_model_echoing_the_question_falls_back_to_the_quoted_passage(
+    parley: Parley, scripted: Callable[..., FakeChatModel]
+) -> None:
+    scripted(reply(f"{THAI_SHIPPING} [1]."))
+    answer = await one(parley, THAI_SHIPPING)
+    assert answer["reply"].startswith("จากเอกสาร versand.html")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.agent.guard import check_reply, looks_like_injection
+from bot.agent.guard import check_reply, looks_like_injection, repeats_question
 from bot.agent.replies import reply_languages, say, status_name
 
 
@@ -178,3 +178,18 @@ def test_words_copied_from_the_passages_explain_another_script() -> None:
     thai = "เรารับบัตรเครดิต PayPal และ Klarna [1]"
     assert check_reply(thai, expected_language="th", detected_language="th", sources=passages).ok
     assert not check_reply(thai, expected_language="th", detected_language="th").ok
+
+
+@pytest.mark.parametrize(
+    ("reply", "question", "echo"),
+    [
+        ("ส่งของมาประเทศไทยใช้เวลากี่วันครับ [1].", "ส่งของมาประเทศไทยใช้เวลากี่วันครับ", True),
+        ("How long does shipping take?", "Hi! How long does shipping take?", True),
+        ("Shipping to Thailand takes 7 to 12 working days [1].", "How long to Thailand?", False),
+        ("Ja [1].", "Ja?", False),
+    ],
+)
+def test_a_reply_that_only_repeats_the_question_is_recognised(
+    reply: str, question: str, echo: bool
+) -> None:
+    assert repeats_question(reply, question) is echo

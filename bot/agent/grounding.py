@@ -67,6 +67,10 @@ _CURRENCY_SIGN = re.compile(r"[€$£¥₽₺₩฿₫]\s?$")
 # What follows a number up to where its unit could still be: a few characters, not past the
 # end of its clause ("14 days. Returns cost 30 EUR": 14 is days, 30 is euros).
 _UNIT_REACH = 24
+_RANGE = re.compile(
+    r"\s*(?:[-–—~〜]|to|till|until|bis|à|a|al|e|tot|do|до|ile|ila|إلى|đến|ถึง|至|到|から)\s*",
+    re.IGNORECASE,
+)
 _CLAUSE_END = re.compile(r"[;:!?()。；！？、\n]|[.,](?:\s|$)")
 # Eastern Arabic, Persian and Thai digits, read as the ASCII digits they are.
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹๐๑๒๓๔๕๖๗๘๙", "012345678901234567890123456789")
@@ -118,6 +122,13 @@ def _unit_of(text: str, number: re.Match[str]) -> str | None:
     clause = _CLAUSE_END.search(text, number.end(), end)
     if clause is not None:
         end = clause.start()
+    following = _NUMBER.search(text, number.end(), end)
+    if following is not None:
+        # A unit after the next number is that number's ("NL-4410 lasts 25,000 hours"), unless
+        # the two make a range ("2–4 days", "3 à 7 jours"): then it is both ends'.
+        if _RANGE.fullmatch(text, number.end(), following.start()):
+            return _unit_of(text, following)
+        end = following.start()
     found: list[tuple[int, str]] = []
     for kind, pattern in _UNIT_KINDS.items():
         unit = pattern.search(text, number.end(), end)

@@ -102,3 +102,11 @@ def test_a_range_carries_its_unit_to_both_ends() -> None:
         "2 week",
         "4 week",
     ]
+
+
+def test_a_unit_belongs_to_the_number_next_to_it() -> None:
+    passage = "The NL-4410 uses a built-in LED module rated for 25,000 hours."
+    assert ungrounded_figures("O LED do candeeiro NL-4410 dura 25.000 horas [1].", [passage]) == []
+    ranged = ["Delivery: 3 to 7 days."]
+    assert ungrounded_figures("La livraison prend 3 à 7 jours [1].", ranged) == []
+    assert ungrounded_figures("Die NL-4410 hält 4410 Stunden [1].", [passage]) == ["4410 hour"]

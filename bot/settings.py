@@ -29,10 +29,10 @@ class RetrievalSettings(BaseModel):
     top_k: int = 5
     handoff_confidence: float = 0.75
     """Below this retrieval confidence the bot hands the thread to a person..."""
-    answer_min_score: float = 0.76
+    answer_min_score: float = 0.765
     """...unless the best passage's similarity reaches this: the confidence curve is fitted on
     XQuAD-R's large pools and underrates answers in a small shop knowledge base..."""
-    answer_min_score_same_language: float = 0.795
+    answer_min_score_same_language: float = 0.80
     """...or this, when that passage is in the shopper's language (the embedding favours those);
     both chosen on shop questions by `python -m bot.agent.calibration`."""
 

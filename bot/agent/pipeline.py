@@ -353,12 +353,17 @@ class TurnPipeline:
         signal = _first(signals, HandoffReason.LEGAL_OR_SAFETY)
         if signal:
             return await self._hand_off(turn, signal.reason, Intent.OTHER), Memory()
-        if _first(signals, HandoffReason.DISPUTE) or route.intent is Intent.DISPUTE:
+        if _first(signals, HandoffReason.DISPUTE):
             return await self._orders(turn, Intent.DISPUTE)
         if _first(signals, HandoffReason.SHOPPER_ASKED) or route.intent is Intent.HUMAN:
             return await self._hand_off(turn, HandoffReason.SHOPPER_ASKED, Intent.HUMAN), Memory()
+        # Strong anger goes to a person at once, even when the message merely reads like a
+        # dispute ("you are thieves, I paid weeks ago"); a named dispute or chargeback (above)
+        # still opens its case first.
         if _first(signals, HandoffReason.ANGER):
             return await self._hand_off(turn, HandoffReason.ANGER, route.intent), Memory()
+        if route.intent is Intent.DISPUTE:
+            return await self._orders(turn, Intent.DISPUTE)
 
         intent: Intent = route.intent
         if (

@@ -16,7 +16,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-_CITATION = re.compile(r"\[\d+\]")
+from bot.agent.prompts import without_citations
+
 _NUMBER = re.compile(r"\d+(?:[.,\u066b]\d+)*")
 _CURRENCIES: dict[str, re.Pattern[str]] = {
     "EUR": re.compile(r"€|\beur(?:o|os)?\b|евро|ユーロ|欧元|유로|ยูโร|يورو", re.IGNORECASE),
@@ -79,7 +80,7 @@ _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹๐๑๒๓๔
 def ungrounded_figures(reply: str, passages: Iterable[str]) -> list[str]:
     """Numbers and currencies in `reply` that none of `passages` states (empty when grounded)."""
     source = " ".join(passages).translate(_DIGITS)
-    text = _CITATION.sub(" ", reply).translate(_DIGITS)
+    text = without_citations(reply).translate(_DIGITS)
     known = {_canonical(number) for number in _NUMBER.findall(source)}
     known |= {_canonical(part) for number in _NUMBER.findall(source) for part in _parts(number)}
     missing = [number for number in _NUMBER.findall(text) if _canonical(number) not in known]

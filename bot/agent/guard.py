@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.agent.language import language_scripts, script_runs, script_weight
+from bot.agent.prompts import without_citations
 
 # Instructions aimed at the assistant, in passages, order notes or a shopper's message. Phrases
 # in the sixteen shop languages; a passage carrying one is data that tries to steer the bot.
@@ -89,7 +90,6 @@ _LATIN_SHARE = 0.25
 """Unexplained Latin letters in a reply in a non-Latin language may be up to this share..."""
 _COPIED_LATIN_SHARE = 0.45
 """...and all Latin letters up to this one: names are short, a copied English sentence is not."""
-_CITATION_MARK = re.compile(r"\[\d+\]")
 # Thai vowel and tone marks must follow a consonant (or another mark); a leading vowel must be
 # followed by one; two tone marks never stand together. Otherwise the word is broken.
 _BROKEN_THAI = re.compile(
@@ -111,7 +111,7 @@ def script_problem(reply: str, language: str, sources: Iterable[str] = ()) -> st
     known = " ".join(sources).casefold()
     total = stray = latin = copied = 0
     strays: list[str] = []
-    for script, run in script_runs(_CITATION_MARK.sub(" ", reply)):
+    for script, run in script_runs(without_citations(reply)):
         weight = script_weight(script, run)
         total += weight
         if script == "latin" and script not in allowed:
@@ -136,7 +136,7 @@ _ECHO_MIN_CHARACTERS = 6
 def repeats_question(reply: str, question: str) -> bool:
     """True when the reply says nothing but (a part of) the shopper's own question: a small
     model sometimes echoes a question it cannot answer, in the right language and script."""
-    said = _letters_and_digits(_CITATION_MARK.sub(" ", reply))
+    said = _letters_and_digits(without_citations(reply))
     return len(said) >= _ECHO_MIN_CHARACTERS and said in _letters_and_digits(question)
 
 

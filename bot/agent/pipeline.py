@@ -22,7 +22,7 @@ from bot.agent.grounding import ungrounded_figures
 from bot.agent.guard import check_reply, looks_like_injection, repeats_question
 from bot.agent.intents import Intent, IntentRoute
 from bot.agent.language import LanguageIdentifier
-from bot.agent.prompts import answer_prompt
+from bot.agent.prompts import answer_prompt, without_citations
 from bot.agent.replies import describe_action, refusal, say, status_name
 from bot.agent.signals import HandoffSignal, handoff_signals
 from bot.agent.swaps import choose_swap
@@ -52,7 +52,6 @@ _MISTAKE = re.compile(
 _CLOSE_CALL = 0.03
 """An order intent must beat an informational runner-up by this much to start an order flow."""
 _ORDER_TOKEN = re.compile(r"#?\b[Ww]\d{7}\b")
-_CITATION_MARK = re.compile(r"\[\d+\]")
 _CHARGEBACK = re.compile(
     r"chargeback|my bank|credit card company|paypal claim|rückbuchung|meine bank|ma banque"
     r"|mi banco|la mia banca|o meu banco|mijn bank|mój bank|мой банк|bankama|البنك|银行|銀行|은행"
@@ -815,7 +814,7 @@ def _sentences_end(text: str) -> int:
 
 def _says_something(text: str) -> bool:
     """More than citation marks and punctuation."""
-    return any(char.isalnum() for char in _CITATION_MARK.sub("", text))
+    return any(char.isalnum() for char in without_citations(text))
 
 
 def answers_question(

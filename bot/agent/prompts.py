@@ -4,6 +4,7 @@ retrieved passages are fenced and marked as untrusted data."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -33,6 +34,15 @@ SYSTEM = (
     "- End each sentence with the number of the passage it uses in square brackets, like [1].\n"
     "- If the passages do not answer the question, reply exactly NO_ANSWER."
 )
+
+_CITATION_MARK = re.compile(r"\[\d+\]")
+
+
+def without_citations(text: str) -> str:
+    """`text` with the citation marks the system prompt asks for ("[1]") turned into spaces:
+    what the reply checks read."""
+    return _CITATION_MARK.sub(" ", text)
+
 
 # A worked example in the fixed prefix: small models copy its shape (a sentence, then [n]), which
 # stops them answering with a bare "[1]" or in the passage's language.

@@ -25,7 +25,7 @@ import numpy.typing as npt
 
 from knowledge.embeddings import Embedder, FusedEmbedder, Vectors, make_embedder, normalise
 from knowledge.evaluation.cache import cached_vectors
-from knowledge.index.neutral import NEUTRAL_WEIGHT, neutral_scores, neutral_tokens
+from knowledge.index.neutral import NEUTRAL_WEIGHT, neutral_tokens, token_bonus
 from knowledge.index.sections import CANDIDATES, SECTION_BOOST, SECTION_WEIGHT, section_boosted
 
 POOLS = ("en", "de", "all", "same")
@@ -191,7 +191,7 @@ LANGS = ("ar", "de", "el", "en", "es", "hi", "ru", "th", "tr", "vi", "zh")
 
 class Neutral:
     """The neutral-token channel over the set: token sets computed once, scored as the index
-    scores its candidates (`neutral_scores` x weight)."""
+    scores its candidates (`token_bonus`)."""
 
     def __init__(
         self,
@@ -207,10 +207,8 @@ class Neutral:
         """What the channel adds to each candidate passage of a question."""
         if self.weight == 0:
             return [0.0] * len(candidates)
-        found = neutral_scores(
-            self.query_tokens[question], [self.passage_tokens[c] for c in candidates]
-        )
-        return [self.weight * value for value in found]
+        chosen = [self.passage_tokens[c] for c in candidates]
+        return token_bonus(self.query_tokens[question], chosen, self.weight)
 
 
 def pool_blocks(

@@ -64,7 +64,11 @@ def neutral_bonus(query: str, texts: Sequence[str], weight: float = NEUTRAL_WEIG
     """What the channel adds to each candidate text's score for `query`."""
     if weight == 0:
         return [0.0] * len(texts)
-    return [
-        weight * s
-        for s in neutral_scores(neutral_tokens(query), [neutral_tokens(t) for t in texts])
-    ]
+    return token_bonus(neutral_tokens(query), [neutral_tokens(text) for text in texts], weight)
+
+
+def token_bonus(
+    query: frozenset[str], candidates: Sequence[frozenset[str]], weight: float = NEUTRAL_WEIGHT
+) -> list[float]:
+    """`neutral_bonus` from token sets already extracted (the evaluation reuses them)."""
+    return [weight * score for score in neutral_scores(query, candidates)]

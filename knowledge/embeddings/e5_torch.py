@@ -334,7 +334,7 @@ def _vnni() -> bool:
 
 
 def _quantise(encoder: _Encoder) -> None:
-    """Every Linear of every layer to int8, in place."""
+    """The `INT8_PROJECTIONS` of every layer to int8, in place."""
     reduce_range = not _vnni()
     for layer in encoder.layers:
         for name in INT8_PROJECTIONS:

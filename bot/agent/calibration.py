@@ -73,7 +73,7 @@ async def collect(calibration_set: Path = CALIBRATION_SET) -> list[Probe]:
                         index.embedder.embed_queries, [routing_text(question)]
                     )
                     found = await index.search_vector(
-                        store, question, vector[0], k=settings.retrieval.top_k
+                        store, question, vector[0], k=settings.retrieval.top_k, language=language
                     )
                     passages = found.passages
                     probes.append(

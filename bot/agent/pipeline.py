@@ -68,12 +68,21 @@ Vector = NDArray[np.float32]
 class Retriever(Protocol):
     """Finds a store's passages for a question (the knowledge index)."""
 
-    async def search(self, store_id: str, query: str, *, k: int = 5) -> SearchResult:
-        """The best passages of this store, with a calibrated confidence."""
+    async def search(
+        self, store_id: str, query: str, *, k: int = 5, language: str | None = None
+    ) -> SearchResult:
+        """The best passages of this store for a question in `language`, with a calibrated
+        confidence."""
         ...
 
     async def search_vector(
-        self, store_id: str, query: str, vector: Vector, *, k: int = 5
+        self,
+        store_id: str,
+        query: str,
+        vector: Vector,
+        *,
+        k: int = 5,
+        language: str | None = None,
     ) -> SearchResult:
         """The same, with the query's embedding already computed."""
         ...
@@ -584,10 +593,12 @@ class TurnPipeline:
     ) -> tuple[Any, Memory]:
         if turn.vector is not None:
             found = await self.retriever.search_vector(
-                turn.store_id, turn.text, turn.vector, k=self.top_k
+                turn.store_id, turn.text, turn.vector, k=self.top_k, language=turn.language
             )
         else:
-            found = await self.retriever.search(turn.store_id, turn.text, k=self.top_k)
+            found = await self.retriever.search(
+                turn.store_id, turn.text, k=self.top_k, language=turn.language
+            )
         passages = [p for p in found.passages if not looks_like_injection(p.text)]
         confident = bool(passages) and (
             found.confidence >= self.handoff_confidence

@@ -25,6 +25,7 @@ import numpy.typing as npt
 
 from knowledge.embeddings import Embedder, FusedEmbedder, Vectors, make_embedder, normalise
 from knowledge.evaluation.cache import cached_vectors
+from knowledge.index.languages import CROSS_LANGUAGE_OFFSET
 from knowledge.index.neutral import NEUTRAL_WEIGHT, neutral_tokens, token_bonus
 from knowledge.index.sections import CANDIDATES, SECTION_BOOST, SECTION_WEIGHT, section_boosted
 
@@ -113,6 +114,7 @@ def evaluate(
     section_weight: float = SECTION_WEIGHT,
     section_boost: float = SECTION_BOOST,
     neutral_weight: float = NEUTRAL_WEIGHT,
+    language_offset: float = CROSS_LANGUAGE_OFFSET,
     pools: Sequence[str] = POOLS,
     limit: int | None = None,
     cache_dir: Path | None = Path(".cache/xquad"),
@@ -146,6 +148,11 @@ def evaluate(
         neutral_weight,
     )
     identity = np.eye(len(questions), dtype=np.float64)
+    # The question's language is the set's label (production detects it; on these questions
+    # detection and label agree closely enough not to matter for an offset).
+    crossing = np.not_equal.outer(
+        np.asarray([q["lang"] for q in questions]), np.asarray([p["lang"] for p in passages])
+    ).astype(np.float64)
     results: dict[str, Any] = {
         "recipe": {
             "embedder": embedder.name,
@@ -153,9 +160,11 @@ def evaluate(
             "passage_vector": "normalise((1-w)·E(sentence) + w·E(paragraph))",
             "section_boost": section_boost,
             "neutral_weight": neutral_weight,
+            "language_offset": language_offset,
             "candidates": CANDIDATES,
             "ranking": "s(q, p) + boost · max s(q, p') over p' in p's paragraph, where"
-            " s = cos + neutral_weight · neutral-token score for the pool's top candidates",
+            " s = cos + language_offset if p's language is not q's"
+            " + neutral_weight · neutral-token score for the pool's top candidates",
         },
         "n_questions": len(questions),
         "n_passages": len(passages),
@@ -168,7 +177,8 @@ def evaluate(
     for pool in pools:
         ranking = np.zeros(scores.shape)  # columns outside the pool are never read
         for rows, columns in pool_blocks(pool, questions, passages):
-            block = pool_ranking(scores, rows, columns, sections, section_boost, neutral)
+            offsets = language_offset * crossing[np.ix_(rows, columns)]
+            block = pool_ranking(scores, rows, columns, sections, section_boost, neutral, offsets)
             ranking[np.ix_(rows, columns)] = block
             if pool in LANGS:
                 orders[pool] = block
@@ -237,14 +247,18 @@ def pool_ranking(
     sections: npt.NDArray[np.integer],
     section_boost: float,
     neutral: Neutral,
+    offsets: npt.NDArray[np.float64] | None = None,
 ) -> npt.NDArray[np.float64]:
     """Ranking scores of the questions `rows` over the store of passages `columns`: each
-    question's top `CANDIDATES` by cosine get the neutral bonus, then `section_boosted`."""
+    question's top `CANDIDATES` by cosine get the neutral bonus, every passage its language
+    offset (`offsets`, as `rows` x `columns`), then `section_boosted`: the index's order."""
     block = np.asarray(scores[np.ix_(rows, columns)], dtype=np.float64)
     if neutral.weight:
         top = np.argsort(-block, axis=1, kind="stable")[:, :CANDIDATES]
         for row, question in enumerate(rows):
             block[row, top[row]] += neutral.bonus(int(question), columns[top[row]].tolist())
+    if offsets is not None:
+        block += offsets
     return section_boosted(block, sections[columns], section_boost)
 
 

@@ -61,12 +61,21 @@ class KnowledgeIndex(Protocol):
         """Remove a document and its vectors from the store's index."""
         ...
 
-    async def search(self, store_id: str, query: str, *, k: int = 5) -> SearchResult:
-        """The `k` best passages of this store for `query`, in any language."""
+    async def search(
+        self, store_id: str, query: str, *, k: int = 5, language: str | None = None
+    ) -> SearchResult:
+        """The `k` best passages of this store for `query`, in any language; `language`, the
+        question's, lets passages in other languages make up the embedding's bias for it."""
         ...
 
     async def search_vector(
-        self, store_id: str, query: str, vector: Vectors, *, k: int = 5
+        self,
+        store_id: str,
+        query: str,
+        vector: Vectors,
+        *,
+        k: int = 5,
+        language: str | None = None,
     ) -> SearchResult:
         """Like `search` with the query already embedded (benchmarks, batch evaluation)."""
         ...

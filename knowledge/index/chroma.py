@@ -25,6 +25,7 @@ from knowledge.confidence import confidence
 from knowledge.embeddings import Embedder, Vectors
 from knowledge.errors import IndexUnavailable
 from knowledge.index._base import IndexedDocument, Passage, SearchResult
+from knowledge.index.languages import language_bonus
 from knowledge.index.lexical import (
     CodeIndex,
     CodeRow,
@@ -261,25 +262,41 @@ class ChromaIndex:
         await self._run(work)
 
     # -- reads ------------------------------------------------------------------------------
-    async def search(self, store_id: str, query: str, *, k: int = 5) -> SearchResult:
+    async def search(
+        self, store_id: str, query: str, *, k: int = 5, language: str | None = None
+    ) -> SearchResult:
         """Embed the query off the event loop, then `search_vector`."""
         _require_store(store_id)
         started = time.perf_counter()
         vector = await anyio.to_thread.run_sync(self.embedder.embed_queries, [query])
         embedded = time.perf_counter()
-        result = await self.search_vector(store_id, query, vector[0], k=k)
+        result = await self.search_vector(store_id, query, vector[0], k=k, language=language)
         result.timings_ms["embed"] = round((embedded - started) * 1000, 3)
         return result
 
     async def search_vector(
-        self, store_id: str, query: str, vector: Vectors, *, k: int = 5
+        self,
+        store_id: str,
+        query: str,
+        vector: Vectors,
+        *,
+        k: int = 5,
+        language: str | None = None,
     ) -> SearchResult:
         """Dense candidates plus exact-token matches, restricted to live document versions."""
         _require_store(store_id)
-        return await self._run(lambda: self.search_sync(store_id, query, vector, k=k))
+        return await self._run(
+            lambda: self.search_sync(store_id, query, vector, k=k, language=language)
+        )
 
     def search_sync(
-        self, store_id: str, query: str, vector: Vectors, *, k: int = 5
+        self,
+        store_id: str,
+        query: str,
+        vector: Vectors,
+        *,
+        k: int = 5,
+        language: str | None = None,
     ) -> SearchResult:
         """The blocking search (benchmarks call it directly to time the index alone)."""
         started = time.perf_counter()
@@ -344,8 +361,12 @@ class ChromaIndex:
         ]
         # A passage quoting the query's code verbatim (SKU, order number) is what was asked about;
         # numbers and Latin-script names the question shares with a candidate, in any language,
-        # move it up among the others.
-        passages = rank_by_section(passages, bonus=neutral_bonus(query, [p.text for p in passages]))
+        # move it up among the others, and so does being in another language than the question
+        # (`knowledge.index.languages`).
+        shared = neutral_bonus(query, [p.text for p in passages])
+        crossing = language_bonus([p.language for p in passages], language)
+        bonus = [a + b for a, b in zip(shared, crossing, strict=True)]
+        passages = rank_by_section(passages, bonus=bonus)
         top = passages[:k]
         raw_scores = [p.score - (EXACT_BONUS if p.exact_match else 0.0) for p in passages[:2]]
         sure = confidence(raw_scores, exact_match=bool(top and top[0].exact_match))

@@ -171,26 +171,22 @@ async def test_confirmed_writes_happen_in_every_language(played: Played) -> None
 async def test_suite_figures_meet_the_measured_thresholds(played: Played) -> None:
     overall = played.report["overall"]
     assert overall["cases"] == len(played.suite.cases)
-    # Measured on the deterministic path for issue 6 (361 turns): intent 0.99, outcome 0.97
-    # (0.9695), message language 1.00, fixed replies in the shopper's language 1.00, citation
-    # 0.81, handoff 0.96, tools 1.00, key facts 0.89, cases 0.88. What stays low is retrieval:
-    # faq_cross cites the right document for 7/16 and, without a model, quotes it untranslated;
-    # code-switched questions likewise. Since the same-language answer floor (0.80), a question
-    # whose best passage is in its own language but not close enough goes to a person instead
-    # of being answered from it: every unanswerable question is handed off or declined (16/16,
-    # was 12/16), and so are 4/16 cross-language questions that were answered from the wrong
-    # document; en-faq-same (right document at .796) and de-faq-cross start a return instead.
-    # Several suite questions sit within .005 of a floor, so outcome and handoff move by a
-    # turn or two between e5 runtimes (handoff .948-.958 seen): the thresholds allow for that.
+    # Measured on the deterministic path (361 turns), with e5 in bf16 and the cross-language
+    # offset: intent 1.00, outcome 0.98, message language 1.00, fixed replies in the shopper's
+    # language 1.00, citation 0.87, handoff 0.98, tools 1.00, key facts 0.92, cases 0.88.
+    # Before the offset, citation was 0.81 and faq_cross cited the right document for 6/16:
+    # an unrelated passage in the shopper's own language outranked the answer in another
+    # (now 10/16). Without a model a cross-language answer quotes the passage untranslated,
+    # which is what keeps faq_cross and code_switch cases from passing here.
     assert overall["intent"] >= 0.98
-    assert overall["outcome"] >= 0.96
+    assert overall["outcome"] >= 0.975
     assert overall["message_language"] >= 0.99
     assert overall["reply_language_fixed"] >= 0.99
-    assert overall["citation"] >= 0.78
-    assert overall["handoff"] >= 0.94
+    assert overall["citation"] >= 0.85
+    assert overall["handoff"] >= 0.97
     assert overall["tools"] >= 0.98
-    assert overall["key_fact_recall"] >= 0.87
-    assert overall["case_pass"] >= 0.85
+    assert overall["key_fact_recall"] >= 0.90
+    assert overall["case_pass"] >= 0.86
 
 
 async def test_fixed_replies_are_entirely_in_the_shoppers_language(played: Played) -> None:
@@ -225,14 +221,6 @@ async def test_the_deterministic_path_plays_a_case_the_same_way_twice(played: Pl
 # -- a scripted chat model at the model boundary -------------------------------------------------
 
 SCRIPTED = {case.id: case for case in load_suite(SUITE_DIR / "scripted").cases}
-KNOWN_FAILURES = {
-    "model-de-grounded": "the German return-window question's best passage is German "
-    "(versand.html, delivery times) within .005 of the same-language answer floor: whether the "
-    "bot answers or starts a return flips with the e5 runtime's numerics",
-    "model-zh-grounded": "the Chinese shipping question's best passage sits within .005 of the "
-    "answer floor: whether it is answered or handed off flips with the e5 runtime's numerics",
-}
-"""Cases on the edge of the answer floor (not strict: either outcome is seen on this machine)."""
 
 
 async def _play_scripted(played: Played, case: Case) -> tuple[CaseRun, FakeChatModel]:
@@ -255,18 +243,10 @@ async def _play_scripted(played: Played, case: Case) -> tuple[CaseRun, FakeChatM
     return run, model
 
 
-@pytest.mark.parametrize(
-    "case_id",
-    [
-        pytest.param(
-            case_id,
-            marks=pytest.mark.xfail(reason=KNOWN_FAILURES[case_id], strict=False)
-            if case_id in KNOWN_FAILURES
-            else (),
-        )
-        for case_id in SCRIPTED
-    ],
-)
+# model-de-grounded and model-zh-grounded used to flip with int8's batch-dependent vectors:
+# their answer, in another language, trailed a same-language passage by under .005. The
+# cross-language offset puts it first; bf16 vectors do not depend on their batch.
+@pytest.mark.parametrize("case_id", list(SCRIPTED))
 async def test_scripted_model_cases(played: Played, case_id: str) -> None:
     case = SCRIPTED[case_id]
     run, model = await _play_scripted(played, case)

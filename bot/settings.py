@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from bot.agent.answerable import AnswerFloors
 
 LOCAL_LLM_TIMEOUT_S = 180.0
 """The local model reads prompts at ~85 tokens/s on two free cores and far slower on a loaded
@@ -30,11 +34,20 @@ class RetrievalSettings(BaseModel):
     handoff_confidence: float = 0.75
     """Below this retrieval confidence the bot hands the thread to a person..."""
     answer_min_score: float = 0.765
-    """...unless the best passage's similarity reaches this: the confidence curve is fitted on
-    XQuAD-R's large pools and underrates answers in a small shop knowledge base..."""
+    """...unless the best passage's similarity reaches this..."""
     answer_min_score_same_language: float = 0.80
-    """...or this, when that passage is in the shopper's language (the embedding favours those);
-    both chosen on shop questions by `python -m bot.agent.calibration`."""
+    """...or this, when that passage is in the shopper's language: see `AnswerFloors` (the
+    floors were chosen by `python -m bot.agent.calibration`)."""
+
+    def floors(self) -> AnswerFloors:
+        """The three thresholds as the pipeline applies them."""
+        from bot.agent.answerable import AnswerFloors
+
+        return AnswerFloors(
+            confidence=self.handoff_confidence,
+            other_language=self.answer_min_score,
+            same_language=self.answer_min_score_same_language,
+        )
 
 
 class Settings(BaseSettings):

@@ -165,9 +165,7 @@ def build_agent(parley: Parley) -> TurnPipeline:
         tools=ToolServices.on(parley.database, parley.orders),
         llm=llm,
         llm_timeout_s=settings.llm_timeout_for(),
-        handoff_confidence=settings.retrieval.handoff_confidence,
-        answer_min_score=settings.retrieval.answer_min_score,
-        answer_min_score_same_language=settings.retrieval.answer_min_score_same_language,
+        floors=settings.retrieval.floors(),
         top_k=settings.retrieval.top_k,
         embed=parley.index.embedder.embed_queries,
     )

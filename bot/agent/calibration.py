@@ -17,6 +17,8 @@ from pathlib import Path
 
 import anyio
 
+from bot.agent.answerable import AnswerFloors
+
 CALIBRATION_SET = (
     Path(__file__).resolve().parents[2] / "tests" / "data" / "handoff_calibration.json"
 )
@@ -106,17 +108,13 @@ class Rates:
     """Share of the unanswerable questions it hands off or declines."""
 
 
-def rates(probes: list[Probe], *, same_language: float, other_language: float) -> Rates:
-    """Answerable questions kept and unanswerable ones turned away by these floors."""
-    from bot.agent.pipeline import answers_question
+def rates(probes: list[Probe], floors: AnswerFloors) -> Rates:
+    """Answerable questions kept and unanswerable ones turned away by these floors, decided as
+    the pipeline decides (`AnswerFloors.met`)."""
 
     def answers(probe: Probe) -> bool:
-        return bool(probe.scores) and answers_question(
-            probe.scores[0],
-            probe.languages[0],
-            probe.language,
-            same_language=same_language,
-            other_language=other_language,
+        return bool(probe.scores) and floors.met(
+            probe.scores[0], probe.confidence, probe.languages[0], probe.language
         )
 
     answerable = [probe for probe in probes if probe.answerable]
@@ -127,13 +125,14 @@ def rates(probes: list[Probe], *, same_language: float, other_language: float) -
     )
 
 
-def choose(probes: list[Probe]) -> tuple[float, float]:
+def choose(probes: list[Probe], confidence: float) -> tuple[float, float]:
     """The (same-language, other-language) floors that maximise answered + handled on the fit
-    half; among equals the middle of the plateau, so a small shift of scores costs little."""
+    half, beside the `confidence` floor; among equals the middle of the plateau, so a small
+    shift of scores costs little."""
     fit = [probe for probe in probes if probe.half == "fit"]
     grid = [round(0.70 + step / 200, 3) for step in range(41)]  # 0.700 .. 0.900
     scored = {
-        (same, other): rates(fit, same_language=same, other_language=other)
+        (same, other): rates(fit, AnswerFloors(confidence, other, same))
         for same in grid
         for other in grid
     }
@@ -169,19 +168,15 @@ def main() -> None:
         )
     from bot.settings import RetrievalSettings
 
-    same, other = choose(probes)
-    configured = RetrievalSettings()
+    configured = RetrievalSettings().floors()
+    same, other = choose(probes, configured.confidence)
+    chosen = AnswerFloors(configured.confidence, other, same)
     print(f"{len(probes)} probes; chosen on the fit half: same-language {same}, other {other}")
-    for name, pair in (
-        ("chosen", (same, other)),
-        (
-            "configured",
-            (configured.answer_min_score_same_language, configured.answer_min_score),
-        ),
-    ):
+    for name, floors in (("chosen", chosen), ("configured", configured)):
+        pair = (floors.same_language, floors.other_language)
         for half in ("fit", "test"):
             subset = [probe for probe in probes if probe.half == half]
-            r = rates(subset, same_language=pair[0], other_language=pair[1])
+            r = rates(subset, floors)
             print(f"{name:10} {pair} {half:4}: answered {r.answered:.3f}  handled {r.handled:.3f}")
 
 

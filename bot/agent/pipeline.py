@@ -17,6 +17,7 @@ import numpy as np
 from langchain_core.language_models import BaseChatModel
 from numpy.typing import NDArray
 
+from bot.agent.answerable import AnswerFloors
 from bot.agent.extract import confirmation, find_email, find_name_zip, find_order_ids
 from bot.agent.grounding import ungrounded_figures
 from bot.agent.guard import check_reply, looks_like_injection, repeats_question
@@ -31,6 +32,7 @@ from bot.domain.conversation import HandoffReason, OwnerState, Role
 from bot.domain.errors import ParleyError
 from bot.domain.orders import WrongStatus
 from bot.domain.policy import AboveRefundLimit, StorePolicy
+from bot.settings import RetrievalSettings
 from bot.storage import ConversationRepository, StoreRepository
 from bot.tools.context import ToolContext, ToolServices
 from bot.tools.registry import call_tool
@@ -188,17 +190,14 @@ class TurnPipeline:
         tools: ToolServices,
         llm: BaseChatModel | None = None,
         llm_timeout_s: float = 60.0,
-        handoff_confidence: float = 0.75,
-        answer_min_score: float = 0.765,
-        answer_min_score_same_language: float = 0.80,
+        floors: AnswerFloors | None = None,
         top_k: int = 5,
         languages: Callable[[Sequence[str]], LanguageIdentifier] | None = None,
         embed: Callable[[list[str]], Vector] | None = None,
     ) -> None:
         """`embed` is the query embedder the router and the retriever share: when given, each
         turn embeds the message once (while its language is detected) instead of twice.
-        `answer_min_score` and `answer_min_score_same_language` are the best passage's
-        similarity floors (see `answers_question`)."""
+        `floors` decide when retrieval is good enough to answer rather than hand off."""
         self.conversations = conversations
         self.stores = stores
         self.retriever = retriever
@@ -206,9 +205,7 @@ class TurnPipeline:
         self.tool_services = tools
         self.llm = llm
         self.llm_timeout_s = llm_timeout_s
-        self.handoff_confidence = handoff_confidence
-        self.answer_min_score = answer_min_score
-        self.answer_min_score_same_language = answer_min_score_same_language
+        self.floors = floors or RetrievalSettings().floors()
         self.top_k = top_k
         self.embed = embed
         self._identifiers: dict[tuple[str, ...], LanguageIdentifier] = {}
@@ -600,15 +597,8 @@ class TurnPipeline:
                 turn.store_id, turn.text, k=self.top_k, language=turn.language
             )
         passages = [p for p in found.passages if not looks_like_injection(p.text)]
-        confident = bool(passages) and (
-            found.confidence >= self.handoff_confidence
-            or answers_question(
-                passages[0].score,
-                passages[0].language,
-                turn.language,
-                other_language=self.answer_min_score,
-                same_language=self.answer_min_score_same_language,
-            )
+        confident = bool(passages) and self.floors.met(
+            passages[0].score, found.confidence, passages[0].language, turn.language
         )
         if not confident and not handoff_when_unsure:
             return None, turn.memory
@@ -826,26 +816,6 @@ def _sentences_end(text: str) -> int:
 def _says_something(text: str) -> bool:
     """More than citation marks and punctuation."""
     return any(char.isalnum() for char in without_citations(text))
-
-
-def answers_question(
-    score: float,
-    passage_language: str,
-    language: str,
-    *,
-    other_language: float,
-    same_language: float,
-) -> bool:
-    """Whether the best passage (its score, its language) is close enough to a question in
-    `language` to answer from it.
-
-    The multilingual embedding rates any passage in the question's own language higher than
-    the same content in another: an unrelated same-language passage of a small shop knowledge
-    base can outscore the right answer in another language. So a passage in the shopper's
-    language must reach the higher floor. Both floors were chosen on shop questions in sixteen
-    languages (`bot.agent.calibration`, `tests/data/handoff_calibration.json`)."""
-    floor = same_language if passage_language == language else other_language
-    return score >= floor
 
 
 def _policy(document: dict[str, Any]) -> StorePolicy:

@@ -5,21 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from bot.agent.answerable import AnswerFloors
 from bot.agent.calibration import CALIBRATION_SET, Probe, choose, rates
-from bot.agent.pipeline import answers_question
 from bot.settings import RetrievalSettings
 
-FLOORS = RetrievalSettings()
+FLOORS = RetrievalSettings().floors()
 
 
-def answers(score: float, passage_language: str, language: str) -> bool:
-    return answers_question(
-        score,
-        passage_language,
-        language,
-        same_language=FLOORS.answer_min_score_same_language,
-        other_language=FLOORS.answer_min_score,
-    )
+def answers(score: float, passage_language: str, language: str, confidence: float = 0.3) -> bool:
+    return FLOORS.met(score, confidence, passage_language, language)
 
 
 def test_an_unrelated_passage_in_the_shoppers_language_is_not_an_answer() -> None:
@@ -37,6 +31,10 @@ def test_a_close_same_language_passage_is_an_answer() -> None:
 
 def test_weak_passages_in_any_language_are_not_answers() -> None:
     assert not answers(0.70, "en", "vi")
+
+
+def test_a_confident_search_answers_whatever_the_floors() -> None:
+    assert answers(0.70, "vi", "vi", confidence=FLOORS.confidence)
 
 
 def test_the_calibration_set_covers_sixteen_languages_both_ways_in_both_halves() -> None:
@@ -82,8 +80,13 @@ def test_floors_are_chosen_on_the_fit_half_only() -> None:
         probe("test", True, 0.71, "en", "fr"),
         probe("test", False, 0.88, "fr", "fr"),
     ]
-    same, other = choose(probes)
+    same, other = choose(probes, confidence=0.75)
     assert 0.79 < same <= 0.84
     assert 0.74 < other <= 0.78
-    fit = rates([p for p in probes if p.half == "fit"], same_language=same, other_language=other)
+    fit = rates([p for p in probes if p.half == "fit"], AnswerFloors(0.75, other, same))
     assert (fit.answered, fit.handled) == (1.0, 1.0)
+
+
+def test_the_rates_count_a_confident_search_as_answered_as_the_pipeline_does() -> None:
+    sure = Probe(**{**probe("fit", False, 0.70, "fr", "fr").__dict__, "confidence": 0.9})
+    assert rates([sure], AnswerFloors(0.75, 0.765, 0.80)).handled == 0.0

@@ -49,17 +49,24 @@ class KnowledgeRetriever(BaseRetriever):
     index: ChromaIndex
     store_id: str
     k: int = 5
+    language: str | None = None
+    """The questions' language, when the chain knows it: passages in other languages then get
+    the cross-language offset the bot's own searches use (`knowledge.index.languages`)."""
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun
     ) -> list[Document]:
         vector = self.index.embedder.embed_queries([query])[0]
-        return _documents(self.index.search_sync(self.store_id, query, vector, k=self.k))
+        found = self.index.search_sync(
+            self.store_id, query, vector, k=self.k, language=self.language
+        )
+        return _documents(found)
 
     async def _aget_relevant_documents(
         self, query: str, *, run_manager: AsyncCallbackManagerForRetrieverRun
     ) -> list[Document]:
-        return _documents(await self.index.search(self.store_id, query, k=self.k))
+        found = await self.index.search(self.store_id, query, k=self.k, language=self.language)
+        return _documents(found)
 
 
 def _documents(result: SearchResult) -> list[Document]:

@@ -14,6 +14,7 @@ from knowledge.chunking import chunk_document
 from knowledge.embeddings import Vectors, normalise
 from knowledge.evaluation.xquad import Neutral, pool_ranking
 from knowledge.index.languages import CROSS_LANGUAGE_OFFSET, language_bonus
+from knowledge.langchain import KnowledgeRetriever
 
 GERMAN = "Innerhalb Deutschlands liefern wir in 2 bis 3 Werktagen aus."
 ENGLISH = "You can send any item back within thirty days of delivery."
@@ -72,3 +73,14 @@ def test_the_eval_adds_the_offset_before_ranking_by_section() -> None:
     plain = pool_ranking(scores, np.array([0]), np.arange(3), np.arange(3), 2.0, neutral)
     shifted = pool_ranking(scores, np.array([0]), np.arange(3), np.arange(3), 2.0, neutral, offsets)
     assert np.argmax(plain[0]) == 0 and np.argmax(shifted[0]) == 1
+
+
+async def test_the_langchain_retriever_ranks_as_the_bot_for_its_language(tmp_path: Path) -> None:
+    index = ChromaIndex(open_client(None, tmp_path / "chroma"), SameLanguageLeaning())
+    await index.replace_document("s", _document("versand", f"# Versand\n\n{GERMAN}\n", "de"))
+    await index.replace_document("s", _document("returns", f"# Returns\n\n{ENGLISH}\n", "en"))
+    german = KnowledgeRetriever(index=index, store_id="s", k=2, language="de")
+    assert [d.metadata["language"] for d in await german.ainvoke(QUESTION)] == ["en", "de"]
+    assert [d.metadata["language"] for d in german.invoke(QUESTION)] == ["en", "de"]
+    unknown = KnowledgeRetriever(index=index, store_id="s", k=2)
+    assert [d.metadata["language"] for d in unknown.invoke(QUESTION)] == ["de", "en"]

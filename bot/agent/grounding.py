@@ -9,6 +9,10 @@ A number that is not there alone is not enough: "30 days" built from a passage s
 ... 30 EUR" takes its figure from one fact and its unit from another. So a number the answer
 gives a unit (days, hours, weeks, months, years, a currency, per cent) must appear in the
 passages with that same unit, in whichever of the sixteen languages either is written.
+
+A grounded figure can still answer another question: asked what shipping costs, the model may
+give the delivery days from the sentence beside the price. Durations given for a price, with no
+price named, are reported too (`price_answered_with_time`).
 """
 
 from __future__ import annotations
@@ -151,3 +155,33 @@ def _canonical(number: str) -> str:
 def _parts(number: str) -> list[str]:
     """The pieces of `2–4` style ranges and dates are numbers of their own."""
     return re.split(r"[.,\u066b]", number)
+
+
+# "How much does it cost", in the sixteen languages: price words and how-much phrases as whole
+# words, not bare "how many" (de "wie viele", fr "combien", vi "bao nhiêu", th "เท่าไร" also
+# count days) nor "free" ("kostenlos", a yes/no question).
+_PRICE_QUESTION = re.compile(
+    r"(?<![^\W\d_])(?:how much|costs?|prices?|wie ?viel|kostet|kosten|preise?|co[uû]te?s?"
+    r"|prix|cuesta|precios?|cost[oe]|costa|prezzo|custa|pre[cç]o|custo|kost|prijs|kosztuje"
+    r"|cena|koszt[y]?|стоит|стоят|стоимость|цена|ücret|fiyat|fiyatı|kaç lira|تكلفة|سعر"
+    r"|giá|phí|bao nhiêu tiền)(?![^\W\d_])"
+    r"|多少钱|价格|价钱|运费|费用|いくら|料金|価格|値段|送料|얼마(?!나)|비용|가격|요금|배송비"
+    r"|ราคา|ค่าส่ง|ค่าใช้จ่าย",
+    re.IGNORECASE,
+)
+_DURATIONS = ("day", "hour", "week", "month", "year")
+
+
+def price_answered_with_time(question: str, reply: str) -> list[str]:
+    """The durations a reply gives where a price was asked and it names no price: "Shipping to
+    the US costs 7-12 days" built from the delivery-time sentence beside the shipping costs."""
+    if not _PRICE_QUESTION.search(question):
+        return []
+    text = without_citations(reply).translate(_DIGITS)
+    if any(pattern.search(text) for pattern in _CURRENCIES.values()):
+        return []
+    return [
+        f"{match.group(0)} {unit}"
+        for match in _NUMBER.finditer(text)
+        if (unit := _unit_of(text, match)) in _DURATIONS
+    ]

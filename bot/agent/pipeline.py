@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from bot.agent.answerable import AnswerFloors
 from bot.agent.extract import confirmation, find_email, find_name_zip, find_order_ids
-from bot.agent.grounding import ungrounded_figures
+from bot.agent.grounding import price_answered_with_time, ungrounded_figures
 from bot.agent.guard import check_reply, looks_like_injection, repeats_question
 from bot.agent.intents import Intent, IntentRoute
 from bot.agent.language import LanguageIdentifier
@@ -725,6 +725,10 @@ class TurnPipeline:
         ungrounded = ungrounded_figures(reply, (passage.text for passage in passages))
         if ungrounded:
             log.info("model's reply states figures no passage does: %s", ungrounded)
+            return False
+        durations = price_answered_with_time(turn.text, reply)
+        if durations:
+            log.info("model's reply gives durations for a price: %s", durations)
             return False
         return True
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.agent.grounding import ungrounded_figures
+from bot.agent.grounding import price_answered_with_time, ungrounded_figures
 
 PASSAGE = (
     "Standard shipping is free on orders over €50; below that it costs €4.90. Express delivery "
@@ -110,3 +110,40 @@ def test_a_unit_belongs_to_the_number_next_to_it() -> None:
     ranged = ["Delivery: 3 to 7 days."]
     assert ungrounded_figures("La livraison prend 3 à 7 jours [1].", ranged) == []
     assert ungrounded_figures("Die NL-4410 hält 4410 Stunden [1].", [passage]) == ["4410 hour"]
+
+
+@pytest.mark.parametrize(
+    ("question", "reply"),
+    [
+        ("What does shipping to the US cost?", "Shipping to the US costs 7-12 days [3]."),
+        ("Hej, ile kosztuje shipping do USA?", "Shipping do USA kosztuje 7-12 dni [3]."),
+        ("寄到美国运费多少钱？", "寄到美国运费需要 7-12 天 [3]。"),
+        (
+            "مرحبا، كم تكلفة الـ shipping إلى أمريكا؟",
+            "الشحن إلى أمريكا يكتمل في 7 إلى 12 أيام [3].",
+        ),
+        ("Wie viel kostet der Versand in die USA?", "Der Versand dauert 7 bis 12 Werktage [1]."),
+    ],
+)
+def test_durations_given_for_a_price_are_named(question: str, reply: str) -> None:
+    # Seen with the local model: the delivery-time sentence beside the shipping costs answered.
+    assert price_answered_with_time(question, reply)[-1].endswith("12 day")
+
+
+@pytest.mark.parametrize(
+    ("question", "reply"),
+    [
+        # A price is named: the durations beside it are extra, not a wrong answer.
+        ("What does shipping to the US cost?", "14.90 euros, and it takes 7-12 days [1]."),
+        # Not price questions: how many days, how long, whether something is free.
+        ("Wie viele Tage habe ich Zeit, um etwas zurückzuschicken?", "30 Tage [1]."),
+        ("Combien de jours pour un retour ?", "30 jours [1]."),
+        ("Tôi có bao nhiêu ngày để trả lại hàng?", "Bạn có 30 ngày [1]."),
+        ("Quanto tempo demora o frete para Portugal?", "4 a 6 dias úteis [1]."),
+        ("Ist die Rücksendung kostenlos?", "Ja, innerhalb von 30 Tagen [1]."),
+        ("물병은 음료를 얼마나 오래 차갑게 유지하나요?", "24시간 [1]."),
+        ("Peut-on mettre les couteaux Fjord au lave-vaisselle ? Combien de temps ?", "2 heures."),
+    ],
+)
+def test_other_questions_or_a_named_price_pass(question: str, reply: str) -> None:
+    assert price_answered_with_time(question, reply) == []

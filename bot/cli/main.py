@@ -312,12 +312,28 @@ def eval_retrieval(
         "../shared/eval/xquad_r"
     ),
     out: Annotated[Path, typer.Option(help="JSON file for the figures.")] = Path("retrieval.json"),
+    translate: Annotated[
+        str | None,
+        typer.Option(
+            help="Chat model (e.g. local) that renders non-English questions in English, mixed "
+            "into their search as the bot does with a model; renderings are cached."
+        ),
+    ] = None,
 ) -> None:
     """Cross-lingual retrieval recall on XQuAD-R, per question language and pool."""
-    from knowledge.evaluation.xquad import run_retrieval_eval
+    from knowledge.evaluation.xquad import Rendering, run_retrieval_eval
 
+    rendering = None
+    if translate is not None and translate != "none":
+        from bot.agent.llm import make_chat_model
+        from bot.agent.translation import TRANSLATION_WEIGHT, in_english_sync
+
+        llm = make_chat_model(translate, Settings())
+        assert llm is not None
+        label = translate.replace(":", "-").replace("/", "-")
+        rendering = Rendering(lambda text: in_english_sync(llm, text), label, TRANSLATION_WEIGHT)
     try:
-        run_retrieval_eval(data, out, echo=typer.echo)
+        run_retrieval_eval(data, out, echo=typer.echo, rendering=rendering)
     except FileNotFoundError as error:
         typer.echo(f"parley: {error}", err=True)
         raise typer.Exit(1) from None

@@ -16,6 +16,7 @@ import importlib.util
 import json
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -119,8 +120,11 @@ def evaluate(
     limit: int | None = None,
     cache_dir: Path | None = Path(".cache/xquad"),
     echo: Callable[[str], None] = print,
+    rendering: Rendering | None = None,
 ) -> dict[str, Any]:
-    """Recall@1/5/10 per question language for each pool, with timings and baselines."""
+    """Recall@1/5/10 per question language for each pool, with timings and baselines. With a
+    `rendering`, each non-English question is searched with its English rendering mixed in, as
+    the bot does when it has a chat model (`bot.agent.translation`)."""
     scorer = load_scorer(data_dir)
     embedder = embedder or make_embedder("fused")
     parts = _parts(embedder)
@@ -129,6 +133,8 @@ def evaluate(
     query_vectors = normalise(
         fused_vectors(parts, "query", [q["question"] for q in questions], "query", cache_dir)
     )
+    if rendering is not None:
+        query_vectors = rendering.mixed_in(query_vectors, questions, parts, cache_dir, echo)
     sentence_vectors = fused_vectors(
         parts, "passage", [p["text"] for p in passages], "passage", cache_dir
     )
@@ -161,6 +167,7 @@ def evaluate(
             "section_boost": section_boost,
             "neutral_weight": neutral_weight,
             "language_offset": language_offset,
+            "rendering": rendering.describe() if rendering is not None else None,
             "candidates": CANDIDATES,
             "ranking": "s(q, p) + boost · max s(q, p') over p' in p's paragraph, where"
             " s = cos + language_offset if p's language is not q's"
@@ -197,6 +204,62 @@ def evaluate(
 
 
 LANGS = ("ar", "de", "el", "en", "es", "hi", "ru", "th", "tr", "vi", "zh")
+
+
+@dataclass
+class Rendering:
+    """Questions rendered in English by a chat model (`render`: one question in, its rendering
+    or None out), mixed into their query vectors at `weight`. Renderings are kept in
+    `<cache>/renderings-<label>.json` as they come, so a long run that stops resumes."""
+
+    render: Callable[[str], str | None]
+    label: str
+    weight: float
+
+    def describe(self) -> dict[str, Any]:
+        """How the recipe used it."""
+        return {"model": self.label, "weight": self.weight, "questions": "all but English"}
+
+    def mixed_in(
+        self,
+        vectors: Vectors,
+        questions: Sequence[dict[str, Any]],
+        parts: Sequence[tuple[Embedder, float]],
+        cache_dir: Path | None,
+        echo: Callable[[str], None],
+    ) -> Vectors:
+        """`normalise(E(question) + weight · E(rendering))` for every rendered question."""
+        rows = [row for row, q in enumerate(questions) if q["lang"] != "en"]
+        done = self._renderings([questions[row]["question"] for row in rows], cache_dir, echo)
+        at = [row for row in rows if done[questions[row]["question"]]]
+        if not at:
+            return vectors
+        texts = [str(done[questions[row]["question"]]) for row in at]
+        rendered = normalise(fused_vectors(parts, "rendered", texts, "query", cache_dir))
+        mixed = vectors.copy()
+        mixed[at] = normalise(vectors[at] + self.weight * rendered)
+        return mixed
+
+    def _renderings(
+        self, texts: Sequence[str], cache_dir: Path | None, echo: Callable[[str], None]
+    ) -> dict[str, str | None]:
+        path = cache_dir / f"renderings-{self.label}.json" if cache_dir is not None else None
+        done: dict[str, str | None] = {}
+        if path is not None and path.exists():
+            done = json.loads(path.read_text(encoding="utf-8"))
+        todo = [text for text in dict.fromkeys(texts) if text not in done]
+        started = time.perf_counter()
+        for count, text in enumerate(todo, 1):
+            done[text] = self.render(text)
+            if path is not None and (count % 25 == 0 or count == len(todo)):
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(".tmp")
+                tmp.write_text(json.dumps(done, ensure_ascii=False), encoding="utf-8")
+                tmp.replace(path)
+            if count % 100 == 0:
+                rate = count / (time.perf_counter() - started)
+                echo(f"rendered {count}/{len(todo)} questions ({rate:.2f}/s)")
+        return done
 
 
 class Neutral:
@@ -375,6 +438,7 @@ def run_retrieval_eval(
     limit: int | None = None,
     embedder_spec: str = "fused",
     cache_dir: Path | None = Path(".cache/xquad"),
+    rendering: Rendering | None = None,
 ) -> dict[str, Any]:
     """Evaluate and write the JSON file."""
     if not (data_dir / "questions.jsonl").exists():
@@ -385,6 +449,7 @@ def run_retrieval_eval(
         limit=limit,
         cache_dir=cache_dir,
         echo=echo,
+        rendering=rendering,
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

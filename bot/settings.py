@@ -39,6 +39,11 @@ class RetrievalSettings(BaseModel):
     """...or this, when that passage is in the shopper's language: see `AnswerFloors` (the
     floors were chosen by `python -m bot.agent.calibration`)."""
 
+    translate_questions: bool = False
+    """Search a question not in English together with the chat model's English rendering of
+    it (`bot.agent.translation`): one short model call (1-2 s locally) before retrieval, for
+    better cross-language recall. Off by default until its latency is budgeted per turn."""
+
     def floors(self) -> AnswerFloors:
         """The three thresholds as the pipeline applies them."""
         from bot.agent.answerable import AnswerFloors

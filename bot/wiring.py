@@ -166,6 +166,7 @@ def build_agent(parley: Parley) -> TurnPipeline:
         llm=llm,
         llm_timeout_s=settings.llm_timeout_for(),
         floors=settings.retrieval.floors(),
+        translate_questions=settings.retrieval.translate_questions,
         top_k=settings.retrieval.top_k,
         embed=parley.index.embedder.embed_queries,
     )

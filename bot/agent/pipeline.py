@@ -27,6 +27,7 @@ from bot.agent.prompts import answer_prompt, without_citations
 from bot.agent.replies import describe_action, refusal, say, status_name
 from bot.agent.signals import HandoffSignal, handoff_signals
 from bot.agent.swaps import choose_swap
+from bot.agent.translation import TRANSLATION_WEIGHT, in_english
 from bot.agent.turn import Citation, Outcome, ToolCall, TurnResult
 from bot.domain.conversation import HandoffReason, OwnerState, Role
 from bot.domain.errors import ParleyError
@@ -39,6 +40,8 @@ from bot.tools.registry import call_tool
 from knowledge import Passage, SearchResult
 
 log = logging.getLogger(__name__)
+RENDERING_TIMEOUT_S = 20.0
+"""A rendering takes 1-2 s on two free cores; past this the question is searched alone."""
 
 DEFAULT_LANGUAGES = (
     "en", "de", "fr", "es", "it", "pt", "nl", "pl", "ru", "tr", "ar", "zh", "ja", "ko", "th", "vi",
@@ -191,13 +194,16 @@ class TurnPipeline:
         llm: BaseChatModel | None = None,
         llm_timeout_s: float = 60.0,
         floors: AnswerFloors | None = None,
+        translate_questions: bool = False,
         top_k: int = 5,
         languages: Callable[[Sequence[str]], LanguageIdentifier] | None = None,
         embed: Callable[[list[str]], Vector] | None = None,
     ) -> None:
         """`embed` is the query embedder the router and the retriever share: when given, each
         turn embeds the message once (while its language is detected) instead of twice.
-        `floors` decide when retrieval is good enough to answer rather than hand off."""
+        `floors` decide when retrieval is good enough to answer rather than hand off. With
+        `translate_questions` and a chat model, a question not in English is searched with the
+        model's English rendering mixed in (`bot.agent.translation`)."""
         self.conversations = conversations
         self.stores = stores
         self.retriever = retriever
@@ -206,6 +212,7 @@ class TurnPipeline:
         self.llm = llm
         self.llm_timeout_s = llm_timeout_s
         self.floors = floors or RetrievalSettings().floors()
+        self.translate_questions = translate_questions
         self.top_k = top_k
         self.embed = embed
         self._identifiers: dict[tuple[str, ...], LanguageIdentifier] = {}
@@ -589,8 +596,9 @@ class TurnPipeline:
         self, turn: Turn, intent: Intent, *, handoff_when_unsure: bool = True
     ) -> tuple[Any, Memory]:
         if turn.vector is not None:
+            vector = await self._with_rendering(turn, turn.vector)
             found = await self.retriever.search_vector(
-                turn.store_id, turn.text, turn.vector, k=self.top_k, language=turn.language
+                turn.store_id, turn.text, vector, k=self.top_k, language=turn.language
             )
         else:
             found = await self.retriever.search(
@@ -625,6 +633,26 @@ class TurnPipeline:
             reply, intent, Outcome.ANSWERED, citations=citations, confidence=found.confidence
         )
         return result, Memory()
+
+    async def _with_rendering(self, turn: Turn, vector: Vector) -> Vector:
+        """The question's vector with its English rendering's mixed in, when the pipeline
+        translates questions; the vector alone if the model fails, is slow or says nothing."""
+        if not self.translate_questions or self.llm is None or self.embed is None:
+            return vector
+        if turn.language == "en":
+            return vector
+        try:
+            with anyio.fail_after(min(self.llm_timeout_s, RENDERING_TIMEOUT_S)):
+                rendering = await in_english(self.llm, turn.text)
+        except Exception as error:  # any provider failure: search with the question alone
+            log.warning("chat model failed to render the question in English: %r", error)
+            return vector
+        if rendering is None:
+            return vector
+        rendered = await anyio.to_thread.run_sync(self.embed, [rendering])
+        mixed = np.asarray(vector, dtype=np.float32) + TRANSLATION_WEIGHT * rendered[0]
+        result: Vector = (mixed / max(float(np.linalg.norm(mixed)), 1e-12)).astype(np.float32)
+        return result
 
     async def _worded(self, turn: Turn, passages: list[Passage]) -> str:
         """The model's answer if it passes the guard; otherwise the best passage, quoted."""

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from bot.agent.translation import ENGLISH_PROMPT
 from bot.shopper import ask
 from bot.wiring import Parley
 from tests.fakes import FakeChatModel, reply
@@ -183,3 +184,65 @@ async def test_a_model_echoing_the_question_falls_back_to_the_quoted_passage(
     scripted(reply(f"{THAI_SHIPPING} [1]."))
     answer = await one(parley, THAI_SHIPPING)
     assert answer["reply"].startswith("จากเอกสาร versand.html")
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def translating(parley: Parley) -> AsyncIterator[None]:
+    """The pipeline renders non-English questions in English before searching (opt-in)."""
+    pipeline = await parley.agent()
+    pipeline.translate_questions = True
+    yield
+    pipeline.translate_questions = False
+
+
+@pytest.mark.usefixtures("translating")
+async def test_a_question_is_searched_with_its_english_rendering(
+    parley: Parley, scripted: Callable[..., FakeChatModel]
+) -> None:
+    model = scripted(
+        reply("How many days does delivery to Thailand take?"),
+        reply("การจัดส่งไปประเทศไทยใช้เวลา 7 ถึง 12 วันทำการ [1]"),
+    )
+    pipeline = await parley.agent()
+    embed = pipeline.embed
+    assert embed is not None
+    embedded: list[str] = []
+
+    def recording(texts: list[str]) -> Any:
+        embedded.extend(texts)
+        return embed(texts)
+
+    pipeline.embed = recording
+    try:
+        answer = await one(parley, THAI_SHIPPING)
+    finally:
+        pipeline.embed = embed
+    first, second = model.calls
+    assert ENGLISH_PROMPT in first.prompt and THAI_SHIPPING in first.prompt
+    assert ENGLISH_PROMPT not in second.prompt
+    assert "How many days does delivery to Thailand take?" in embedded
+    assert answer["reply"] == "การจัดส่งไปประเทศไทยใช้เวลา 7 ถึง 12 วันทำการ [1]"
+    assert answer["citations"][0]["document"] == "versand.html"
+
+
+@pytest.mark.usefixtures("translating")
+async def test_a_failed_rendering_leaves_the_question_to_search_alone(
+    parley: Parley, scripted: Callable[..., FakeChatModel]
+) -> None:
+    model = scripted(
+        RuntimeError("provider down"), reply("การจัดส่งไปประเทศไทยใช้เวลา 7 ถึง 12 วันทำการ [1]")
+    )
+    answer = await one(parley, THAI_SHIPPING)
+    assert len(model.calls) == 2
+    assert answer["outcome"] == "answered"
+    assert answer["citations"][0]["document"] == "versand.html"
+
+
+@pytest.mark.usefixtures("translating")
+async def test_an_english_question_is_not_rendered(
+    parley: Parley, scripted: Callable[..., FakeChatModel]
+) -> None:
+    model = scripted(reply("You can return any item within 30 days of delivery [1]."))
+    answer = await one(parley, "How many days do I have to return an item?")
+    assert len(model.calls) == 1 and ENGLISH_PROMPT not in model.calls[0].prompt
+    assert answer["outcome"] == "answered"

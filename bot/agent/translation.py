@@ -7,7 +7,12 @@ question searched as `normalise(E(question) + TRANSLATION_WEIGHT · E(English re
 what the question says in its own words and gains the rendering's closeness to English text,
 even when the small model's rendering is rough: on the first 40 XQuAD-R groups (400 questions in
 10 languages, English pool) R@5 went .940 -> .970 with the local 1.5B model, while searching with
-the rendering alone fell to .870; weight .5 beat 1.0 (.940) and .7 (.965).
+the rendering alone fell to .870; weight .5 beat 1.0 (.940) and .7 (.965). On the agent
+suite's store (17 documents in 14 languages) the right document came first for 14 of 16
+cross-language questions (12 without), 13 of 16 code-switched ones (14 without) and 16 of 16
+same-language ones. The best similarity rises by up to .04 for a rendered question, so the
+answer floors (`AnswerFloors`, chosen on questions searched alone) need choosing again before
+this is turned on by default.
 """
 
 from __future__ import annotations

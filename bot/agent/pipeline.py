@@ -38,6 +38,7 @@ from bot.storage import ConversationRepository, StoreRepository
 from bot.tools.context import ToolContext, ToolServices
 from bot.tools.registry import call_tool
 from knowledge import Passage, SearchResult
+from knowledge.embeddings import normalise
 
 log = logging.getLogger(__name__)
 RENDERING_TIMEOUT_S = 20.0
@@ -650,9 +651,8 @@ class TurnPipeline:
         if rendering is None:
             return vector
         rendered = await anyio.to_thread.run_sync(self.embed, [rendering])
-        mixed = np.asarray(vector, dtype=np.float32) + TRANSLATION_WEIGHT * rendered[0]
-        result: Vector = (mixed / max(float(np.linalg.norm(mixed)), 1e-12)).astype(np.float32)
-        return result
+        mixed: Vector = normalise(vector + TRANSLATION_WEIGHT * rendered[0])[0]
+        return mixed
 
     async def _worded(self, turn: Turn, passages: list[Passage]) -> str:
         """The model's answer if it passes the guard; otherwise the best passage, quoted."""

@@ -156,9 +156,8 @@ def evaluate(
     identity = np.eye(len(questions), dtype=np.float64)
     # The question's language is the set's label (production detects it; on these questions
     # detection and label agree closely enough not to matter for an offset).
-    crossing = np.not_equal.outer(
-        np.asarray([q["lang"] for q in questions]), np.asarray([p["lang"] for p in passages])
-    ).astype(np.float64)
+    question_langs = np.asarray([q["lang"] for q in questions])
+    passage_langs = np.asarray([p["lang"] for p in passages])
     results: dict[str, Any] = {
         "recipe": {
             "embedder": embedder.name,
@@ -184,7 +183,8 @@ def evaluate(
     for pool in pools:
         ranking = np.zeros(scores.shape)  # columns outside the pool are never read
         for rows, columns in pool_blocks(pool, questions, passages):
-            offsets = language_offset * crossing[np.ix_(rows, columns)]
+            crossing = np.not_equal.outer(question_langs[rows], passage_langs[columns])
+            offsets = language_offset * crossing
             block = pool_ranking(scores, rows, columns, sections, section_boost, neutral, offsets)
             ranking[np.ix_(rows, columns)] = block
             if pool in LANGS:

@@ -33,14 +33,21 @@ from knowledge import (
     content_hash,
     prepare_document,
 )
+from knowledge.index.question_cache import WrittenQuestions
 from knowledge.ingestion import EmbeddedDocument, PreparedDocument, embed_documents
 from knowledge.language import UNKNOWN, detect_language
 from knowledge.loaders import too_big_message
+from knowledge.questions import question_vector
 
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[Job, dict[str, Any]], Awaitable[None]]
 """Called after each file of a job with the job so far and that file's result."""
+QuestionWriter = Callable[[str], list[str]]
+"""Blocking: the questions a passage answers, written by the chat model (`knowledge.questions`)."""
+QUESTIONS_JOB = "questions"
+QUESTIONS_FLUSH = 8
+"""Chunks whose questions are written to the index together: a stopped job loses at most these."""
 EMBED_BATCH_CHUNKS = 128
 """Chunks of a job's files embedded in one go: small files fill whole encoder batches, and
 the progress row is written every few seconds rather than after every file."""
@@ -148,6 +155,7 @@ class KnowledgeBase:
         *,
         max_bytes: int = MAX_FILE_BYTES,
         lease_s: float = LEASE_SECONDS,
+        question_writer: QuestionWriter | None = None,
     ) -> None:
         self.database = database
         self.index = index
@@ -157,6 +165,10 @@ class KnowledgeBase:
         self.max_bytes = max_bytes
         self.lease_s = lease_s
         self.worker_id = worker_name()
+        self.question_writer = question_writer
+        """With a chat model: after indexing, a `questions` job has it write the questions each
+        new chunk answers, and mixes them into the chunk's vector (`knowledge.questions`)."""
+        self._consuming = False
         self._sweeper: asyncio.Task[None] | None = None
 
     # -- uploads and jobs --------------------------------------------------------------------
@@ -239,7 +251,10 @@ class KnowledgeBase:
         job = await self.jobs.get(job.store_id, job.id)
         keep_alive = asyncio.create_task(self._keep_alive(job.id), name=f"parley-job-{job.id}")
         try:
-            await self._run_files(job, on_progress)
+            if job.kind == QUESTIONS_JOB:
+                await self._run_questions(job, on_progress)
+            else:
+                await self._run_files(job, on_progress)
         except JobLost:
             log.warning("job %s was taken over by another worker; this one stops", job.id)
         except asyncio.CancelledError:
@@ -303,6 +318,92 @@ class KnowledgeBase:
             await anyio.to_thread.run_sync(
                 lambda: shutil.rmtree(self.data_dir / "uploads" / job.id, ignore_errors=True)
             )
+        indexed = [r for r in results if r.get("status") == "indexed"]
+        if indexed and self.question_writer is not None:
+            await self.queue_questions(job.store_id, indexed, enqueue=self._consuming)
+
+    # -- questions -------------------------------------------------------------------------
+    async def queue_questions(
+        self, store_id: str, documents: Sequence[Mapping[str, Any]], *, enqueue: bool = True
+    ) -> Job:
+        """A job that has the chat model write questions for the documents' new chunks
+        (`documents`: results of an ingestion job, with `document_id` and `file`). Not queued
+        (`enqueue=False`, the CLI): a worker's sweeper takes it up after `lease_s`."""
+        files = [{"document_id": d["document_id"], "name": d["file"]} for d in documents]
+        job = await self.jobs.create(store_id, QUESTIONS_JOB, len(files), {"files": files})
+        if enqueue:
+            await self._enqueue(JobRef(job.id, store_id))
+        return job
+
+    async def _run_questions(self, job: Job, on_progress: ProgressCallback | None) -> None:
+        """Each document's chunks without questions get them; questions already written for an
+        identical passage are reused. A model failure stops that document (its chunks keep
+        their own vectors and stay searchable) and the job goes on with the next."""
+        files: list[dict[str, Any]] = job.payload.get("files", [])
+        results: list[dict[str, Any]] = list(job.payload.get("results", []))
+        errors = list(job.errors)
+        for entry in files[len(results) :]:
+            result = await self._write_questions(job.store_id, entry)
+            results.append(result)
+            if result["status"] == "failed":
+                errors.append(
+                    {
+                        "file": entry["name"],
+                        "document_id": entry["document_id"],
+                        "code": "questions_failed",
+                        "message": result["error"],
+                    }
+                )
+            await self.jobs.progress(
+                job.id, len(results), errors, results, payload=job.payload, worker=self.worker_id
+            )
+            if on_progress is not None:
+                await on_progress(await self.jobs.get(job.store_id, job.id), result)
+        failed_all = bool(results) and len(errors) == len(results)
+        await self.jobs.finish(job.id, "failed" if failed_all else "done", worker=self.worker_id)
+
+    async def _write_questions(self, store_id: str, entry: Mapping[str, Any]) -> dict[str, Any]:
+        document_id = str(entry["document_id"])
+        result: dict[str, Any] = {"file": entry["name"], "document_id": document_id}
+        writer = self.question_writer
+        unasked = await self.index.unasked_chunks(store_id, document_id)
+        known = await self.index.cached_questions(store_id, list(unasked))
+        if known:
+            await self.index.add_questions(store_id, document_id, known)
+        todo = [key for key in unasked if key not in known]
+        written: dict[str, WrittenQuestions] = {}
+        asked = 0
+        try:
+            for key in todo:
+                if writer is None:
+                    raise RuntimeError("no chat model is configured")
+                questions = await anyio.to_thread.run_sync(writer, unasked[key])
+                vectors = None
+                if questions:
+                    embedded = await anyio.to_thread.run_sync(
+                        self.index.embedder.embed_queries, questions
+                    )
+                    vectors = question_vector(embedded)
+                written[key] = WrittenQuestions(questions, vectors)
+                asked += 1
+                if len(written) >= QUESTIONS_FLUSH:
+                    await self.index.add_questions(store_id, document_id, written)
+                    written = {}
+        except Exception as error:  # the model broke or timed out: this document stops here
+            log.warning("writing questions for %s failed: %s", entry["name"], error)
+            if written:
+                await self.index.add_questions(store_id, document_id, written)
+            message = f"the chat model could not write questions: {error}"[:300]
+            return {**result, "status": "failed", "error": message, "asked": asked}
+        if written:
+            await self.index.add_questions(store_id, document_id, written)
+        return {
+            **result,
+            "status": "done",
+            "chunks": len(unasked),
+            "reused": len(known),
+            "asked": asked,
+        }
 
     async def warm_up(self) -> None:
         """Load the encoders and the language detector now (`parley serve` and `parley worker`
@@ -317,12 +418,14 @@ class KnowledgeBase:
 
     async def start_worker(self) -> None:
         """Consume jobs in this process and take over those a stopped process left behind."""
+        self._consuming = True
         await self.queue.start(self.run_job)
         self.start_sweeper()
 
     def start_sweeper(self) -> None:
         """Look for left-behind jobs now and every `lease_s` (a dedicated arq worker calls only
         this: its own worker consumes the queue)."""
+        self._consuming = True
         if self._sweeper is None:
             self._sweeper = asyncio.create_task(self._sweep(), name="parley-job-sweeper")
 
@@ -358,6 +461,7 @@ class KnowledgeBase:
 
     async def _enqueue(self, ref: JobRef) -> None:
         # The process that queues work also consumes it; arq spreads it over every such process.
+        self._consuming = True
         await self.queue.start(self.run_job)
         await self.queue.enqueue(ref)
 

@@ -44,6 +44,12 @@ class RetrievalSettings(BaseModel):
     it (`bot.agent.translation`): one short model call (1-2 s locally) before retrieval, for
     better cross-language recall. Off by default until its latency is budgeted per turn."""
 
+    generate_questions: bool = False
+    """With a chat model, a background job after indexing has it write the questions each
+    chunk answers and mixes them into the chunk's vector (`knowledge.questions`): better
+    cross-language recall at no cost per turn. Off until the answer floors are chosen on
+    stores with questions (they raise every chunk's similarity a little)."""
+
     def floors(self) -> AnswerFloors:
         """The three thresholds as the pipeline applies them."""
         from bot.agent.answerable import AnswerFloors

@@ -6,7 +6,9 @@ import asyncio
 import logging
 import os
 import secrets
+import threading
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import anyio
 
@@ -22,6 +24,9 @@ from bot.storage.orders import SqlOrderStore
 from bot.tools.context import ToolServices
 from bot.tools.store import OrderStore
 from knowledge import ChromaIndex, IndexUnavailable, make_embedder
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +53,13 @@ class Parley:
 
     def __post_init__(self) -> None:
         self.stores = StoreRepository(self.database)
-        self.knowledge = KnowledgeBase(self.database, self.index, self.jobs, self.settings.data_dir)
+        self.knowledge = KnowledgeBase(
+            self.database,
+            self.index,
+            self.jobs,
+            self.settings.data_dir,
+            question_writer=question_writer(self.settings),
+        )
         self.conversations = ConversationRepository(self.database)
         self.orders = SqlOrderStore(self.database)
 
@@ -170,6 +181,50 @@ def build_agent(parley: Parley) -> TurnPipeline:
         top_k=settings.retrieval.top_k,
         embed=parley.index.embedder.embed_queries,
     )
+
+
+class QuestionWriter:
+    """`knowledge.questions.write_questions` with the configured chat model, loaded on first
+    use. The local model gets an instance of its own, so a background job does not evict the
+    chat's cached prompt (a 1,200-token prefix takes ~14 s to read again)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._llm: BaseChatModel | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self, text: str) -> list[str]:
+        from knowledge.questions import write_questions
+
+        with self._lock:
+            if self._llm is None:
+                self._llm = question_model(self.settings)
+        return write_questions(self._llm, text)
+
+
+def question_model(settings: Settings) -> BaseChatModel:
+    """The chat model that writes questions: the configured one (a second local instance)."""
+    from bot.agent.llm import make_chat_model
+
+    llm = make_chat_model(settings.llm, settings)
+    if llm is None:
+        raise ConfigurationError("writing questions needs a chat model (PARLEY_LLM)")
+    from bot.agent.local_model import LocalChatModel
+
+    if isinstance(llm, LocalChatModel):
+        llm = llm.model_copy(update={"n_ctx": QUESTION_CONTEXT})
+    return llm
+
+
+QUESTION_CONTEXT = 1024
+"""Tokens of context for the local question writer: the instruction and one chunk fit."""
+
+
+def question_writer(settings: Settings) -> QuestionWriter | None:
+    """The question writer when questions are on and a chat model is configured."""
+    if settings.llm == "none" or not settings.retrieval.generate_questions:
+        return None
+    return QuestionWriter(settings)
 
 
 def intent_router(parley: Parley) -> IntentRouter:

@@ -319,11 +319,26 @@ def eval_retrieval(
             "into their search as the bot does with a model; renderings are cached."
         ),
     ] = None,
+    questions: Annotated[
+        str | None,
+        typer.Option(
+            help="Chat model (e.g. local) that writes the questions each English passage "
+            "answers, mixed into its vector as the index's questions job does; cached."
+        ),
+    ] = None,
 ) -> None:
     """Cross-lingual retrieval recall on XQuAD-R, per question language and pool."""
-    from knowledge.evaluation.xquad import Rendering, run_retrieval_eval
+    from knowledge.evaluation.xquad import PassageQuestions, Rendering, run_retrieval_eval
 
     rendering = None
+    written = None
+    if questions is not None and questions != "none":
+        from bot.wiring import question_model
+        from knowledge.questions import write_questions
+
+        writer = question_model(Settings(llm=questions))
+        label = questions.replace(":", "-").replace("/", "-")
+        written = PassageQuestions(lambda text: write_questions(writer, text), label)
     if translate is not None and translate != "none":
         from bot.agent.llm import make_chat_model
         from bot.agent.translation import TRANSLATION_WEIGHT, in_english_sync
@@ -333,7 +348,7 @@ def eval_retrieval(
         label = translate.replace(":", "-").replace("/", "-")
         rendering = Rendering(lambda text: in_english_sync(llm, text), label, TRANSLATION_WEIGHT)
     try:
-        run_retrieval_eval(data, out, echo=typer.echo, rendering=rendering)
+        run_retrieval_eval(data, out, echo=typer.echo, rendering=rendering, written=written)
     except FileNotFoundError as error:
         typer.echo(f"parley: {error}", err=True)
         raise typer.Exit(1) from None

@@ -110,6 +110,17 @@ class JobRepository:
                 raise NotFound(f"job {job_id} not found")
             return _job(row)
 
+    async def recent(self, store_id: str, *, limit: int = 50) -> list[Job]:
+        """The store's most recent jobs, newest first."""
+        async with self.database.session() as session:
+            rows = await session.scalars(
+                sa.select(JobRow)
+                .where(JobRow.store_id == store_id)
+                .order_by(JobRow.created_at.desc())
+                .limit(limit)
+            )
+            return [_job(row) for row in rows]
+
     async def claim(self, job_id: str, worker: str, *, lease_s: float) -> bool:
         """Make `worker` the job's only runner: a queued job, or a running one whose runner has
         not sent a heartbeat for `lease_s` (it died). False when another worker holds it."""

@@ -29,6 +29,14 @@ from knowledge.evaluation.cache import cached_vectors
 from knowledge.index.languages import CROSS_LANGUAGE_OFFSET
 from knowledge.index.neutral import NEUTRAL_WEIGHT, neutral_tokens, token_bonus
 from knowledge.index.sections import CANDIDATES, SECTION_BOOST, SECTION_WEIGHT, section_boosted
+from knowledge.questions import (
+    QUESTION_PROMPT,
+    QUESTION_WEIGHT,
+    mixed_rows,
+    parse_questions,
+    question_text,
+    question_vector,
+)
 
 POOLS = ("en", "de", "all", "same")
 KS = (1, 5, 10)
@@ -121,10 +129,12 @@ def evaluate(
     cache_dir: Path | None = Path(".cache/xquad"),
     echo: Callable[[str], None] = print,
     rendering: Rendering | None = None,
+    written: PassageQuestions | None = None,
 ) -> dict[str, Any]:
     """Recall@1/5/10 per question language for each pool, with timings and baselines. With a
     `rendering`, each non-English question is searched with its English rendering mixed in, as
-    the bot does when it has a chat model (`bot.agent.translation`)."""
+    the bot does when it has a chat model (`bot.agent.translation`); with `written`, the
+    chosen passages carry the questions the model wrote for them (`knowledge.questions`)."""
     scorer = load_scorer(data_dir)
     embedder = embedder or make_embedder("fused")
     parts = _parts(embedder)
@@ -145,6 +155,8 @@ def evaluate(
             (1.0 - section_weight) * passage_vectors
             + section_weight * normalise(section_vectors)[owner]
         )
+    if written is not None:
+        passage_vectors = written.mixed_in(passage_vectors, passages, parts, cache_dir, echo)
     encoded = time.perf_counter()
     sections = np.asarray(owner)
     scores = query_vectors @ passage_vectors.T
@@ -167,6 +179,7 @@ def evaluate(
             "neutral_weight": neutral_weight,
             "language_offset": language_offset,
             "rendering": rendering.describe() if rendering is not None else None,
+            "questions": written.describe() if written is not None else None,
             "candidates": CANDIDATES,
             "ranking": "s(q, p) + boost · max s(q, p') over p' in p's paragraph, where"
             " s = cos + language_offset if p's language is not q's"
@@ -244,22 +257,78 @@ class Rendering:
         self, texts: Sequence[str], cache_dir: Path | None, echo: Callable[[str], None]
     ) -> dict[str, str | None]:
         path = cache_dir / f"renderings-{self.label}.json" if cache_dir is not None else None
-        done: dict[str, str | None] = {}
-        if path is not None and path.exists():
-            done = json.loads(path.read_text(encoding="utf-8"))
-        todo = [text for text in dict.fromkeys(texts) if text not in done]
-        started = time.perf_counter()
-        for count, text in enumerate(todo, 1):
-            done[text] = self.render(text)
-            if path is not None and (count % 25 == 0 or count == len(todo)):
-                path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_suffix(".tmp")
-                tmp.write_text(json.dumps(done, ensure_ascii=False), encoding="utf-8")
-                tmp.replace(path)
-            if count % 100 == 0:
-                rate = count / (time.perf_counter() - started)
-                echo(f"rendered {count}/{len(todo)} questions ({rate:.2f}/s)")
-        return done
+        return model_outputs(path, texts, self.render, echo, "questions rendered")
+
+
+@dataclass
+class PassageQuestions:
+    """Questions the chat model wrote for the passages in `languages` (`write`: one passage in,
+    its questions out), mixed into their vectors as the index does after its `questions` job
+    (`knowledge.questions`). Kept in `<cache>/questions-<label>.json` as they come."""
+
+    write: Callable[[str], list[str]]
+    label: str
+    languages: tuple[str, ...] = ("en",)
+
+    def describe(self) -> dict[str, Any]:
+        """How the recipe used them."""
+        return {
+            "model": self.label,
+            "weight": QUESTION_WEIGHT,
+            "passages": list(self.languages),
+            "prompt": QUESTION_PROMPT,
+        }
+
+    def mixed_in(
+        self,
+        vectors: Vectors,
+        passages: Sequence[dict[str, Any]],
+        parts: Sequence[tuple[Embedder, float]],
+        cache_dir: Path | None,
+        echo: Callable[[str], None],
+    ) -> Vectors:
+        """Each chosen passage's vector with its questions' mean vector mixed in."""
+        rows = [row for row, p in enumerate(passages) if p["lang"] in self.languages]
+        texts = [question_text(passages[row]["text"]) for row in rows]
+        path = cache_dir / f"questions-{self.label}.json" if cache_dir is not None else None
+        done = model_outputs(path, texts, self.write, echo, "passages asked about")
+        written = {text: parse_questions("\n".join(done[text] or [])) for text in texts}
+        flat = list(dict.fromkeys(q for text in texts for q in written[text]))
+        embedded = fused_vectors(parts, "written", flat, "query", cache_dir) if flat else None
+        at = {question: position for position, question in enumerate(flat)}
+        extra: list[Vectors | None] = [None] * len(passages)
+        for row, text in zip(rows, texts, strict=True):
+            if written[text] and embedded is not None:
+                own = normalise(embedded[[at[q] for q in written[text]]])
+                extra[row] = question_vector(own)
+        return mixed_rows(vectors, extra)
+
+
+def model_outputs(
+    path: Path | None,
+    texts: Sequence[str],
+    produce: Callable[[str], Any],
+    echo: Callable[[str], None],
+    noun: str,
+) -> dict[str, Any]:
+    """`produce(text)` for every distinct text, kept in the JSON file `path` as they come (every
+    25), so a long run that stops resumes where it was."""
+    done: dict[str, Any] = {}
+    if path is not None and path.exists():
+        done = json.loads(path.read_text(encoding="utf-8"))
+    todo = [text for text in dict.fromkeys(texts) if text not in done]
+    started = time.perf_counter()
+    for count, text in enumerate(todo, 1):
+        done[text] = produce(text)
+        if path is not None and (count % 25 == 0 or count == len(todo)):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(done, ensure_ascii=False), encoding="utf-8")
+            tmp.replace(path)
+        if count % 100 == 0:
+            rate = count / (time.perf_counter() - started)
+            echo(f"{count}/{len(todo)} {noun} ({rate:.2f}/s)")
+    return done
 
 
 class Neutral:
@@ -439,6 +508,7 @@ def run_retrieval_eval(
     embedder_spec: str = "fused",
     cache_dir: Path | None = Path(".cache/xquad"),
     rendering: Rendering | None = None,
+    written: PassageQuestions | None = None,
 ) -> dict[str, Any]:
     """Evaluate and write the JSON file."""
     if not (data_dir / "questions.jsonl").exists():
@@ -450,6 +520,7 @@ def run_retrieval_eval(
         cache_dir=cache_dir,
         echo=echo,
         rendering=rendering,
+        written=written,
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

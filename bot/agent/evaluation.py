@@ -337,6 +337,11 @@ class SuiteStores:
             job = await self.parley.knowledge.ingest_paths(self.shared, list(self.suite.documents))
             if job.state != "done" or job.errors:
                 raise RuntimeError(f"ingesting the suite's documents failed: {job.errors}")
+            # With questions on (PARLEY_RETRIEVAL__GENERATE_QUESTIONS), the store is searched
+            # as a store whose questions job has run.
+            for done in await self.parley.knowledge.write_queued_questions(self.shared):
+                if done.errors:
+                    raise RuntimeError(f"writing the suite's questions failed: {done.errors}")
         self._ready = True
 
     async def for_case(self, case: Case, repeat: int) -> str:

@@ -101,6 +101,13 @@ async def reindex_document(
     return JSONResponse({"job_id": job.id, "job": job.view()}, status_code=202)
 
 
+@router.get("/jobs")
+async def list_jobs(parley: ParleyDep, store: MerchantStoreDep) -> dict[str, Any]:
+    """The store's recent jobs, newest first: ingestion, reindexing and the `questions` job
+    that follows an ingestion when a chat model writes questions."""
+    return {"jobs": [job.view() for job in await parley.knowledge.jobs.recent(store)]}
+
+
 @router.get("/jobs/{job_id}")
 async def get_job(job_id: str, parley: ParleyDep, store: MerchantStoreDep) -> dict[str, Any]:
     """`{state, processed, total, errors}` of a job of this store."""

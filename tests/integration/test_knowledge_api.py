@@ -213,3 +213,31 @@ async def test_upload_without_files_is_a_clear_error(
 
 async def test_the_in_process_worker_is_the_default(parley: Parley) -> None:
     assert isinstance(parley.jobs, InProcessQueue)
+
+
+async def test_an_upload_is_followed_by_its_questions_job_when_a_model_writes_them(
+    client: httpx.AsyncClient, parley: Parley
+) -> None:
+    asked: list[str] = []
+
+    def writer(text: str) -> list[str]:  # the model boundary, scripted
+        asked.append(text)
+        return ["How long do I have to return an item?", "Can I return things I bought?"]
+
+    parley.knowledge.question_writer = writer
+    auth = await merchant(parley, "questions-shop")
+    other = await merchant(parley, "other-shop")
+    files = {"files": ("returns.md", RETURNS, "text/markdown")}
+    posted = (await client.post("/api/v1/documents", files=files, headers=auth)).json()
+    assert (await finished(client, posted["job_id"], auth))["state"] == "done"
+
+    for _ in range(600):
+        jobs = (await client.get("/api/v1/jobs", headers=auth)).json()["jobs"]
+        if jobs[0]["kind"] == "questions" and jobs[0]["state"] == "done":
+            break
+        await asyncio.sleep(0.05)
+    assert [job["kind"] for job in jobs] == ["questions", "ingest"]
+    assert jobs[0]["files"][0]["file"] == "returns.md"
+    assert jobs[0]["files"][0]["asked"] == 1 and len(asked) == 1
+    assert "Return window" in asked[0]
+    assert (await client.get("/api/v1/jobs", headers=other)).json()["jobs"] == []

@@ -37,6 +37,11 @@ MAX_TEXT_CHARS = 1500
 MIN_QUESTION_CHARS = 9
 QUESTION_WEIGHT = 0.3
 """Weight of the questions' mean vector against the chunk's own (both unit length)."""
+QUESTION_LIFT = 0.0
+"""How much higher a shopper's question scores against a chunk with questions than against the
+same chunk without (questions look like questions). The index subtracts it from such a chunk's
+similarity, so the confidence curve and the answer floors, fitted on chunks without questions,
+keep their meaning."""
 _NUMBERING = re.compile(r"^\s*(?:[-*•]+|\(?\d{1,2}[.):、]|[Qq]\d{0,2}[.:)])?\s*")
 
 

@@ -30,6 +30,7 @@ from knowledge.index.languages import CROSS_LANGUAGE_OFFSET
 from knowledge.index.neutral import NEUTRAL_WEIGHT, neutral_tokens, token_bonus
 from knowledge.index.sections import CANDIDATES, SECTION_BOOST, SECTION_WEIGHT, section_boosted
 from knowledge.questions import (
+    QUESTION_LIFT,
     QUESTION_PROMPT,
     QUESTION_WEIGHT,
     mixed_rows,
@@ -155,11 +156,15 @@ def evaluate(
             (1.0 - section_weight) * passage_vectors
             + section_weight * normalise(section_vectors)[owner]
         )
+    with_questions = np.zeros(len(passages), dtype=np.bool_)
     if written is not None:
-        passage_vectors = written.mixed_in(passage_vectors, passages, parts, cache_dir, echo)
+        passage_vectors, with_questions = written.mixed_in(
+            passage_vectors, passages, parts, cache_dir, echo
+        )
     encoded = time.perf_counter()
     sections = np.asarray(owner)
     scores = query_vectors @ passage_vectors.T
+    scores[:, with_questions] -= QUESTION_LIFT  # as the index reports such chunks
     neutral = Neutral(
         [neutral_tokens(q["question"]) for q in questions],
         [neutral_tokens(p["text"]) for p in passages],
@@ -269,12 +274,14 @@ class PassageQuestions:
     write: Callable[[str], list[str]]
     label: str
     languages: tuple[str, ...] = ("en",)
+    weight: float = QUESTION_WEIGHT
 
     def describe(self) -> dict[str, Any]:
         """How the recipe used them."""
         return {
             "model": self.label,
-            "weight": QUESTION_WEIGHT,
+            "weight": self.weight,
+            "lift_subtracted": QUESTION_LIFT,
             "passages": list(self.languages),
             "prompt": QUESTION_PROMPT,
         }
@@ -286,8 +293,9 @@ class PassageQuestions:
         parts: Sequence[tuple[Embedder, float]],
         cache_dir: Path | None,
         echo: Callable[[str], None],
-    ) -> Vectors:
-        """Each chosen passage's vector with its questions' mean vector mixed in."""
+    ) -> tuple[Vectors, npt.NDArray[np.bool_]]:
+        """Each chosen passage's vector with its questions' mean vector mixed in, and which
+        passages got questions."""
         rows = [row for row, p in enumerate(passages) if p["lang"] in self.languages]
         texts = [question_text(passages[row]["text"]) for row in rows]
         path = cache_dir / f"questions-{self.label}.json" if cache_dir is not None else None
@@ -301,7 +309,8 @@ class PassageQuestions:
             if written[text] and embedded is not None:
                 own = normalise(embedded[[at[q] for q in written[text]]])
                 extra[row] = question_vector(own)
-        return mixed_rows(vectors, extra)
+        mixed = np.asarray([vector is not None for vector in extra], dtype=np.bool_)
+        return mixed_rows(vectors, extra, self.weight), mixed
 
 
 def model_outputs(

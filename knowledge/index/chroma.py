@@ -37,7 +37,7 @@ from knowledge.index.lexical import (
 from knowledge.index.neutral import neutral_bonus
 from knowledge.index.question_cache import QuestionCache, WrittenQuestions
 from knowledge.index.sections import CANDIDATES, rank_by_section
-from knowledge.questions import mixed_rows, question_key, question_text
+from knowledge.questions import QUESTION_LIFT, mixed_rows, question_key, question_text
 
 T = TypeVar("T")
 EXACT_BONUS = 0.2
@@ -366,7 +366,7 @@ class ChromaIndex:
                 section=str(meta.get("section") or ""),
                 text=text,
                 language=str(meta.get("language") or ""),
-                score=round(score + (EXACT_BONUS if exact else 0.0), 6),
+                score=round(_plain(score, meta) + (EXACT_BONUS if exact else 0.0), 6),
                 exact_match=exact,
             )
             for text, meta, score, exact in hits.values()
@@ -527,6 +527,12 @@ def _close_http_sessions(client: Any) -> None:
             session = getattr(component, "_session", None)
             if session is not None and hasattr(session, "close"):
                 session.close()
+
+
+def _plain(similarity: float, meta: dict[str, Any]) -> float:
+    """A chunk's similarity on the scale of chunks without questions, which the confidence
+    curve and the answer floors were fitted on (`QUESTION_LIFT`)."""
+    return similarity - QUESTION_LIFT if int(meta.get("questions") or 0) > 0 else similarity
 
 
 def _vector(written: WrittenQuestions | None) -> Vectors | None:

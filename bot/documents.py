@@ -48,6 +48,9 @@ QuestionWriter = Callable[[str], list[str]]
 QUESTIONS_JOB = "questions"
 QUESTIONS_FLUSH = 8
 """Chunks whose questions are written to the index together: a stopped job loses at most these."""
+QUESTIONS_SLICE = 24
+"""Chunks a `questions` job asks the model about (about a minute with the local model) before
+it goes to the back of the queue, so an upload made meanwhile is indexed first."""
 EMBED_BATCH_CHUNKS = 128
 """Chunks of a job's files embedded in one go: small files fill whole encoder batches, and
 the progress row is written every few seconds rather than after every file."""
@@ -348,12 +351,30 @@ class KnowledgeBase:
     async def _run_questions(self, job: Job, on_progress: ProgressCallback | None) -> None:
         """Each document's chunks without questions get them; questions already written for an
         identical passage are reused. A model failure stops that document (its chunks keep
-        their own vectors and stay searchable) and the job goes on with the next."""
+        their own vectors and stay searchable) and the job goes on with the next. In a worker,
+        the job asks about `QUESTIONS_SLICE` chunks, then goes to the back of the queue."""
         files: list[dict[str, Any]] = job.payload.get("files", [])
         results: list[dict[str, Any]] = list(job.payload.get("results", []))
         errors = list(job.errors)
+        budget = QUESTIONS_SLICE if self._consuming else None
         for entry in files[len(results) :]:
-            result = await self._write_questions(job.store_id, entry)
+            result, asked = await self._write_questions(job.store_id, entry, budget)
+            budget = None if budget is None else budget - asked
+            counts: dict[str, int] = job.payload.setdefault("asked", {})
+            document_id = str(entry["document_id"])
+            counts[document_id] = counts.get(document_id, 0) + asked
+            if result is None:  # the slice ended inside this document
+                await self.jobs.progress(
+                    job.id,
+                    len(results),
+                    errors,
+                    results,
+                    payload=job.payload,
+                    worker=self.worker_id,
+                )
+                await self._requeue(job)
+                return
+            result["asked"] = counts[document_id]
             results.append(result)
             if result["status"] == "failed":
                 errors.append(
@@ -369,10 +390,23 @@ class KnowledgeBase:
             )
             if on_progress is not None:
                 await on_progress(await self.jobs.get(job.store_id, job.id), result)
+            if budget is not None and budget <= 0 and len(results) < len(files):
+                await self._requeue(job)
+                return
         failed_all = bool(results) and len(errors) == len(results)
         await self.jobs.finish(job.id, "failed" if failed_all else "done", worker=self.worker_id)
 
-    async def _write_questions(self, store_id: str, entry: Mapping[str, Any]) -> dict[str, Any]:
+    async def _requeue(self, job: Job) -> None:
+        """Hand the job back and queue it behind what came in meanwhile (its next slice)."""
+        await self.jobs.release(job.id, self.worker_id)
+        stopped = await self.jobs.get(job.store_id, job.id)
+        await self.queue.enqueue(JobRef(job.id, job.store_id, resume=stopped.stop_mark))
+
+    async def _write_questions(
+        self, store_id: str, entry: Mapping[str, Any], budget: int | None
+    ) -> tuple[dict[str, Any] | None, int]:
+        """Questions for one document's chunks that have none, and how many chunks the model
+        was asked about; the result is None when `budget` ran out first."""
         document_id = str(entry["document_id"])
         result: dict[str, Any] = {"file": entry["name"], "document_id": document_id}
         writer = self.question_writer
@@ -385,6 +419,8 @@ class KnowledgeBase:
         asked = 0
         try:
             for key in todo:
+                if budget is not None and asked >= budget:
+                    break
                 if writer is None:
                     raise RuntimeError("no chat model is configured")
                 questions = await anyio.to_thread.run_sync(writer, unasked[key])
@@ -401,19 +437,15 @@ class KnowledgeBase:
                     written = {}
         except Exception as error:  # the model broke or timed out: this document stops here
             log.warning("writing questions for %s failed: %s", entry["name"], error)
+            message = f"the chat model could not write questions: {error}"[:300]
+            return {**result, "status": "failed", "error": message, "asked": asked}, asked
+        finally:
             if written:
                 await self.index.add_questions(store_id, document_id, written)
-            message = f"the chat model could not write questions: {error}"[:300]
-            return {**result, "status": "failed", "error": message, "asked": asked}
-        if written:
-            await self.index.add_questions(store_id, document_id, written)
-        return {
-            **result,
-            "status": "done",
-            "chunks": len(unasked),
-            "reused": len(known),
-            "asked": asked,
-        }
+        if asked < len(todo):
+            return None, asked
+        done = {"status": "done", "chunks": len(unasked), "reused": len(known), "asked": asked}
+        return {**result, **done}, asked
 
     async def warm_up(self) -> None:
         """Load the encoders and the language detector now (`parley serve` and `parley worker`

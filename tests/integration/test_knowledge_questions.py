@@ -9,13 +9,15 @@ about what is stored where, not about recall).
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from bot.documents import QUESTIONS_JOB
+from bot.documents import QUESTIONS_JOB, Upload
 from bot.jobs import Job, JobRef
 from bot.settings import RetrievalSettings, Settings
 from bot.wiring import Parley, open_parley, question_writer
@@ -245,3 +247,51 @@ async def test_each_chunk_vector_becomes_its_own_mixed_with_its_questions(
         assert meta["questions"] == len(questions)
         cached = await hashing.index.cached_questions(store, [key])
         assert cached[key].questions == questions
+
+
+async def test_a_long_questions_job_lets_a_later_upload_through_first(
+    hashing: Parley, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = "shop-a"
+    monkeypatch.setattr("bot.documents.QUESTIONS_SLICE", 1)  # one chunk per slice
+    uploaded = threading.Event()
+    seen: list[tuple[str, bool]] = []  # (passage heading, late.md indexed at that moment)
+    chunks = hashing.index._collection(store)
+
+    class Writer(ScriptedWriter):
+        def __call__(self, text: str) -> list[str]:
+            uploaded.wait(30)  # the merchant uploads while the first chunk is being asked
+            late_there = bool(chunks.get(where={"document": "late.md"}, include=[])["ids"])
+            seen.append((text.split("\n")[0], late_there))
+            return super().__call__(text)
+
+    hashing.knowledge.question_writer = Writer(WRITTEN)
+    assert (await hashing.knowledge.ingest_paths(store, [document(tmp_path)])).state == "done"
+    questions = await hashing.knowledge.jobs.recent(store)
+    await hashing.knowledge.start_worker()
+    await hashing.knowledge.queue.enqueue(JobRef(questions[0].id, store))
+    for _ in range(600):
+        if (await hashing.knowledge.job(store, questions[0].id)).state == "running":
+            break
+        await asyncio.sleep(0.01)
+    late = document(tmp_path, "# Late\n\nGift cards never expire.\n", "late.md")
+    upload, _ = await hashing.knowledge.submit(
+        store, [Upload("late.md", late, late.stat().st_size)]
+    )
+    uploaded.set()
+    for _ in range(600):
+        jobs = await hashing.knowledge.jobs.recent(store)
+        if len(jobs) == 4 and all(job.state == "done" for job in jobs):
+            break
+        await asyncio.sleep(0.05)
+
+    assert [(job.kind, job.state) for job in jobs] == [
+        ("questions", "done"),
+        ("ingest", "done"),
+        ("questions", "done"),
+        ("ingest", "done"),
+    ]
+    assert jobs[1].id == upload.id
+    assert seen == [("Rücksendungen", False), ("Rücksendungen > Versand", True), ("Late", True)]
+    first = await hashing.knowledge.job(store, questions[0].id)
+    assert first.attempts == 1 and first.view()["files"][0]["asked"] == 2

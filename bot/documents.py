@@ -455,6 +455,7 @@ class KnowledgeBase:
             detect_language("Which language is this sentence written in?")
             self.index.embedder.embed_passages(["warm-up"])
             self.index.embedder.embed_queries(["warm-up"])
+            self.index.asked.warm_up()
 
         await anyio.to_thread.run_sync(load)
 

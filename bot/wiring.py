@@ -24,6 +24,8 @@ from bot.storage.orders import SqlOrderStore
 from bot.tools.context import ToolServices
 from bot.tools.store import OrderStore
 from knowledge import ChromaIndex, IndexUnavailable, make_embedder
+from knowledge.embeddings import Embedder, Vectors
+from knowledge.index.hubness import Seed
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -120,7 +122,10 @@ def open_index(settings: Settings) -> ChromaIndex:
         embedder = make_embedder(settings.retrieval.embedder)
     except (ValueError, FileNotFoundError) as error:
         raise ConfigurationError(f"PARLEY_RETRIEVAL__EMBEDDER: {error}") from error
-    return ChromaIndex.lazy(settings.chroma_url, settings.data_dir / "chroma", embedder)
+    index = ChromaIndex.lazy(settings.chroma_url, settings.data_dir / "chroma", embedder)
+    index.asked.seed = reference_seed(settings, embedder)
+    index.hub_weight = settings.retrieval.hub_weight
+    return index
 
 
 async def open_parley(settings: Settings, *, run_migrations: bool = True) -> Parley:
@@ -229,18 +234,33 @@ def question_writer(settings: Settings) -> QuestionWriter | None:
 
 def intent_router(parley: Parley) -> IntentRouter:
     """The embedding intent router; exemplar vectors are cached per model."""
-    import numpy as np
-
-    from bot.agent.intents import IntentRouter, exemplar_fingerprint, load_exemplars
+    from bot.agent.intents import IntentRouter, exemplar_vectors, load_exemplars
 
     embedder = parley.index.embedder
     exemplars = load_exemplars()
-    fingerprint = exemplar_fingerprint(exemplars, embedder.name)
-    cache = parley.settings.resolved_cache_dir / f"intents-{fingerprint}.npy"
-    if cache.exists():
-        vectors = np.load(cache)
-    else:
-        vectors = embedder.embed_queries([exemplar.text for exemplar in exemplars])
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        np.save(cache, vectors)
+    vectors = exemplar_vectors(
+        embedder.embed_queries,
+        exemplars,
+        model=embedder.name,
+        cache_dir=parley.settings.resolved_cache_dir,
+    )
     return IntentRouter(embedder.embed_queries, exemplars, vectors=vectors)
+
+
+def reference_seed(settings: Settings, embedder: Embedder) -> Seed:
+    """The shipped reference questions of the hub penalty (`knowledge.index.hubness`): the
+    intent router's exemplars in 16 languages, embedded once (the router's cache)."""
+
+    def load() -> tuple[Vectors, list[str]]:
+        from bot.agent.intents import exemplar_vectors, load_exemplars
+
+        exemplars = load_exemplars()
+        vectors = exemplar_vectors(
+            embedder.embed_queries,
+            exemplars,
+            model=embedder.name,
+            cache_dir=settings.resolved_cache_dir,
+        )
+        return vectors, [exemplar.language for exemplar in exemplars]
+
+    return load

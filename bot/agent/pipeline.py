@@ -37,7 +37,7 @@ from bot.settings import RetrievalSettings
 from bot.storage import ConversationRepository, StoreRepository
 from bot.tools.context import ToolContext, ToolServices
 from bot.tools.registry import call_tool
-from knowledge import Passage, SearchResult
+from knowledge import IndexUnavailable, Passage, SearchResult
 from knowledge.embeddings import normalise
 
 log = logging.getLogger(__name__)
@@ -91,6 +91,10 @@ class Retriever(Protocol):
         language: str | None = None,
     ) -> SearchResult:
         """The same, with the query's embedding already computed."""
+        ...
+
+    async def remember_question(self, store_id: str, vector: Vector, language: str) -> bool:
+        """Keep a shopper's question among the store's reference questions."""
         ...
 
 
@@ -593,6 +597,16 @@ class TurnPipeline:
             )
         return turn.result(reply, Intent.DISPUTE, Outcome.ANSWERED)
 
+    async def _remember(self, turn: Turn) -> None:
+        """Keep the question for the store's hub penalty, after its own search so it never ranks
+        against itself; the shopper's answer does not wait on a failed write."""
+        if turn.vector is None:
+            return
+        try:
+            await self.retriever.remember_question(turn.store_id, turn.vector, turn.language)
+        except IndexUnavailable as error:
+            log.warning("could not keep the question for store %s: %s", turn.store_id, error)
+
     async def _answer(
         self, turn: Turn, intent: Intent, *, handoff_when_unsure: bool = True
     ) -> tuple[Any, Memory]:
@@ -601,6 +615,7 @@ class TurnPipeline:
             found = await self.retriever.search_vector(
                 turn.store_id, turn.text, vector, k=self.top_k, language=turn.language
             )
+            await self._remember(turn)
         else:
             found = await self.retriever.search(
                 turn.store_id, turn.text, k=self.top_k, language=turn.language

@@ -326,6 +326,14 @@ def eval_retrieval(
             "answers, mixed into its vector as the index's questions job does; cached."
         ),
     ] = None,
+    hub_weight: Annotated[
+        float | None,
+        typer.Option(
+            help="The hub penalty's weight (default: PARLEY_RETRIEVAL__HUB_WEIGHT; 0.5 is the "
+            "measured value); a question's reference questions are the shipped seed and the "
+            "other half of the groups' questions in its language."
+        ),
+    ] = None,
 ) -> None:
     """Cross-lingual retrieval recall on XQuAD-R, per question language and pool."""
     from knowledge.evaluation.xquad import PassageQuestions, Rendering, run_retrieval_eval
@@ -348,7 +356,19 @@ def eval_retrieval(
         label = translate.replace(":", "-").replace("/", "-")
         rendering = Rendering(lambda text: in_english_sync(llm, text), label, TRANSLATION_WEIGHT)
     try:
-        run_retrieval_eval(data, out, echo=typer.echo, rendering=rendering, written=written)
+        from bot.agent.intents import load_exemplars
+
+        seed = [(exemplar.language, exemplar.text) for exemplar in load_exemplars()]
+        weight = Settings().retrieval.hub_weight if hub_weight is None else hub_weight
+        run_retrieval_eval(
+            data,
+            out,
+            echo=typer.echo,
+            rendering=rendering,
+            written=written,
+            seed=seed,
+            hub_weight=weight,
+        )
     except FileNotFoundError as error:
         typer.echo(f"parley: {error}", err=True)
         raise typer.Exit(1) from None

@@ -26,6 +26,7 @@ import numpy.typing as npt
 
 from knowledge.embeddings import Embedder, FusedEmbedder, Vectors, make_embedder, normalise
 from knowledge.evaluation.cache import cached_vectors
+from knowledge.index.hubness import HUB_NEIGHBOURS, hub_penalty, pick_references
 from knowledge.index.languages import CROSS_LANGUAGE_OFFSET
 from knowledge.index.neutral import NEUTRAL_WEIGHT, neutral_tokens, token_bonus
 from knowledge.index.sections import CANDIDATES, SECTION_BOOST, SECTION_WEIGHT, section_boosted
@@ -131,11 +132,15 @@ def evaluate(
     echo: Callable[[str], None] = print,
     rendering: Rendering | None = None,
     written: PassageQuestions | None = None,
+    hub_weight: float = 0.0,
+    seed: Sequence[tuple[str, str]] = (),
 ) -> dict[str, Any]:
     """Recall@1/5/10 per question language for each pool, with timings and baselines. With a
     `rendering`, each non-English question is searched with its English rendering mixed in, as
     the bot does when it has a chat model (`bot.agent.translation`); with `written`, the
-    chosen passages carry the questions the model wrote for them (`knowledge.questions`)."""
+    chosen passages carry the questions the model wrote for them (`knowledge.questions`). The
+    hub penalty's reference questions are the `seed` ((language, question) pairs, the service's
+    shipped ones) and the questions other shoppers asked (`HeldOut`)."""
     scorer = load_scorer(data_dir)
     embedder = embedder or make_embedder("fused")
     parts = _parts(embedder)
@@ -144,6 +149,7 @@ def evaluate(
     query_vectors = normalise(
         fused_vectors(parts, "query", [q["question"] for q in questions], "query", cache_dir)
     )
+    asked = query_vectors  # what the index keeps of a shopper's question
     if rendering is not None:
         query_vectors = rendering.mixed_in(query_vectors, questions, parts, cache_dir, echo)
     sentence_vectors = fused_vectors(
@@ -161,6 +167,12 @@ def evaluate(
         passage_vectors, with_questions = written.mixed_in(
             passage_vectors, passages, parts, cache_dir, echo
         )
+    seed_vectors = (
+        normalise(fused_vectors(parts, "seed", [text for _, text in seed], "query", cache_dir))
+        if seed
+        else np.zeros((0, 0), dtype=np.float32)
+    )
+    hubs = HeldOut(asked, questions, seed_vectors, [lang for lang, _ in seed], hub_weight)
     encoded = time.perf_counter()
     sections = np.asarray(owner)
     scores = query_vectors @ passage_vectors.T
@@ -183,11 +195,12 @@ def evaluate(
             "section_boost": section_boost,
             "neutral_weight": neutral_weight,
             "language_offset": language_offset,
+            "hub_penalty": hubs.describe(),
             "rendering": rendering.describe() if rendering is not None else None,
             "questions": written.describe() if written is not None else None,
             "candidates": CANDIDATES,
             "ranking": "s(q, p) + boost · max s(q, p') over p' in p's paragraph, where"
-            " s = cos + language_offset if p's language is not q's"
+            " s = cos + language_offset if p's language is not q's - hub penalty"
             " + neutral_weight · neutral-token score for the pool's top candidates",
         },
         "n_questions": len(questions),
@@ -202,7 +215,7 @@ def evaluate(
         ranking = np.zeros(scores.shape)  # columns outside the pool are never read
         for rows, columns in pool_blocks(pool, questions, passages):
             crossing = np.not_equal.outer(question_langs[rows], passage_langs[columns])
-            offsets = language_offset * crossing
+            offsets = language_offset * crossing + hubs.penalty(rows, passage_vectors[columns])
             block = pool_ranking(scores, rows, columns, sections, section_boost, neutral, offsets)
             ranking[np.ix_(rows, columns)] = block
             if pool in LANGS:
@@ -338,6 +351,58 @@ def model_outputs(
             rate = count / (time.perf_counter() - started)
             echo(f"{count}/{len(todo)} {noun} ({rate:.2f}/s)")
     return done
+
+
+class HeldOut:
+    """The hub penalty as the index applies it (`knowledge.index.hubness`). A question's
+    reference questions are the seed's in its language and, standing for what other shoppers
+    asked before, the set's questions in its language from the other half of the groups (odd
+    groups for even ones and back), so no question or its translations rank against itself."""
+
+    def __init__(
+        self,
+        asked: Vectors,
+        questions: Sequence[dict[str, Any]],
+        seed: Vectors,
+        seed_languages: Sequence[str],
+        weight: float,
+    ) -> None:
+        self.asked = asked
+        self.languages = np.asarray([q["lang"] for q in questions])
+        self.odd = np.asarray([int(str(q["group"]).lstrip("g")) % 2 == 1 for q in questions])
+        self.seed = seed
+        self.seed_languages = list(seed_languages)
+        self.weight = weight
+
+    def describe(self) -> dict[str, Any]:
+        """How the recipe used it."""
+        return {
+            "weight": self.weight,
+            "neighbours": HUB_NEIGHBOURS,
+            "references": "seed in the question's language + the question language's questions"
+            " of the other half of the groups (odd/even)",
+            "seed_questions": len(self.seed_languages),
+        }
+
+    def penalty(self, rows: npt.NDArray[np.intp], candidates: Vectors) -> npt.NDArray[np.float64]:
+        """What each of the `candidates` loses for each question of `rows`."""
+        block = np.zeros((len(rows), len(candidates)))
+        if self.weight == 0:
+            return block
+        for odd in (False, True):
+            for language in np.unique(self.languages[rows]):
+                mine = (self.odd[rows] == odd) & (self.languages[rows] == language)
+                if not mine.any():
+                    continue
+                others = self.asked[(self.odd != odd) & (self.languages == language)]
+                references = [others]
+                if self.seed_languages:
+                    references.append(
+                        pick_references(self.seed, self.seed_languages, language, HUB_NEIGHBOURS)
+                    )
+                penalty = hub_penalty(candidates, np.vstack(references), self.weight)
+                block[mine] = np.asarray(penalty)
+        return block
 
 
 class Neutral:
@@ -518,6 +583,8 @@ def run_retrieval_eval(
     cache_dir: Path | None = Path(".cache/xquad"),
     rendering: Rendering | None = None,
     written: PassageQuestions | None = None,
+    seed: Sequence[tuple[str, str]] = (),
+    hub_weight: float = 0.0,
 ) -> dict[str, Any]:
     """Evaluate and write the JSON file."""
     if not (data_dir / "questions.jsonl").exists():
@@ -530,6 +597,8 @@ def run_retrieval_eval(
         echo=echo,
         rendering=rendering,
         written=written,
+        seed=seed,
+        hub_weight=hub_weight,
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -80,6 +80,11 @@ class KnowledgeIndex(Protocol):
         """Like `search` with the query already embedded (benchmarks, batch evaluation)."""
         ...
 
+    async def remember_question(self, store_id: str, vector: Vectors, language: str) -> bool:
+        """Keep a shopper's question (its query vector) among the store's reference questions,
+        which rank down passages that sit near any question; False when already kept."""
+        ...
+
     async def count(self, store_id: str) -> int:
         """Chunks currently visible to searches of this store."""
         ...

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 from urllib.parse import urlparse
 
 import anyio
@@ -25,6 +25,7 @@ from knowledge.confidence import confidence
 from knowledge.embeddings import Embedder, Vectors
 from knowledge.errors import IndexUnavailable
 from knowledge.index._base import IndexedDocument, Passage, SearchResult
+from knowledge.index.hubness import AskedQuestions, hub_penalty
 from knowledge.index.languages import language_bonus
 from knowledge.index.lexical import (
     CodeIndex,
@@ -45,7 +46,13 @@ EXACT_BONUS = 0.2
 EXACT_LIMIT = 20
 """Passages the exact-token channel adds per code of the query."""
 _SAFE = re.compile(r"[^a-zA-Z0-9_-]")
-_SUFFIXES = {"chunks": "", "manifest": "-docs", "codes": "-codes", "questions": "-questions"}
+_SUFFIXES = {
+    "chunks": "",
+    "manifest": "-docs",
+    "codes": "-codes",
+    "questions": "-questions",
+    "asked": "-asked",
+}
 CODES_FILE = "parley-codes.sqlite3"
 
 
@@ -101,6 +108,12 @@ class ChromaIndex:
         """Code lookup: a SQLite file beside embedded data, else a collection on the server
         (shared by every worker host)."""
         self.questions = QuestionCache(self)
+        self.hub_weight = 0.0
+        """The hub penalty's weight (`knowledge.index.hubness`, `HUB_WEIGHT` when on); off by
+        default, and no question is kept while it is off."""
+        self.asked = AskedQuestions(self)
+        """Reference questions per store and language, for the hub penalty
+        (`knowledge.index.hubness`); the service sets its seed."""
 
     @classmethod
     def lazy(cls, url: str | None, path: Path | None, embedder: Embedder) -> ChromaIndex:
@@ -271,6 +284,7 @@ class ChromaIndex:
                     if "does not exist" not in str(error).lower():
                         raise
             self._forget(store_id)
+            self.asked.forget(store_id)
 
         await self._run(work)
 
@@ -320,29 +334,29 @@ class ChromaIndex:
             found = chunks.query(
                 query_embeddings=query_vector,
                 n_results=max(k, self.candidates),
-                include=["documents", "metadatas", "distances"],
+                include=["documents", "metadatas", "distances", "embeddings"],
             )
         except Exception as error:
             if "empty" in str(error).lower() or "contigious" in str(error).lower():
                 return SearchResult([], 0.0)
             raise
         dense_done = time.perf_counter()
-        hits: dict[str, tuple[str, dict[str, Any], float, bool]] = {}
-        for record_id, text, meta, distance in zip(
+        hits: dict[str, _Hit] = {}
+        for record_id, text, meta, distance, embedding in zip(
             found["ids"][0],
             found["documents"][0],
             found["metadatas"][0],
             found["distances"][0],
+            found["embeddings"][0],
             strict=True,
         ):
-            hits[record_id] = (text, dict(meta), 1.0 - float(distance), False)
+            hits[record_id] = _Hit(text, dict(meta), 1.0 - float(distance), False, embedding)
         missing: list[str] = []
         for token in exact_tokens(query):
-            quoting = [record_id for record_id, hit in hits.items() if token in hit[0]]
+            quoting = [record_id for record_id, hit in hits.items() if token in hit.text]
             if quoting:  # the dense candidates already hold it: no lookup needed
                 for record_id in quoting:
-                    text, meta, score, _ = hits[record_id]
-                    hits[record_id] = (text, meta, score, True)
+                    hits[record_id] = hits[record_id]._replace(exact=True)
             else:
                 missing.append(code_key(token))
         if missing:
@@ -352,33 +366,43 @@ class ChromaIndex:
         timings = {"dense": _ms(dense_done - started), "exact": _ms(exact_done - dense_done)}
         if not hits:
             return SearchResult([], 0.0, {"index": _ms(exact_done - started), **timings})
-        document_ids = sorted({meta["document_id"] for _, meta, _, _ in hits.values()})
+        document_ids = sorted({hit.meta["document_id"] for hit in hits.values()})
         live = manifest.get(ids=document_ids, include=["metadatas"])
         versions = {
             doc_id: meta["version"]
             for doc_id, meta in zip(live["ids"], live["metadatas"], strict=True)
         }
+        live_hits = [
+            hit
+            for hit in hits.values()
+            if versions.get(str(hit.meta["document_id"])) == hit.meta["version"]
+        ]
         passages = [
             Passage(
-                chunk_id=str(meta["chunk_id"]),
-                document_id=str(meta["document_id"]),
-                document=str(meta["document"]),
-                section=str(meta.get("section") or ""),
-                text=text,
-                language=str(meta.get("language") or ""),
-                score=round(_plain(score, meta) + (EXACT_BONUS if exact else 0.0), 6),
-                exact_match=exact,
+                chunk_id=str(hit.meta["chunk_id"]),
+                document_id=str(hit.meta["document_id"]),
+                document=str(hit.meta["document"]),
+                section=str(hit.meta.get("section") or ""),
+                text=hit.text,
+                language=str(hit.meta.get("language") or ""),
+                score=round(_plain(hit.score, hit.meta) + (EXACT_BONUS if hit.exact else 0.0), 6),
+                exact_match=hit.exact,
             )
-            for text, meta, score, exact in hits.values()
-            if versions.get(str(meta["document_id"])) == meta["version"]
+            for hit in live_hits
         ]
         # A passage quoting the query's code verbatim (SKU, order number) is what was asked about;
         # numbers and Latin-script names the question shares with a candidate, in any language,
         # move it up among the others, and so does being in another language than the question
-        # (`knowledge.index.languages`).
+        # (`knowledge.index.languages`); one near every question is moved down
+        # (`knowledge.index.hubness`).
         shared = neutral_bonus(query, [p.text for p in passages])
         crossing = language_bonus([p.language for p in passages], language)
-        bonus = [a + b for a, b in zip(shared, crossing, strict=True)]
+        hubs = [0.0] * len(live_hits)
+        if self.hub_weight:
+            references = self.asked.references(store_id, language)
+            candidates = np.asarray([hit.vector for hit in live_hits])
+            hubs = hub_penalty(candidates, references, self.hub_weight)
+        bonus = [a + b + c for a, b, c in zip(shared, crossing, hubs, strict=True)]
         passages = rank_by_section(passages, bonus=bonus)
         top = passages[:k]
         raw_scores = [p.score - (EXACT_BONUS if p.exact_match else 0.0) for p in passages[:2]]
@@ -387,9 +411,7 @@ class ChromaIndex:
         timings["live"] = _ms(finished - exact_done)
         return SearchResult(top, sure, {"index": _ms(finished - started), **timings})
 
-    def _exact(
-        self, store_id: str, keys: list[str], query_vector: Vectors
-    ) -> dict[str, tuple[str, dict[str, Any], float, bool]]:
+    def _exact(self, store_id: str, keys: list[str], query_vector: Vectors) -> dict[str, _Hit]:
         """Chunks quoting any of the codes `keys`, scored by their cosine to the query: the code
         lookup, then the chunks by id."""
         chunk_ids = self.codes.lookup(store_id, keys, EXACT_LIMIT)
@@ -398,13 +420,22 @@ class ChromaIndex:
         exact = self._collection(store_id).get(
             ids=chunk_ids, include=["documents", "metadatas", "embeddings"]
         )
-        hits: dict[str, tuple[str, dict[str, Any], float, bool]] = {}
+        hits: dict[str, _Hit] = {}
         for record_id, text, meta, embedding in zip(
             exact["ids"], exact["documents"], exact["metadatas"], exact["embeddings"], strict=True
         ):
             score = float(np.dot(np.asarray(embedding, dtype=np.float32), query_vector))
-            hits[record_id] = (text, dict(meta), score, True)
+            hits[record_id] = _Hit(text, dict(meta), score, True, embedding)
         return hits
+
+    async def remember_question(self, store_id: str, vector: Vectors, language: str) -> bool:
+        """Keep a shopper's question as one of the store's reference questions for the hub
+        penalty (`knowledge.index.hubness`); False when the same question is kept already or
+        the penalty is off."""
+        _require_store(store_id)
+        if not self.hub_weight:
+            return False
+        return await self._run(lambda: self.asked.remember(store_id, vector, language))
 
     async def stored_vectors(self, store_id: str, document_id: str) -> dict[str, Vectors]:
         """The live version's reusable vectors of a document, by `vector_key`."""
@@ -527,6 +558,17 @@ def _close_http_sessions(client: Any) -> None:
             session = getattr(component, "_session", None)
             if session is not None and hasattr(session, "close"):
                 session.close()
+
+
+class _Hit(NamedTuple):
+    """A candidate chunk of a search: its text, metadata, cosine to the query, whether it
+    quotes the query's code, and its vector."""
+
+    text: str
+    meta: dict[str, Any]
+    score: float
+    exact: bool
+    vector: Any
 
 
 def _plain(similarity: float, meta: dict[str, Any]) -> float:

@@ -361,7 +361,9 @@ async def test_a_job_that_keeps_killing_its_workers_fails_instead_of_looping(
         await parley.close()
 
 
-async def test_warm_up_loads_the_encoders_and_the_language_detector(parley: Parley) -> None:
+async def test_warm_up_loads_the_encoders_the_language_detector_and_the_reference_questions(
+    parley: Parley,
+) -> None:
     from knowledge.language import _detector
 
     embedder = parley.index.embedder
@@ -382,5 +384,10 @@ async def test_warm_up_loads_the_encoders_and_the_language_detector(parley: Parl
         mock.patch.object(embedder, "embed_queries", queries),
     ):
         await parley.knowledge.warm_up()
-    assert loaded == ["passages", "queries"]
+    # Then the hub penalty's seed: embedded now, or read from the cache an earlier run left.
+    assert loaded[:2] == ["passages", "queries"] and set(loaded[2:]) <= {"queries"}
     assert _detector.cache_info().currsize == 1
+    assert parley.index.asked._seed is not None
+    seed_vectors, seed_languages = parley.index.asked._seed
+    assert len(seed_vectors) == len(seed_languages) > 1000
+    assert {"ar", "de", "th", "vi", "zh"} <= set(seed_languages)

@@ -95,3 +95,38 @@ def test_section_boost_never_changes_the_first_passage_on_the_eval(tmp_path: Pat
         plain, boosted = runs[0.0]["pools"][pool], runs[2.0]["pools"][pool]
         assert boosted["overall"]["R@1"] == plain["overall"]["R@1"]
     assert runs[2.0]["recipe"]["section_boost"] == 2.0
+
+
+def test_a_questions_hub_references_never_include_its_own_group() -> None:
+    from knowledge.embeddings import normalise
+    from knowledge.evaluation.xquad import HeldOut
+
+    asked = normalise(np.asarray([[1, 0, 0], [0.6, 0.8, 0], [0, 0, 1]], dtype=np.float32))
+    questions = [
+        {"lang": "de", "group": "g000"},
+        {"lang": "de", "group": "g001"},
+        {"lang": "th", "group": "g002"},
+    ]
+    hubs = HeldOut(asked, questions, np.zeros((0, 0), np.float32), [], weight=0.5)
+    # The candidate is question 0's own vector: only the odd group's German question (cosine
+    # .6) may stand for other shoppers when question 0 is ranked; question 1 sees question 0's.
+    penalty = hubs.penalty(np.arange(3), asked[:1])
+    assert np.allclose(penalty[:, 0], [-0.5 * 0.6, -0.5 * 1.0, 0.0])
+    assert (
+        not HeldOut(asked, questions, asked, ["de"] * 3, weight=0.0)
+        .penalty(np.arange(3), asked)
+        .any()
+    )
+
+
+def test_the_hub_penalty_is_part_of_the_recipe_when_on() -> None:
+    runs = {
+        weight: evaluate(
+            XQUAD, embedder=HashingEmbedder(), pools=("en",), limit=6, cache_dir=None,
+            echo=lambda _: None, hub_weight=weight, seed=[("de", "Wie lange dauert es?")],
+        )
+        for weight in (0.0, 0.5)
+    }  # fmt: skip
+    assert runs[0.5]["recipe"]["hub_penalty"]["weight"] == 0.5
+    assert runs[0.5]["recipe"]["hub_penalty"]["seed_questions"] == 1
+    assert runs[0.0]["pools"]["en"]["overall"] != runs[0.5]["pools"]["en"]["overall"]

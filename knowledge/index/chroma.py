@@ -330,11 +330,12 @@ class ChromaIndex:
         chunks = self._collection(store_id)
         manifest = self._collection(store_id, "manifest")
         query_vector = np.asarray(vector, dtype=np.float32).reshape(1, -1)
+        extra = ["embeddings"] if self.hub_weight else []  # the hub penalty reads them
         try:
             found = chunks.query(
                 query_embeddings=query_vector,
                 n_results=max(k, self.candidates),
-                include=["documents", "metadatas", "distances", "embeddings"],
+                include=["documents", "metadatas", "distances", *extra],
             )
         except Exception as error:
             if "empty" in str(error).lower() or "contigious" in str(error).lower():
@@ -347,7 +348,7 @@ class ChromaIndex:
             found["documents"][0],
             found["metadatas"][0],
             found["distances"][0],
-            found["embeddings"][0],
+            found["embeddings"][0] if extra else [None] * len(found["ids"][0]),
             strict=True,
         ):
             hits[record_id] = _Hit(text, dict(meta), 1.0 - float(distance), False, embedding)

@@ -16,6 +16,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -82,6 +83,17 @@ def pick_references(
     return np.asarray(vectors)
 
 
+@dataclass
+class _Kept:
+    """A store's asked questions as this process last read them, and the reference sets built
+    from them per question language (a search reuses them until the next read)."""
+
+    read_at: float
+    vectors: npt.NDArray[np.float32]
+    languages: list[str]
+    built: dict[str | None, Vectors] = field(default_factory=dict)
+
+
 class AskedQuestions:
     """The reference questions of each store: the seed, plus the questions its shoppers asked
     (a Chroma collection per store: vector, language, when). Read through a short-lived cache
@@ -91,7 +103,7 @@ class AskedQuestions:
         self._index = index
         self.seed = seed
         self._seed: tuple[npt.NDArray[np.float32], list[str]] | None = None
-        self._cache: dict[str, tuple[float, npt.NDArray[np.float32], list[str]]] = {}
+        self._cache: dict[str, _Kept] = {}
         self._lock = threading.Lock()
 
     def _asked(self, store_id: str) -> Any:
@@ -111,12 +123,12 @@ class AskedQuestions:
                     self._seed = (normalise(np.asarray(vectors, np.float32)), list(languages))
             return self._seed
 
-    def _stored(self, store_id: str) -> tuple[npt.NDArray[np.float32], list[str]]:
+    def _stored(self, store_id: str) -> _Kept:
         now = time.monotonic()
         with self._lock:
             cached = self._cache.get(store_id)
-        if cached is not None and now - cached[0] < REFRESH_SECONDS:
-            return cached[1], cached[2]
+        if cached is not None and now - cached.read_at < REFRESH_SECONDS:
+            return cached
         got = self._asked(store_id).get(include=["embeddings", "metadatas"])
         languages = [str((meta or {}).get("language") or "") for meta in got["metadatas"]]
         vectors = (
@@ -124,33 +136,37 @@ class AskedQuestions:
             if languages
             else np.zeros((0, 0), dtype=np.float32)
         )
+        kept = _Kept(now, vectors, languages)
         with self._lock:
-            self._cache[store_id] = (now, vectors, languages)
-        return vectors, languages
+            self._cache[store_id] = kept
+        return kept
 
     def references(self, store_id: str, language: str | None) -> Vectors:
         """The store's reference questions for a question in `language`: the seed's in that
         language (all of it for a language it barely covers) and the store's asked ones."""
+        kept = self._stored(store_id)
+        built = kept.built.get(language)
+        if built is not None:
+            return built
         seed_vectors, seed_languages = self._seeded()
-        asked, asked_languages = self._stored(store_id)
         parts = []
         if seed_languages:
             parts.append(pick_references(seed_vectors, seed_languages, language, HUB_NEIGHBOURS))
-        if asked_languages:
-            mine = [i for i, tag in enumerate(asked_languages) if not language or tag == language]
-            parts.append(asked[mine])
+        if kept.languages:
+            mine = [i for i, tag in enumerate(kept.languages) if not language or tag == language]
+            parts.append(kept.vectors[mine])
         parts = [part for part in parts if len(part)]
-        if not parts:
-            return np.zeros((0, 0), dtype=np.float32)
-        return np.vstack(parts)
+        built = np.vstack(parts) if parts else np.zeros((0, 0), dtype=np.float32)
+        kept.built[language] = built
+        return built
 
     def remember(self, store_id: str, vector: Vectors, language: str) -> bool:
         """Keep a shopper's question (its query vector) as a reference of its store and
         language; False when the same question is already kept."""
         row = normalise(np.asarray(vector, dtype=np.float32).reshape(1, -1))
-        asked, languages = self._stored(store_id)
-        same = [i for i, tag in enumerate(languages) if tag == language]
-        if same and float((asked[same] @ row[0]).max()) >= SAME_QUESTION:
+        kept = self._stored(store_id)
+        same = [i for i, tag in enumerate(kept.languages) if tag == language]
+        if same and float((kept.vectors[same] @ row[0]).max()) >= SAME_QUESTION:
             return False
         collection = self._asked(store_id)
         collection.add(
@@ -159,9 +175,9 @@ class AskedQuestions:
             metadatas=[{"language": language, "at": time.time()}],
         )
         if len(same) + 1 > MAX_ASKED:
-            kept = collection.get(where={"language": language}, include=["metadatas"])
+            stored = collection.get(where={"language": language}, include=["metadatas"])
             order = sorted(
-                zip(kept["ids"], kept["metadatas"], strict=True),
+                zip(stored["ids"], stored["metadatas"], strict=True),
                 key=lambda pair: float((pair[1] or {}).get("at") or 0.0),
             )
             collection.delete(ids=[record for record, _ in order[: len(order) - MAX_ASKED]])

@@ -40,8 +40,10 @@ class Probe:
     answerable: bool
     question: str
     scores: list[float]
+    """Each passage's similarity, the one the answer floors read first (`SearchResult.lead`),
+    then the others in rank order."""
     languages: list[str]
-    """Each passage's language, in rank order."""
+    """Each passage's language, in the order of `scores`."""
     documents: list[str]
     confidence: float
     right_document: bool
@@ -88,6 +90,8 @@ async def collect(
                         store, question, vector[0], k=settings.retrieval.top_k, language=language
                     )
                     passages = found.passages
+                    lead = found.deciding(lambda _: True)
+                    deciding = [lead, *(p for p in passages if p != lead)] if lead else passages
                     probes.append(
                         Probe(
                             topic=topic["id"],
@@ -95,8 +99,8 @@ async def collect(
                             language=language,
                             answerable=bool(topic["answerable"]),
                             question=question,
-                            scores=[round(p.score, 4) for p in passages],
-                            languages=[p.language for p in passages],
+                            scores=[round(p.score, 4) for p in deciding],
+                            languages=[p.language for p in deciding],
                             documents=[p.document for p in passages],
                             confidence=found.confidence,
                             right_document=bool(passages)

@@ -621,8 +621,11 @@ class TurnPipeline:
                 turn.store_id, turn.text, k=self.top_k, language=turn.language
             )
         passages = [p for p in found.passages if not looks_like_injection(p.text)]
-        confident = bool(passages) and self.floors.met(
-            passages[0].score, found.confidence, passages[0].language, turn.language
+        deciding = found.deciding(lambda passage: not looks_like_injection(passage.text))
+        confident = (
+            bool(passages)
+            and deciding is not None
+            and self.floors.met(deciding.score, found.confidence, deciding.language, turn.language)
         )
         if not confident and not handoff_when_unsure:
             return None, turn.memory

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -33,6 +33,17 @@ class SearchResult:
     confidence: float
     """Calibrated probability that the top passage is the right one (0 when nothing matched)."""
     timings_ms: dict[str, float] = field(default_factory=dict)
+    lead: Passage | None = None
+    """The passage whether to answer is decided on (with `confidence`): the first one before the
+    hub penalty re-ranked them (`knowledge.index.hubness`), which only chooses which passage is
+    cited first. None means the first of `passages`."""
+
+    def deciding(self, usable: Callable[[Passage], bool]) -> Passage | None:
+        """The passage the answer floors read: the lead when `usable` (the caller drops some,
+        such as passages that carry instructions), else the first usable passage."""
+        if self.lead is not None and usable(self.lead):
+            return self.lead
+        return next((passage for passage in self.passages if usable(passage)), None)
 
 
 @dataclass(frozen=True)

@@ -403,14 +403,22 @@ class ChromaIndex:
             references = self.asked.references(store_id, language)
             candidates = np.asarray([hit.vector for hit in live_hits])
             hubs = hub_penalty(candidates, references, self.hub_weight)
-        bonus = [a + b + c for a, b, c in zip(shared, crossing, hubs, strict=True)]
-        passages = rank_by_section(passages, bonus=bonus)
+        plain = [a + b for a, b in zip(shared, crossing, strict=True)]
+        # Whether the store can answer is read, as the answer floors were chosen, on the order
+        # without the hub penalty; the penalty only decides which passage is cited first.
+        deciding = rank_by_section(passages, bonus=plain)
+        if any(hubs):
+            bonus = [a + b for a, b in zip(plain, hubs, strict=True)]
+            passages = rank_by_section(passages, bonus=bonus)
+        else:
+            passages = deciding
         top = passages[:k]
-        raw_scores = [p.score - (EXACT_BONUS if p.exact_match else 0.0) for p in passages[:2]]
-        sure = confidence(raw_scores, exact_match=bool(top and top[0].exact_match))
+        raw_scores = [p.score - (EXACT_BONUS if p.exact_match else 0.0) for p in deciding[:2]]
+        sure = confidence(raw_scores, exact_match=bool(deciding and deciding[0].exact_match))
         finished = time.perf_counter()
         timings["live"] = _ms(finished - exact_done)
-        return SearchResult(top, sure, {"index": _ms(finished - started), **timings})
+        lead = deciding[0] if deciding else None
+        return SearchResult(top, sure, {"index": _ms(finished - started), **timings}, lead)
 
     def _exact(self, store_id: str, keys: list[str], query_vector: Vectors) -> dict[str, _Hit]:
         """Chunks quoting any of the codes `keys`, scored by their cosine to the query: the code

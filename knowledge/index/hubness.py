@@ -3,7 +3,9 @@ sentences), and multilingual-e5 lets them crowd out the passage that answers a q
 in another language. A passage is ranked as if its similarity were lower by `HUB_WEIGHT` x its
 mean similarity to the `HUB_NEIGHBOURS` nearest *reference questions* in the question's language
 (cross-domain similarity local scaling, as in bilingual lexicon induction). The similarity shown
-in citations and read by the confidence stays the plain one.
+in citations and read by the confidence stays the plain one, and whether to answer is decided on
+the passage that led before the penalty (`SearchResult.lead`): the penalty only chooses which
+passage is cited first.
 
 Reference questions are questions shoppers ask: a shipped seed (the intent router's exemplars,
 16 languages, handed in by the service) and the questions this store's shoppers asked, kept per

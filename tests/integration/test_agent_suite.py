@@ -177,7 +177,9 @@ async def test_suite_figures_meet_the_measured_thresholds(played: Played) -> Non
     # Before the offset, citation was 0.81 and faq_cross cited the right document for 6/16:
     # an unrelated passage in the shopper's own language outranked the answer in another
     # (now 10/16). Without a model a cross-language answer quotes the passage untranslated,
-    # which is what keeps faq_cross and code_switch cases from passing here.
+    # which is what keeps faq_cross and code_switch cases from passing here. With the hub
+    # penalty on (issue 5), `parley eval agent --llm none` measured citation 0.88 (faq_cross
+    # cites the right document for 12/16), key facts 0.93, cases 0.88, the rest unchanged.
     assert overall["intent"] >= 0.98
     assert overall["outcome"] >= 0.975
     assert overall["message_language"] >= 0.99

@@ -67,6 +67,7 @@ async def test_a_stores_asked_questions_rank_down_its_hubs_and_no_other_stores(
     for store in ("shop-a", "shop-b"):
         await index.replace_document_vectors(store, document(), vectors)
     assert await first(index, "shop-a") == await first(index, "shop-b") == "c-generic"
+    before = await index.search_vector("shop-a", "Rückgabe?", QUESTION, k=2, language="en")
 
     for asked in OTHERS:
         assert await index.remember_question("shop-a", asked, "en")
@@ -74,8 +75,13 @@ async def test_a_stores_asked_questions_rank_down_its_hubs_and_no_other_stores(
     assert await first(index, "shop-a") == "c-answer"
     assert await first(index, "shop-b") == "c-generic"  # shop-a's shoppers change nothing here
     found = await index.search_vector("shop-a", "Rückgabe?", QUESTION, k=2, language="en")
-    # The similarity shown and read by the confidence is still the plain cosine.
+    # The similarity shown is still the plain cosine, and whether to answer is decided as
+    # before: on the passage that led before the penalty, with the same confidence.
     assert found.passages[0].score == pytest.approx(float(ANSWER @ QUESTION), abs=1e-5)
+    assert found.lead is not None and found.lead.chunk_id == "c-generic"
+    assert found.confidence == before.confidence
+    assert found.deciding(lambda passage: True) == found.lead
+    assert found.deciding(lambda passage: passage.chunk_id != "c-generic") == found.passages[0]
     # Questions asked in another language are another language's references.
     assert await first(index, "shop-a") == "c-answer"
     thai = await index.search_vector("shop-a", "คืน?", QUESTION, k=2, language="th")

@@ -109,8 +109,9 @@ class ChromaIndex:
         (shared by every worker host)."""
         self.questions = QuestionCache(self)
         self.hub_weight = 0.0
-        """The hub penalty's weight (`knowledge.index.hubness`, `HUB_WEIGHT` when on); off by
-        default, and no question is kept while it is off."""
+        """The hub penalty's weight (`knowledge.index.hubness`): 0 here, so an index built
+        directly ranks by similarity alone; the service sets `PARLEY_RETRIEVAL__HUB_WEIGHT`
+        (`HUB_WEIGHT` by default). No question is kept while it is 0."""
         self.asked = AskedQuestions(self)
         """Reference questions per store and language, for the hub penalty
         (`knowledge.index.hubness`); the service sets its seed."""

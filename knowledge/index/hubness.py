@@ -42,7 +42,8 @@ groups' questions pick .7 (.917 -> .941), which gives the even ones .890 -> .911
 pick .5-.6 (.890 -> .913), which gives the odd ones .917 -> .937-.940."""
 SAME_QUESTION = 0.97
 """A question this close to one already kept is the same question asked again: kept once, so a
-popular question does not make its own answer look like a hub."""
+popular question does not fill the references. (On XQuAD-R, counting every question itself as
+asked before did not hurt its own answer: R@5 .930 against .925.)"""
 MAX_ASKED = 1000
 """Questions kept per store and language; the oldest go first."""
 REFRESH_SECONDS = 30.0

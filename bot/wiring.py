@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 
-from bot.agent.intents import IntentRouter
+from bot.agent.intents import Exemplar, IntentRouter
 from bot.agent.pipeline import TurnPipeline
 from bot.documents import KnowledgeBase
 from bot.domain.errors import ConfigurationError, ServiceUnavailable
@@ -234,33 +234,34 @@ def question_writer(settings: Settings) -> QuestionWriter | None:
 
 def intent_router(parley: Parley) -> IntentRouter:
     """The embedding intent router; exemplar vectors are cached per model."""
-    from bot.agent.intents import IntentRouter, exemplar_vectors, load_exemplars
+    from bot.agent.intents import IntentRouter
 
     embedder = parley.index.embedder
+    exemplars, vectors = embedded_exemplars(parley.settings, embedder)
+    return IntentRouter(embedder.embed_queries, exemplars, vectors=vectors)
+
+
+def embedded_exemplars(settings: Settings, embedder: Embedder) -> tuple[list[Exemplar], Vectors]:
+    """The intent router's exemplars (16 languages) and their query vectors, embedded once per
+    model and kept in the cache dir."""
+    from bot.agent.intents import exemplar_vectors, load_exemplars
+
     exemplars = load_exemplars()
     vectors = exemplar_vectors(
         embedder.embed_queries,
         exemplars,
         model=embedder.name,
-        cache_dir=parley.settings.resolved_cache_dir,
+        cache_dir=settings.resolved_cache_dir,
     )
-    return IntentRouter(embedder.embed_queries, exemplars, vectors=vectors)
+    return exemplars, vectors
 
 
 def reference_seed(settings: Settings, embedder: Embedder) -> Seed:
     """The shipped reference questions of the hub penalty (`knowledge.index.hubness`): the
-    intent router's exemplars in 16 languages, embedded once (the router's cache)."""
+    intent router's exemplars, from the router's cache."""
 
     def load() -> tuple[Vectors, list[str]]:
-        from bot.agent.intents import exemplar_vectors, load_exemplars
-
-        exemplars = load_exemplars()
-        vectors = exemplar_vectors(
-            embedder.embed_queries,
-            exemplars,
-            model=embedder.name,
-            cache_dir=settings.resolved_cache_dir,
-        )
+        exemplars, vectors = embedded_exemplars(settings, embedder)
         return vectors, [exemplar.language for exemplar in exemplars]
 
     return load

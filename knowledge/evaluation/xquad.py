@@ -215,7 +215,9 @@ def evaluate(
         ranking = np.zeros(scores.shape)  # columns outside the pool are never read
         for rows, columns in pool_blocks(pool, questions, passages):
             crossing = np.not_equal.outer(question_langs[rows], passage_langs[columns])
-            offsets = language_offset * crossing + hubs.penalty(rows, passage_vectors[columns])
+            offsets = language_offset * crossing
+            if hubs.weight:  # a second pool-sized matrix only when the penalty is on
+                offsets += hubs.penalty(rows, passage_vectors[columns])
             block = pool_ranking(scores, rows, columns, sections, section_boost, neutral, offsets)
             ranking[np.ix_(rows, columns)] = block
             if pool in LANGS:

@@ -74,8 +74,8 @@ async def login(body: Login, request: Request, response: Response, parley: Parle
     """Exchange email and password for a session token; 429 with `Retry-After` after too many
     failed attempts for the email or from the client's address."""
     throttle = login_throttle(parley)
-    # Behind a proxy this is the proxy's address unless uvicorn is told to trust its headers
-    # (`--forwarded-allow-ips`): trusting X-Forwarded-For here would let anyone pick their own.
+    # uvicorn puts X-Forwarded-For here only from a proxy it trusts (`FORWARDED_ALLOW_IPS`);
+    # reading the header ourselves would let any caller pick a fresh address per guess.
     address = request.client.host if request.client else "unknown"
     await throttle.attempt(body.email, address)
     agent = await parley.stores.authenticate(body.email, body.password)
@@ -92,7 +92,13 @@ async def login(body: Login, request: Request, response: Response, parley: Parle
         ttl_s,
     )
     response.set_cookie(
-        AGENT_COOKIE, token, max_age=ttl_s, httponly=True, samesite="strict", path="/"
+        AGENT_COOKIE,
+        token,
+        max_age=ttl_s,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",  # never sent in clear once served over TLS
+        path="/",
     )
     return LoginOut(token=token, expires_in=ttl_s, agent=AgentOut.of(agent))
 

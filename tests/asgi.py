@@ -12,7 +12,7 @@ from starlette.types import Receive, Scope, Send
 
 @asynccontextmanager
 async def asgi_client(
-    app: FastAPI, *, address: str = "127.0.0.1"
+    app: FastAPI, *, address: str = "127.0.0.1", base_url: str = "http://testserver"
 ) -> AsyncIterator[httpx.AsyncClient]:
     """Run the lifespan, hand its state to every request as a server would, yield a client
     whose requests come from `address`."""
@@ -23,5 +23,5 @@ async def asgi_client(
             await app(scope, receive, send)
 
         transport = httpx.ASGITransport(app=with_state, client=(address, 50000))
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
             yield client

@@ -48,9 +48,12 @@ class Deployment:
         self.workers.append(opened)
         return opened
 
-    async def client(self, parley: Parley, address: str) -> httpx.AsyncClient:
+    async def client(
+        self, parley: Parley, address: str, base_url: str = "http://testserver"
+    ) -> httpx.AsyncClient:
         app = create_app(self.settings, parley)
-        return await self.stack.enter_async_context(asgi_client(app, address=address))
+        client = asgi_client(app, address=address, base_url=base_url)
+        return await self.stack.enter_async_context(client)
 
 
 @pytest.fixture(params=["embedded", "postgres+redis"])
@@ -235,6 +238,7 @@ async def test_the_console_cookie_is_a_session_that_logout_ends(deployment: Depl
     cookie = login.cookies["parley_agent"]
     assert "Max-Age=43200" in login.headers["set-cookie"]
     assert "HttpOnly" in login.headers["set-cookie"]
+    assert "Secure" not in login.headers["set-cookie"]  # plain http on this machine
     assert (await http.get("/api/v1/auth/me")).json()["email"] == email  # the cookie alone
 
     logout = await http.post("/api/v1/auth/logout")
@@ -243,6 +247,9 @@ async def test_the_console_cookie_is_a_session_that_logout_ends(deployment: Depl
     replayed = await http.get("/api/v1/auth/me", headers={"cookie": f"parley_agent={cookie}"})
     assert replayed.status_code == 401
     assert (await http.post("/api/v1/auth/logout")).status_code == 204  # twice is harmless
+
+    tls = await deployment.client(parley, an_address(), base_url="https://testserver")
+    assert "Secure" in (await log_in(tls, email)).headers["set-cookie"]
 
 
 async def test_sessions_last_the_configured_time_and_expired_ones_are_refused(

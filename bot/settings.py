@@ -71,6 +71,19 @@ class RetrievalSettings(BaseModel):
         )
 
 
+class AuthSettings(BaseModel):
+    """Agent and admin sign-in: how long a session lasts, how failed logins are throttled."""
+
+    session_ttl_s: int = Field(default=12 * 3600, ge=60)
+    """Seconds a console or admin login lasts; logging out revokes it before that."""
+    login_window_s: int = Field(default=15 * 60, ge=1)
+    """The window failed logins are counted in, from the first one."""
+    login_max_per_email: int = Field(default=5, ge=1)
+    """Failed logins for one email within the window; the next attempt gets 429."""
+    login_max_per_address: int = Field(default=20, ge=1)
+    """Failed logins from one client address within the window (higher: an office shares one)."""
+
+
 class Settings(BaseSettings):
     """Everything Parley reads from the environment; `bot.wiring` turns it into parts."""
 
@@ -100,6 +113,7 @@ class Settings(BaseSettings):
     """Seed the demo store on start (`make run` sets it)."""
     server: ServerSettings = ServerSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
+    auth: AuthSettings = AuthSettings()
 
     def llm_timeout_for(self, spec: str | None = None) -> float:
         """The model timeout for `spec` (default: the configured model): the setting if given."""

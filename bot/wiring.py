@@ -17,6 +17,7 @@ from bot.agent.pipeline import TurnPipeline
 from bot.documents import KnowledgeBase
 from bot.domain.errors import ConfigurationError, ServiceUnavailable
 from bot.jobs import JobQueue, make_queue
+from bot.logins import LoginState, make_login_state
 from bot.realtime import EventBus, MemoryBus, RedisBus
 from bot.settings import Settings
 from bot.storage import ConversationRepository, Database, StoreRepository, connect, migrate
@@ -50,6 +51,8 @@ class Parley:
     orders: OrderStore = field(init=False)
     """Products, customers and orders the order tools work on (built-in SQL store)."""
     knowledge: KnowledgeBase = field(init=False)
+    logins: LoginState = field(init=False)
+    """Failed-login counters and revoked sessions, shared by workers through Redis if set."""
     _agent: TurnPipeline | None = field(default=None, init=False, repr=False)
     _agent_lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
 
@@ -64,6 +67,7 @@ class Parley:
         )
         self.conversations = ConversationRepository(self.database)
         self.orders = SqlOrderStore(self.database)
+        self.logins = make_login_state(self.settings.redis_url)
 
     async def agent(self) -> TurnPipeline:
         """The turn pipeline, built on first use: it loads the intent router and chat model."""
@@ -101,6 +105,7 @@ class Parley:
         await self.jobs.close()
         await anyio.to_thread.run_sync(self.index.close)
         await self.bus.close()
+        await self.logins.close()
         await self.database.close()
 
 

@@ -18,6 +18,7 @@ from bot.api.errors import install_error_handlers
 from bot.api.middleware import RequestContext
 from bot.api.orders import router as orders_router
 from bot.api.policy import router as policy_router
+from bot.api.staff_pages import StaffPageSecurity
 from bot.domain.errors import ParleyError
 from bot.settings import Settings
 from bot.wiring import Parley, open_parley
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None, parley: Parley | None = None) -
     )
     install_error_handlers(app)
     app.add_middleware(RequestContext)
+    app.add_middleware(StaffPageSecurity)
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(policy_router)

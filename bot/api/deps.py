@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
@@ -31,15 +31,44 @@ def _bearer(request: Request) -> str | None:
     return None
 
 
-async def current_agent(request: Request, parley: ParleyDep) -> Agent:
-    """The logged-in agent or admin, from a bearer token or the console cookie."""
+def agent_token(request: Request) -> str | None:
+    """The console token a request carries: a bearer token or the console cookie."""
     token = _bearer(request) or request.cookies.get(AGENT_COOKIE)
-    if not token or token.startswith(("sk_", "pk_")):
+    if token and token.startswith(("sk_", "pk_")):
+        return None  # a store key is not a login; `merchant_store` handles secret keys
+    return token
+
+
+async def session_claims(parley: Parley, token: str | None) -> dict[str, Any]:
+    """The claims of a live agent session token: signed by us, an agent's, not expired, not
+    revoked by a logout; else `Unauthorized`."""
+    if not token:
         raise Unauthorized("log in first (POST /api/v1/auth/login)")
     claims = read_token(token, parley.secret)
     if claims.get("kind") != "agent":
         raise Unauthorized("not an agent token")
-    return await parley.stores.agent(int(claims["sub"]))
+    token_id = claims.get("jti")
+    if not isinstance(token_id, str):
+        raise Unauthorized("this session can no longer be used; log in again")
+    if await parley.logins.is_revoked(str(claims.get("store")), token_id):
+        raise Unauthorized("this session was logged out; log in again")
+    return claims
+
+
+async def agent_from_token(parley: Parley, token: str | None) -> Agent:
+    """The agent or admin a session token belongs to, or `Unauthorized` (missing, forged,
+    expired, revoked, or the login no longer exists). Every agent route and the agent socket
+    check a token through this one function."""
+    claims = await session_claims(parley, token)
+    agent = await parley.stores.agent(int(claims["sub"]))
+    if agent.store_id != claims.get("store"):
+        raise Unauthorized("this session belongs to another store")
+    return agent
+
+
+async def current_agent(request: Request, parley: ParleyDep) -> Agent:
+    """The logged-in agent or admin, from a bearer token or the console cookie."""
+    return await agent_from_token(parley, agent_token(request))
 
 
 CurrentAgentDep = Annotated[Agent, Depends(current_agent)]
@@ -50,7 +79,7 @@ async def merchant_store(request: Request, parley: ParleyDep) -> str:
     token = _bearer(request)
     if token and token.startswith("sk_"):
         return await parley.stores.store_for_key(token, "secret")
-    agent = await current_agent(request, parley)
+    agent = await agent_from_token(parley, agent_token(request))
     if agent.role != "admin":
         raise Forbidden("this needs a store admin or the store's secret key")
     return agent.store_id

@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from bot.domain.errors import ParleyError
+from bot.domain.errors import ParleyError, TooManyAttempts
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +21,10 @@ def error_response(status: int, code: str, message: str) -> JSONResponse:
 
 async def _parley_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, ParleyError)
-    return error_response(error.status, error.code, error.message)
+    response = error_response(error.status, error.code, error.message)
+    if isinstance(error, TooManyAttempts):
+        response.headers["Retry-After"] = str(error.retry_after_s)
+    return response
 
 
 async def _http_error(_request: Request, error: Exception) -> JSONResponse:

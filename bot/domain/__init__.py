@@ -12,6 +12,7 @@ from bot.domain.errors import (
     ParleyError,
     PolicyViolation,
     ServiceUnavailable,
+    TooManyAttempts,
     Unauthorized,
 )
 
@@ -29,6 +30,7 @@ __all__ = [
     "PolicyViolation",
     "Role",
     "ServiceUnavailable",
+    "TooManyAttempts",
     "Unauthorized",
     "bot_may_answer",
     "transition",

@@ -1,4 +1,5 @@
-"""Keys, passwords and signed tokens, with the standard library only."""
+"""Store keys, signed shopper identities and signed tokens, with the standard library only
+(passwords: `bot.domain.passwords`)."""
 
 from __future__ import annotations
 
@@ -21,27 +22,6 @@ def new_key(kind: str) -> str:
 def key_hash(key: str) -> str:
     """Keys are high-entropy, so a plain SHA-256 is enough to store them safely."""
     return hashlib.sha256(key.encode()).hexdigest()
-
-
-def hash_password(password: str) -> str:
-    """scrypt with a random salt, in one self-describing string."""
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1, dklen=32)
-    return f"scrypt$16384$8$1${salt.hex()}${digest.hex()}"
-
-
-def verify_password(password: str, stored: str) -> bool:
-    """Constant-time check of a password against `hash_password` output."""
-    try:
-        scheme, n, r, p, salt, digest = stored.split("$")
-    except ValueError:
-        return False
-    if scheme != "scrypt":
-        return False
-    candidate = hashlib.scrypt(
-        password.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p), dklen=32
-    )
-    return hmac.compare_digest(candidate.hex(), digest)
 
 
 def identity_signature(user_id: str, secret: str) -> str:

@@ -55,6 +55,17 @@ class Forbidden(ParleyError):
     status = 403
 
 
+class TooManyAttempts(ParleyError):
+    """Too many failed logins from this email or address: wait `retry_after_s` seconds."""
+
+    code = "too_many_attempts"
+    status = 429
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message, details={"retry_after_s": retry_after_s})
+        self.retry_after_s = retry_after_s
+
+
 class PolicyViolation(ParleyError):
     """The store's policy does not allow this action; the message says why."""
 

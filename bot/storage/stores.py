@@ -7,11 +7,13 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from bot.domain.credentials import hash_password, key_hash, new_key, verify_password
+from bot.domain.credentials import key_hash, new_key
 from bot.domain.errors import Conflict, NotFound, Unauthorized
+from bot.domain.passwords import check_password, hash_password, spend_check_time
 from bot.storage.database import Database
 from bot.storage.tables import AgentRow, ApiKeyRow, StoreRow
 
@@ -132,6 +134,7 @@ class StoreRepository:
         if len(password) < 8:
             raise Conflict("password must have at least 8 characters")
         email = email.strip().lower()
+        password_hash = await anyio.to_thread.run_sync(hash_password, password)
         try:
             async with self.database.session() as session:
                 if await session.get(StoreRow, store_id) is None:
@@ -139,7 +142,7 @@ class StoreRepository:
                 row = AgentRow(
                     store_id=store_id,
                     email=email,
-                    password_hash=hash_password(password),
+                    password_hash=password_hash,
                     role=role,
                     languages=languages or ["en"],
                 )
@@ -158,14 +161,33 @@ class StoreRepository:
         return _agent(row)
 
     async def authenticate(self, email: str, password: str) -> Agent:
-        """The agent with this email and password, or `Unauthorized`."""
+        """The agent with this email and password, or `Unauthorized`.
+
+        A match on an outdated hash (scrypt from before argon2, or weaker argon2 parameters)
+        stores a fresh argon2 hash, so old logins keep working and are upgraded as they sign in."""
         async with self.database.session() as session:
             row = await session.scalar(
                 sa.select(AgentRow).where(AgentRow.email == email.strip().lower())
             )
-        if row is None or not verify_password(password, row.password_hash):
+        if row is None:
+            await anyio.to_thread.run_sync(spend_check_time, password)
             raise Unauthorized("wrong email or password")
+        check = await anyio.to_thread.run_sync(check_password, password, row.password_hash)
+        if not check.matches:
+            raise Unauthorized("wrong email or password")
+        if check.needs_rehash:
+            await self._rehash(row.id, row.password_hash, password)
         return _agent(row)
+
+    async def _rehash(self, agent_id: int, old_hash: str, password: str) -> None:
+        new_hash = await anyio.to_thread.run_sync(hash_password, password)
+        async with self.database.session() as session:
+            # Only replace the hash that was checked: a password changed meanwhile wins.
+            await session.execute(
+                sa.update(AgentRow)
+                .where(AgentRow.id == agent_id, AgentRow.password_hash == old_hash)
+                .values(password_hash=new_hash)
+            )
 
 
 def _agent(row: AgentRow) -> Agent:

@@ -13,6 +13,8 @@ import pytest
 
 from bot.agent.evaluation import WRITE_TOOLS, Case, Suite, load_suite
 from bot.domain.orders import OrderStatus, catalog_from_tau2
+from knowledge.loaders.docx import docx_sections
+from knowledge.loaders.pdf import pdf_sections
 
 ROOT = Path(__file__).parents[1] / "data" / "suites" / "unseen-store"
 HALVES = ("dev", "test")
@@ -120,3 +122,27 @@ def test_every_category_has_cases_in_both_halves(halves: dict[str, Suite]) -> No
     core = {"faq_same", "faq_cross", "unanswerable", "order_status", "return_confirm", "cancel"}
     for name, seen in counts.items():
         assert core <= set(seen), f"{name} lacks {core - set(seen)}"
+
+
+def document_text(path: Path) -> str:
+    """What a reader sees in the document: generated files through Parley's own loaders."""
+    if path.suffix == ".pdf":
+        title, sections, _ = pdf_sections(path.read_bytes())
+    elif path.suffix == ".docx":
+        title, sections = docx_sections(path.read_bytes())
+    else:
+        return path.read_text(encoding="utf-8")
+    return "\n".join([title or "", *(section.text for section in sections)])
+
+
+def test_every_fact_is_written_where_the_answer_comes_from(halves: dict[str, Suite]) -> None:
+    """A cited turn's facts are in that document as written; other facts are in the orders
+    or in what the shopper wrote (a new address)."""
+    texts = {path.name: document_text(path) for path in halves["dev"].documents}
+    orders = (ROOT / "orders.json").read_text(encoding="utf-8")
+    for case in every_case(halves):
+        said = " ".join(turn.message for turn in case.turns)
+        for turn in case.turns:
+            source = texts[turn.expect.citation] if turn.expect.citation else orders + said
+            missing = [fact for fact in turn.expect.facts if fact not in source]
+            assert not missing, f"{case.id}: {missing}"

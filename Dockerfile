@@ -12,6 +12,7 @@ COPY pyproject.toml constraints.txt README.md ./
 COPY bot ./bot
 COPY knowledge ./knowledge
 COPY widget ./widget
+COPY evals ./evals
 # torch (a core dependency: the e5 runtime) from the CPU index first, so nothing pulls CUDA wheels.
 # Portable CPU build of llama.cpp: no -march=native, so the image runs on any x86-64 host.
 RUN python -m venv /opt/parley \

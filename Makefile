@@ -44,8 +44,8 @@ $(INSTALLED): pyproject.toml constraints.txt | system-deps
 install: system-deps $(INSTALLED)
 
 lint: $(INSTALLED)
-	$(BIN)/ruff check bot knowledge tests
-	$(BIN)/ruff format --check bot knowledge tests
+	$(BIN)/ruff check bot knowledge tests evals
+	$(BIN)/ruff format --check bot knowledge tests evals
 	$(BIN)/mypy
 
 unit: $(INSTALLED)

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-if TYPE_CHECKING:
-    from bot.agent.answerable import AnswerFloors
+from bot.domain.answering import AnswerFloors
 
 LOCAL_LLM_TIMEOUT_S = 180.0
 """The local model reads prompts at ~85 tokens/s on two free cores and far slower on a loaded
@@ -37,7 +35,7 @@ class RetrievalSettings(BaseModel):
     """...unless the best passage's similarity reaches this..."""
     answer_min_score_same_language: float = 0.80
     """...or this, when that passage is in the shopper's language: see `AnswerFloors` (the
-    floors were chosen by `python -m bot.agent.calibration`)."""
+    floors were chosen by `python -m evals.handoff_floors`)."""
 
     translate_questions: bool = False
     """Search a question not in English together with the chat model's English rendering of
@@ -62,8 +60,6 @@ class RetrievalSettings(BaseModel):
 
     def floors(self) -> AnswerFloors:
         """The three thresholds as the pipeline applies them."""
-        from bot.agent.answerable import AnswerFloors
-
         return AnswerFloors(
             confidence=self.handoff_confidence,
             other_language=self.answer_min_score,

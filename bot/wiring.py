@@ -1,4 +1,5 @@
-"""The one place that reads settings and picks implementations (database, bus, index)."""
+"""The composition root: the one place that reads settings and builds the parts (database,
+repositories, bus, index, job queue, chat models, the hub penalty's seed)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,10 @@ from bot.logins import LoginState, make_login_state
 from bot.realtime import EventBus, MemoryBus, RedisBus
 from bot.settings import Settings
 from bot.storage import ConversationRepository, Database, StoreRepository, connect, migrate
+from bot.storage.order_actions import CustomerBinding, PendingActionRepository
+from bot.storage.order_audit import AuditLog
+from bot.storage.order_cases import CaseRepository
+from bot.storage.order_handoffs import HandoffNotes
 from bot.storage.orders import SqlOrderStore
 from bot.tools.context import ToolServices
 from bot.tools.store import OrderStore
@@ -53,6 +58,8 @@ class Parley:
     knowledge: KnowledgeBase = field(init=False)
     logins: LoginState = field(init=False)
     """Failed-login counters and revoked sessions, shared by workers through Redis if set."""
+    tools: ToolServices = field(init=False)
+    """The order tools' repositories, sharing this Parley's stores, conversations and orders."""
     _agent: TurnPipeline | None = field(default=None, init=False, repr=False)
     _agent_lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
 
@@ -68,6 +75,9 @@ class Parley:
         self.conversations = ConversationRepository(self.database)
         self.orders = SqlOrderStore(self.database)
         self.logins = make_login_state(self.settings.redis_url)
+        self.tools = tool_services(
+            self.database, self.orders, stores=self.stores, conversations=self.conversations
+        )
 
     async def agent(self) -> TurnPipeline:
         """The turn pipeline, built on first use: it loads the intent router and chat model."""
@@ -170,21 +180,45 @@ def session_secret(settings: Settings) -> str:
     return path.read_text().strip()
 
 
+def tool_services(
+    database: Database,
+    orders: OrderStore,
+    *,
+    stores: StoreRepository | None = None,
+    conversations: ConversationRepository | None = None,
+) -> ToolServices:
+    """The order tools' repositories on `database` with `orders` as the order store; a Parley
+    hands in the store and conversation repositories it already holds."""
+    return ToolServices(
+        orders=orders,
+        actions=PendingActionRepository(database),
+        cases=CaseRepository(database),
+        bindings=CustomerBinding(database),
+        conversations=conversations or ConversationRepository(database),
+        stores=stores or StoreRepository(database),
+        audit=AuditLog(database),
+        handoffs=HandoffNotes(database),
+    )
+
+
+def chat_model(spec: str, settings: Settings) -> BaseChatModel | None:
+    """The chat model `spec` names (`local`, `none`, `openai:…`), configured from `settings`;
+    blocking (local weights are joined and loaded), so run it off the event loop."""
+    from bot.agent.llm import make_chat_model
+
+    return make_chat_model(spec, settings)
+
+
 def build_agent(parley: Parley) -> TurnPipeline:
     """The turn pipeline on this process's parts; blocking (loads models), so run in a thread."""
     settings = parley.settings
-    llm = None
-    if settings.llm != "none":
-        from bot.agent.llm import make_chat_model
-
-        llm = make_chat_model(settings.llm, settings)
     return TurnPipeline(
         conversations=parley.conversations,
         stores=parley.stores,
         retriever=parley.index,
         router=intent_router(parley),
-        tools=ToolServices.on(parley.database, parley.orders),
-        llm=llm,
+        tools=parley.tools,
+        llm=chat_model(settings.llm, settings),
         llm_timeout_s=settings.llm_timeout_for(),
         floors=settings.retrieval.floors(),
         translate_questions=settings.retrieval.translate_questions,
@@ -214,9 +248,7 @@ class QuestionWriter:
 
 def question_model(settings: Settings) -> BaseChatModel:
     """The chat model that writes questions: the configured one (a second local instance)."""
-    from bot.agent.llm import make_chat_model
-
-    llm = make_chat_model(settings.llm, settings)
+    llm = chat_model(settings.llm, settings)
     if llm is None:
         raise ConfigurationError("writing questions needs a chat model (PARLEY_LLM)")
     from bot.agent.local_model import LocalChatModel
@@ -259,6 +291,14 @@ def embedded_exemplars(settings: Settings, embedder: Embedder) -> tuple[list[Exe
         cache_dir=settings.resolved_cache_dir,
     )
     return exemplars, vectors
+
+
+def seed_questions() -> list[tuple[str, str]]:
+    """The hub penalty's shipped reference questions as `(language, text)`: the intent
+    router's exemplars, for callers that embed them themselves (the retrieval evaluation)."""
+    from bot.agent.intents import load_exemplars
+
+    return [(exemplar.language, exemplar.text) for exemplar in load_exemplars()]
 
 
 def reference_seed(settings: Settings, embedder: Embedder) -> Seed:

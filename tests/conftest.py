@@ -25,6 +25,11 @@ POSTGRES_ADMIN_URL = os.environ.get(
 REDIS_URL = os.environ.get("PARLEY_TEST_REDIS", "redis://127.0.0.1:6379/0")
 CACHE_DIR = Path(__file__).parents[1] / ".cache" / "parley"
 """Rebuildable artefacts shared by test runs (exemplar vectors): computed once per checkout."""
+DATA_DIR = Path(__file__).parent / "data"
+SUITE_DIR = DATA_DIR / "conversations"
+"""The multilingual conversation suite (`evals.agent_suite`)."""
+CALIBRATION_SET = DATA_DIR / "handoff_calibration.json"
+"""The hand-off floors' calibration questions (`evals.handoff_floors`)."""
 EVAL_DIR = Path(
     os.environ.get("PARLEY_EVAL_DIR", Path(__file__).parents[1] / ".." / "shared" / "eval")
 )

@@ -1,33 +1,6 @@
-"""When the store's documents answer a question well enough to answer from them, or the thread
-goes to a person: one rule, used by the turn pipeline and scored by `bot.agent.calibration`."""
+"""The answer floors as the turn pipeline imports them; the rule itself is a domain value
+(`bot.domain.answering`), so settings can build it without importing the agent."""
 
-from __future__ import annotations
+from bot.domain.answering import AnswerFloors
 
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True)
-class AnswerFloors:
-    """A question is answered from its best passage when retrieval's calibrated confidence
-    reaches `confidence`, or the passage's similarity reaches its floor.
-
-    The confidence curve is fitted on XQuAD-R's large pools and underrates answers in a small
-    shop knowledge base, hence the similarity floors. The multilingual embedding rates any
-    passage in the question's own language higher than the same content in another, so an
-    unrelated same-language passage can score like the right answer written in another
-    language: a passage in the shopper's language must reach the higher `same_language` floor.
-    Both floors were chosen on shop questions in sixteen languages (`python -m
-    bot.agent.calibration`, `tests/data/handoff_calibration.json`); their values are settings
-    (`RetrievalSettings`)."""
-
-    confidence: float
-    other_language: float
-    same_language: float
-
-    def met(self, score: float, confidence: float, passage_language: str, language: str) -> bool:
-        """Whether the best passage (its similarity `score`, its language) and the search's
-        `confidence` are enough to answer a question in `language`."""
-        if confidence >= self.confidence:
-            return True
-        floor = self.same_language if passage_language == language else self.other_language
-        return score >= floor
+__all__ = ["AnswerFloors"]

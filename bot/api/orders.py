@@ -7,7 +7,6 @@ from typing import Any
 from fastapi import APIRouter, Body
 
 from bot.api.deps import MerchantStoreDep, ParleyDep
-from bot.storage.order_audit import AuditLog
 from bot.tools.tau2_files import check_format, import_document
 
 router = APIRouter(prefix="/api/v1/orders", tags=["orders"])
@@ -23,7 +22,7 @@ async def import_orders(
     """Import a database in the given format (`tau2`); returns what was imported."""
     check_format(format)
     counts = await import_document(parley.orders, store_id, document)
-    await AuditLog(parley.database).record(
+    await parley.tools.audit.record(
         store_id, "merchant", "import_orders", f"store:{store_id}", None, {"imported": counts}
     )
     return {"store": store_id, "imported": counts}

@@ -10,7 +10,6 @@ from pydantic import ValidationError
 from bot.api.deps import MerchantStoreDep, ParleyDep
 from bot.domain.errors import PolicyViolation
 from bot.domain.policy import StorePolicy
-from bot.storage.order_audit import AuditLog
 
 router = APIRouter(prefix="/api/v1/store", tags=["store"])
 
@@ -42,7 +41,7 @@ async def put_policy(
         raise InvalidPolicy(problems) from error
     document = policy.document()
     await parley.stores.set_policy(store_id, document)
-    await AuditLog(parley.database).record(
+    await parley.tools.audit.record(
         store_id, "merchant", "set_policy", f"store:{store_id}", before, document
     )
     return document

@@ -11,8 +11,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from bot.api.deps import ParleyDep
-from bot.domain.credentials import identity_matches, read_token, sign_token
+from bot.domain.credentials import read_token, sign_token
 from bot.domain.errors import Forbidden, Unauthorized
+from bot.storage.conversations import Conversation
+from bot.storage.order_actions import AlreadyVerified
+from bot.wiring import Parley
 
 router = APIRouter(prefix="/api/v1/widget", tags=["widget"])
 WIDGET_TTL_S = 30 * 24 * 3600
@@ -97,22 +100,18 @@ async def open_session(body: SessionRequest, parley: ParleyDep) -> SessionOut:
     """Open (or, with the previous token, resume) the shopper's conversation."""
     store_id = await parley.stores.store_for_key(body.key, "public")
     language = _language(body.locale)
-    customer_id = None
-    if body.identity is not None:
-        secret = await parley.stores.identity_secret(store_id)
-        if not identity_matches(body.identity.user_id, body.identity.signature, secret):
-            raise Forbidden("identity signature does not match")
-        customer_id = body.identity.user_id
     conversation = None
+    customer_id = None
     if body.token and body.conversation_id:
         claims = read_token(body.token, parley.secret)
         if claims.get("store") == store_id and claims.get("conversation") == body.conversation_id:
             conversation = await parley.conversations.get(store_id, body.conversation_id)
-            customer_id = customer_id or claims.get("customer")
-    if conversation is None:
+            customer_id = claims.get("customer")
+    if body.identity is not None:
+        conversation = await signed_in(parley, store_id, body.identity, conversation, language)
+        customer_id = body.identity.user_id
+    elif conversation is None:
         conversation = await parley.conversations.start(store_id, language=language)
-    if customer_id is not None:
-        await parley.conversations.verify_customer(store_id, conversation.id, customer_id)
     policy = await parley.stores.policy(store_id)
     claims = {
         "kind": "widget",
@@ -130,6 +129,39 @@ async def open_session(body: SessionRequest, parley: ParleyDep) -> SessionOut:
         strings=widget_strings()[language],
         theme=dict(policy.get("theme", {"accent": "#2f5bea"})),
     )
+
+
+async def signed_in(
+    parley: Parley,
+    store_id: str,
+    identity: Identity,
+    resumed: Conversation | None,
+    language: str,
+) -> Conversation:
+    """The conversation a shopper the storefront signed in continues, bound to them through
+    the tools' identity check (`ToolContext.verify_signed`: the signature, the store's policy,
+    and a thread's customer never changes).
+
+    A resumed thread bound to someone else stays theirs: this shopper (say, a second account
+    logged in on a shared computer) starts a fresh conversation and sees none of the other's.
+    A forged signature is refused before anything is opened."""
+    secret = await parley.stores.identity_secret(store_id)
+    ctx = await parley.tools.context(
+        store_id, conversation_id=resumed.id if resumed is not None else None
+    )
+    try:
+        await ctx.verify_signed(identity.user_id, identity.signature, secret)
+    except Unauthorized as error:
+        # The widget contract answers a forged identity with 403 (the key itself was valid).
+        raise Forbidden("identity signature does not match") from error
+    except AlreadyVerified:
+        resumed = None
+    if resumed is not None:
+        return resumed
+    fresh = await parley.conversations.start(store_id, language=language)
+    ctx = await parley.tools.context(store_id, conversation_id=fresh.id)
+    await ctx.verify(identity.user_id)  # the signature and the policy were checked above
+    return fresh
 
 
 class MessagesOut(BaseModel):

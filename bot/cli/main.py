@@ -299,7 +299,7 @@ def eval_tau2_replay(
     db: Annotated[Path | None, typer.Option(help="db.json (default: beside tasks).")] = None,
 ) -> None:
     """Replay τ²-bench gold actions through Parley's tools and compare end states."""
-    from bot.tools.tau2_replay import run_replay
+    from evals.tau2_replay import run_replay
 
     matched, total = run(lambda: run_replay(tasks, expected, db, echo=typer.echo))
     if matched != total:
@@ -336,37 +336,34 @@ def eval_retrieval(
     ] = None,
 ) -> None:
     """Cross-lingual retrieval recall on XQuAD-R, per question language and pool."""
-    from knowledge.evaluation.xquad import PassageQuestions, Rendering, run_retrieval_eval
+    from bot.wiring import chat_model, question_model, seed_questions
+    from evals.xquad import PassageQuestions, Rendering, run_retrieval_eval
 
+    settings = Settings()
     rendering = None
     written = None
     if questions is not None and questions != "none":
-        from bot.wiring import question_model
         from knowledge.questions import write_questions
 
-        writer = question_model(Settings(llm=questions))
+        writer = question_model(settings.model_copy(update={"llm": questions}))
         label = questions.replace(":", "-").replace("/", "-")
         written = PassageQuestions(lambda text: write_questions(writer, text), label)
     if translate is not None and translate != "none":
-        from bot.agent.llm import make_chat_model
         from bot.agent.translation import TRANSLATION_WEIGHT, in_english_sync
 
-        llm = make_chat_model(translate, Settings())
+        llm = chat_model(translate, settings)
         assert llm is not None
         label = translate.replace(":", "-").replace("/", "-")
         rendering = Rendering(lambda text: in_english_sync(llm, text), label, TRANSLATION_WEIGHT)
     try:
-        from bot.agent.intents import load_exemplars
-
-        seed = [(exemplar.language, exemplar.text) for exemplar in load_exemplars()]
-        weight = Settings().retrieval.hub_weight if hub_weight is None else hub_weight
+        weight = settings.retrieval.hub_weight if hub_weight is None else hub_weight
         run_retrieval_eval(
             data,
             out,
             echo=typer.echo,
             rendering=rendering,
             written=written,
-            seed=seed,
+            seed=seed_questions(),
             hub_weight=weight,
         )
     except FileNotFoundError as error:
@@ -376,7 +373,10 @@ def eval_retrieval(
 
 @eval_app.command("agent")
 def eval_agent(
-    suite: Annotated[Path | None, typer.Option(help="Suite folder (with suite.json).")] = None,
+    suite: Annotated[
+        Path,
+        typer.Option(help="Suite folder (with suite.json); relative to the current directory."),
+    ] = Path("tests/data/conversations"),
     llm: Annotated[
         str | None, typer.Option(help="Chat model spec (default: the settings' PARLEY_LLM).")
     ] = None,
@@ -387,12 +387,13 @@ def eval_agent(
     out: Annotated[Path | None, typer.Option(help="JSON file for the report.")] = None,
 ) -> None:
     """The multilingual conversation suite through the bot, scored per language and category."""
-    from bot.agent.evaluation import SUITE_DIR, evaluate_agent
+    from evals.agent_suite import evaluate_agent
 
+    settings = Settings()
     chosen = [code.strip() for code in languages.split(",") if code.strip()] if languages else None
     run(
         lambda: evaluate_agent(
-            suite or SUITE_DIR, llm, repeats=repeats, languages=chosen, out=out, echo=typer.echo
+            suite, llm, settings, repeats=repeats, languages=chosen, out=out, echo=typer.echo
         )
     )
 

@@ -5,25 +5,39 @@ API processes consume jobs too; run this to add ingestion capacity without servi
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 from bot.jobs._base import JobRef
 from bot.jobs.arq import QUEUE_NAME, redis_settings
 from bot.settings import Settings
 
 
-async def startup(ctx: dict[str, Any]) -> None:
-    """Open Parley once for the worker's lifetime."""
-    from bot.wiring import open_parley
+def worker_settings(settings: Settings) -> dict[str, Any]:
+    """What arq reads to run Parley's jobs: Redis from `settings`, Parley opened once per
+    worker on the same settings."""
 
-    parley = await open_parley(Settings())
-    ctx["parley"] = parley
-    # Jobs a stopped worker left behind go back on the queue (now and every lease).
-    parley.knowledge.start_sweeper()
+    async def startup(ctx: dict[str, Any]) -> None:
+        from bot.wiring import open_parley
+
+        parley = await open_parley(settings)
+        ctx["parley"] = parley
+        # Jobs a stopped worker left behind go back on the queue (now and every lease).
+        parley.knowledge.start_sweeper()
+
+    return {
+        "functions": [run_parley_job],
+        "queue_name": QUEUE_NAME,
+        "on_startup": startup,
+        "on_shutdown": shutdown,
+        "max_jobs": 1,
+        "max_tries": 1,
+        "job_timeout": 3600,
+        "redis_settings": redis_settings(settings.redis_url or "redis://127.0.0.1:6379/0"),
+    }
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
-    """Close what `startup` opened."""
+    """Close what the startup opened."""
     parley = ctx.get("parley")
     if parley is not None:
         await parley.close()
@@ -35,14 +49,9 @@ async def run_parley_job(ctx: dict[str, Any], job_id: str, store_id: str) -> Non
     await ctx["parley"].knowledge.run(JobRef(job_id=job_id, store_id=store_id))
 
 
-class WorkerSettings:
-    """arq reads these class attributes."""
-
-    functions: ClassVar[list[Any]] = [run_parley_job]
-    queue_name = QUEUE_NAME
-    on_startup = startup
-    on_shutdown = shutdown
-    max_jobs = 1
-    max_tries = 1
-    job_timeout = 3600
-    redis_settings = redis_settings(Settings().redis_url or "redis://127.0.0.1:6379/0")
+def __getattr__(name: str) -> Any:
+    # `arq bot.jobs.worker.WorkerSettings` looks the name up as it starts: the environment is
+    # read then, once, and never when this module is imported.
+    if name == "WorkerSettings":
+        return worker_settings(Settings())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

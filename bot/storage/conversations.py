@@ -185,12 +185,6 @@ class ConversationRepository:
             await session.flush()
             return _conversation(row)
 
-    async def verify_customer(self, store_id: str, conversation_id: str, customer_id: str) -> None:
-        """Bind the thread to the shopper whose identity was proven; order tools check this."""
-        async with self.database.session() as session:
-            row = await _row(session, store_id, conversation_id)
-            row.customer_id = customer_id
-
     async def set_language(self, store_id: str, conversation_id: str, language: str) -> None:
         """Remember the language the thread runs in."""
         async with self.database.session() as session:

@@ -17,7 +17,6 @@ from bot.domain.errors import InvalidTransition, NotVerified, Unauthorized
 from bot.domain.orders import NotYourOrder
 from bot.domain.policy import StorePolicy, Verification
 from bot.storage.conversations import ConversationRepository
-from bot.storage.database import Database
 from bot.storage.order_actions import AlreadyVerified, CustomerBinding, PendingActionRepository
 from bot.storage.order_audit import AuditLog
 from bot.storage.order_cases import CaseRepository
@@ -30,7 +29,7 @@ from bot.tools.store import OrderStore
 
 @dataclass
 class ToolServices:
-    """The repositories the tools use; one set per process."""
+    """The repositories the tools use; one set per process, built by `bot.wiring`."""
 
     orders: OrderStore
     actions: PendingActionRepository
@@ -40,20 +39,6 @@ class ToolServices:
     stores: StoreRepository
     audit: AuditLog
     handoffs: HandoffNotes
-
-    @classmethod
-    def on(cls, database: Database, orders: OrderStore) -> ToolServices:
-        """The built-in repositories on `database`, with `orders` as the order store."""
-        return cls(
-            orders=orders,
-            actions=PendingActionRepository(database),
-            cases=CaseRepository(database),
-            bindings=CustomerBinding(database),
-            conversations=ConversationRepository(database),
-            stores=StoreRepository(database),
-            audit=AuditLog(database),
-            handoffs=HandoffNotes(database),
-        )
 
     async def policy(self, store_id: str) -> StorePolicy:
         """The store's policy (defaults where the merchant set nothing)."""

@@ -25,10 +25,10 @@ import numpy as np
 from bot.jobs import Job
 from bot.settings import Settings
 from bot.wiring import open_parley
+from evals.xquad import evaluate, fused_vectors, load_set
 from knowledge import ChromaIndex, IndexedDocument, prepare_document
 from knowledge.documents import Chunk
 from knowledge.embeddings import E5Embedder, FusedEmbedder, UseEmbedder, make_embedder, normalise
-from knowledge.evaluation.xquad import evaluate, fused_vectors, load_set
 from knowledge.index.hubness import HUB_WEIGHT
 from knowledge.ingestion import embed_documents
 

@@ -29,13 +29,13 @@ from typing import Any
 
 from numpy.typing import NDArray
 
-from bot.agent.evaluation import Case, SuiteStores, SuiteTurn, load_suite
 from bot.agent.intents import IntentRoute
 from bot.agent.turn import TurnResult
 from bot.settings import Settings
 from bot.tools.tau2_files import import_file
 from bot.wiring import Parley, open_parley
-from tests.conftest import CACHE_DIR
+from evals.agent_suite import Case, SuiteStores, SuiteTurn, load_suite
+from tests.conftest import CACHE_DIR, SUITE_DIR
 from tests.fakes import FakeChatModel, reply
 
 TARGET_P50_MS = 60.0
@@ -104,7 +104,7 @@ class Samples:
 
 def tau2_turns(eval_dir: Path, count: int, seed: int = 7) -> list[Case]:
     """Verified order-status questions against the τ² database, one conversation each."""
-    from bot.agent.evaluation import Expectation
+    from evals.agent_suite import Expectation
 
     db = json.loads((eval_dir / "tau2_retail" / "db.json").read_text(encoding="utf-8"))
     users = [user for user in db["users"].values() if user.get("orders")]
@@ -203,7 +203,7 @@ async def main(eval_dir: Path | None, turns: int) -> dict[str, Any]:
         )
         parley = await open_parley(settings)
         try:
-            suite = load_suite()
+            suite = load_suite(SUITE_DIR)
             stores = SuiteStores(parley, suite, "bench")
             started = time.perf_counter()
             await stores.setup()

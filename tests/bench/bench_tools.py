@@ -29,8 +29,9 @@ from bot.domain.orders import catalog_from_tau2
 from bot.domain.policy import tau2_policy
 from bot.storage import Database, StoreRepository, connect, migrate
 from bot.storage.orders import SqlOrderStore
-from bot.tools import ToolContext, ToolServices, call_tool, confirm
+from bot.tools import ToolContext, call_tool, confirm
 from bot.tools.schemas import ConfirmArgs
+from bot.wiring import tool_services
 
 STORE = "bench"
 ADDRESS = {
@@ -238,7 +239,7 @@ async def bench_database(
         started = time.perf_counter()
         await orders.import_catalog(STORE, catalog_from_tau2(document))
         import_s = time.perf_counter() - started
-        services = ToolServices.on(database, orders)
+        services = tool_services(database, orders)
         timings = Timings()
         rng = random.Random(20261124)
 

@@ -1,5 +1,5 @@
 """The multilingual conversation suite (tests/data/conversations) through the whole bot with no
-chat model, scored by `bot.agent.evaluation`; then a few cases with a scripted chat model.
+chat model, scored by `evals.agent_suite`; then a few cases with a scripted chat model.
 
 Thresholds are what the deterministic path measured when this file was written (see the commit);
 the safety figures (no unconfirmed write, nothing forbidden said, hand-offs for disputes and
@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from bot.agent.evaluation import (
-    SUITE_DIR,
+from bot.settings import Settings
+from bot.wiring import Parley, open_parley
+from evals.agent_suite import (
     Case,
     CaseRun,
     Suite,
@@ -32,9 +33,7 @@ from bot.agent.evaluation import (
     score_turn,
     table,
 )
-from bot.settings import Settings
-from bot.wiring import Parley, open_parley
-from tests.conftest import CACHE_DIR
+from tests.conftest import CACHE_DIR, SUITE_DIR
 from tests.fakes import FakeChatModel, reply
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
@@ -59,7 +58,7 @@ async def played(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Play
     data_dir: Path = tmp_path_factory.mktemp("agent-suite") / "parley"
     settings = Settings(data_dir=data_dir, cache_dir=CACHE_DIR, llm="none", log_json=False)
     parley = await open_parley(settings)
-    suite = load_suite()
+    suite = load_suite(SUITE_DIR)
     stores = SuiteStores(parley, suite, "suite")
     try:
         runs = await run_suite(parley, suite, stores=stores)
@@ -74,7 +73,7 @@ async def played(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Play
 
 
 async def test_the_suite_covers_sixteen_languages_and_every_category() -> None:
-    suite = load_suite()
+    suite = load_suite(SUITE_DIR)
     assert {case.language for case in suite.cases} == LANGUAGES
     per_language: dict[str, set[str]] = {}
     for case in suite.cases:
@@ -113,7 +112,7 @@ def _reply(outcome: str, tools: list[str]) -> dict[str, Any]:
 
 
 async def test_a_write_without_a_confirm_turn_before_it_is_counted() -> None:
-    case = load_suite(languages=["en"]).cases[0]
+    case = load_suite(SUITE_DIR, languages=["en"]).cases[0]
     two = Case("x", "en", "cancel", (case.turns[0], case.turns[0]))
     identify = language_identifier()
     unconfirmed = score_turn(two, 1, _reply("done", ["confirm_action"]), None, identify)
@@ -261,8 +260,10 @@ async def test_scripted_model_cases(played: Played, case_id: str) -> None:
 async def test_a_run_with_a_model_reads_the_model_expectations() -> None:
     """An exchange is handed to a person without a model and proposed with one; the rest of the
     suite expects the same either way."""
-    plain = {case.id: case for case in load_suite(languages=["de"]).cases}
-    modelled = {case.id: case for case in load_suite(languages=["de"], with_model=True).cases}
+    plain = {case.id: case for case in load_suite(SUITE_DIR, languages=["de"]).cases}
+    modelled = {
+        case.id: case for case in load_suite(SUITE_DIR, languages=["de"], with_model=True).cases
+    }
     assert plain["de-exchange"].turns[1].expect.outcome == ("handoff",)
     assert modelled["de-exchange"].turns[1].expect.outcome == ("confirm", "handoff")
     assert "exchange_delivered_order_items" not in modelled["de-exchange"].turns[0].expect.not_tools

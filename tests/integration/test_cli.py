@@ -91,6 +91,29 @@ def test_a_bad_database_url_is_one_clear_line(tmp_path: Path, url: str, expected
     assert "Traceback" not in result.stderr
 
 
+def test_eval_agent_away_from_the_repository_says_where_the_suite_is(tmp_path: Path) -> None:
+    # From an installed wheel the suite is not beside the code: it is a path the caller gives.
+    result = subprocess.run(
+        [*PARLEY, "eval", "agent", "--llm", "none"],
+        cwd=tmp_path,
+        env={
+            **os.environ,
+            "PYTHONPATH": str(Path(__file__).parents[2]),
+            "PARLEY_DATA_DIR": str(tmp_path / "data"),
+            "PARLEY_LOG_JSON": "false",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "parley: no conversation suite at tests/data/conversations (a folder with suite.json): "
+        "run from the repository root or pass --suite"
+    )
+
+
 def test_worker_without_redis_says_what_it_needs(tmp_path: Path) -> None:
     result = parley("worker", data_dir=tmp_path, PARLEY_REDIS_URL="")
     assert result.returncode == 2

@@ -46,6 +46,7 @@ from bot.storage.tables import utcnow
 from bot.tools import ToolContext, ToolServices, call_tool, confirm
 from bot.tools.schemas import ConfirmArgs
 from bot.tools.tau2_files import export_text
+from bot.wiring import tool_services
 
 pytestmark = pytest.mark.integration
 
@@ -75,7 +76,7 @@ async def services(database: Database, db_document: dict[str, Any]) -> AsyncIter
     await stores.create("globex")
     orders = SqlOrderStore(database)
     await orders.import_catalog("acme", catalog_from_tau2(db_document))
-    yield ToolServices.on(database, orders)
+    yield tool_services(database, orders)
 
 
 def shopper(

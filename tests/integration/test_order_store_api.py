@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.tools import ToolServices, call_tool
+from bot.tools import call_tool
 from bot.wiring import Parley
 
 pytestmark = pytest.mark.integration
@@ -38,7 +38,7 @@ async def test_policy_is_read_and_changed_per_store_by_its_merchant(
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_policy"
 
     # The tools of that store now enforce it; the other store keeps its defaults.
-    services = ToolServices.on(parley.database, parley.orders)
+    services = parley.tools
     assert (await services.policy("acme")).return_window_days == 14
     assert str((await services.policy("acme")).auto_approve_refund_limit) == "75.50"
     other = (await client.get("/api/v1/store/policy", headers=as_globex)).json()
@@ -59,7 +59,7 @@ async def test_orders_are_imported_over_http(
     )
     assert response.status_code == 200, response.text
     assert response.json()["imported"] == {"products": 50, "users": 500, "orders": 1000}
-    ctx = await ToolServices.on(parley.database, parley.orders).context("acme")
+    ctx = await parley.tools.context("acme")
     assert await call_tool(ctx, "find_user_id_by_email", {"email": "noah.brown7922@example.com"})
     bad = await client.post(
         "/api/v1/orders/import",

@@ -21,8 +21,9 @@ from bot.domain.orders import catalog_from_tau2, catalog_to_tau2
 from bot.domain.policy import tau2_policy
 from bot.storage import StoreRepository, connect, migrate
 from bot.storage.orders import SqlOrderStore
-from bot.tools import ToolContext, ToolServices, call_tool, confirm
+from bot.tools import ToolContext, call_tool, confirm
 from bot.tools.schemas import ConfirmArgs
+from bot.wiring import tool_services
 from tests.conftest import EVAL_DIR
 
 pytestmark = pytest.mark.integration
@@ -174,7 +175,7 @@ async def _run(template: Path, workdir: Path, steps: list[dict[str, Any]]) -> No
     database = await connect(f"sqlite+aiosqlite:///{copy}")
     try:
         orders = SqlOrderStore(database)
-        services = ToolServices.on(database, orders)
+        services = tool_services(database, orders)
         contexts = [
             ToolContext(services=services, store_id=STORE, policy=tau2_policy(), customer_id=s)
             for s in SHOPPERS

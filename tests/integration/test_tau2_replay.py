@@ -16,7 +16,7 @@ import pytest
 from bot.domain.orders import catalog_from_tau2
 from bot.storage import Database, StoreRepository
 from bot.storage.orders import SqlOrderStore
-from bot.tools.tau2_replay import Tau2Replayer, gold_actions, replay_task
+from evals.tau2_replay import Tau2Replayer, gold_actions, replay_task
 from tests.conftest import EVAL_DIR
 
 pytestmark = pytest.mark.integration
@@ -118,8 +118,9 @@ def test_check_py_catches_a_default_mode_replay(check: ModuleType, tmp_path: Pat
     from bot.domain.orders import catalog_to_tau2
     from bot.domain.policy import tau2_policy
     from bot.storage import connect, migrate
-    from bot.tools.context import ToolContext, ToolServices
-    from bot.tools.tau2_replay import replay, task_customer
+    from bot.tools.context import ToolContext
+    from bot.wiring import tool_services
+    from evals.tau2_replay import replay, task_customer
 
     async def default_mode() -> dict[str, Any]:
         database = await connect(f"sqlite+aiosqlite:///{tmp_path / 'default.db'}")
@@ -131,7 +132,7 @@ def test_check_py_catches_a_default_mode_replay(check: ModuleType, tmp_path: Pat
             await orders.import_catalog("tau2", catalog_from_tau2(document))
             actions = gold_actions(next(t for t in TASKS if str(t["id"]) == "20"))
             ctx = ToolContext(
-                services=ToolServices.on(database, orders),
+                services=tool_services(database, orders),
                 store_id="tau2",
                 policy=tau2_policy(),
                 customer_id=await task_customer(orders, "tau2", actions),

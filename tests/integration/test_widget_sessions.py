@@ -103,3 +103,59 @@ async def test_signed_identity_binds_the_customer(
         "/api/v1/widget/sessions", json={"key": keys.public_key, "identity": forged}
     )
     assert refused.status_code == 403
+
+
+async def test_another_signed_shopper_resuming_the_thread_gets_a_conversation_of_their_own(
+    client: httpx.AsyncClient, parley: Parley
+) -> None:
+    # Two accounts on one browser: the second login resumes with the first one's token.
+    keys = await parley.stores.create("acme")
+    secret = await parley.stores.identity_secret("acme")
+
+    def signed(user_id: str) -> dict[str, str]:
+        return {"user_id": user_id, "signature": identity_signature(user_id, secret)}
+
+    first = (
+        await client.post(
+            "/api/v1/widget/sessions",
+            json={"key": keys.public_key, "identity": signed("noah_brown_6181")},
+        )
+    ).json()
+    thread = first["conversation_id"]
+    await parley.conversations.append("acme", thread, Role.SHOPPER, "Where is order #W2611340?")
+
+    second = await client.post(
+        "/api/v1/widget/sessions",
+        json={
+            "key": keys.public_key,
+            "conversation_id": thread,
+            "token": first["token"],
+            "identity": signed("ethan_lopez_6291"),
+        },
+    )
+    assert second.status_code == 200
+    theirs = second.json()
+    assert theirs["conversation_id"] != thread
+    assert (await parley.conversations.get("acme", thread)).customer_id == "noah_brown_6181"
+    fresh = await parley.conversations.get("acme", theirs["conversation_id"])
+    assert fresh.customer_id == "ethan_lopez_6291"
+    auth = {"authorization": f"Bearer {theirs['token']}"}
+    other = await client.get(f"/api/v1/widget/conversations/{thread}/messages", headers=auth)
+    assert other.status_code == 403
+    own = await client.get(
+        f"/api/v1/widget/conversations/{theirs['conversation_id']}/messages", headers=auth
+    )
+    assert own.json()["messages"] == []
+
+    back = (
+        await client.post(
+            "/api/v1/widget/sessions",
+            json={
+                "key": keys.public_key,
+                "conversation_id": thread,
+                "token": first["token"],
+                "identity": signed("noah_brown_6181"),
+            },
+        )
+    ).json()
+    assert back["conversation_id"] == thread

@@ -6,8 +6,9 @@ import json
 from pathlib import Path
 
 from bot.agent.answerable import AnswerFloors
-from bot.agent.calibration import CALIBRATION_SET, Probe, choose, rates
 from bot.settings import RetrievalSettings
+from evals.handoff_floors import Probe, choose, rates
+from tests.conftest import CALIBRATION_SET
 
 FLOORS = RetrievalSettings().floors()
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from evals.xquad import evaluate, run_retrieval_eval
 from knowledge.embeddings import HashingEmbedder
-from knowledge.evaluation.xquad import evaluate, run_retrieval_eval
 from knowledge.index._base import Passage
 from knowledge.index.sections import rank_by_section, section_boosted
 from tests.conftest import EVAL_DIR
@@ -98,8 +98,8 @@ def test_section_boost_never_changes_the_first_passage_on_the_eval(tmp_path: Pat
 
 
 def test_a_questions_hub_references_never_include_its_own_group() -> None:
+    from evals.xquad import HeldOut
     from knowledge.embeddings import normalise
-    from knowledge.evaluation.xquad import HeldOut
 
     asked = normalise(np.asarray([[1, 0, 0], [0.6, 0.8, 0], [0, 0, 1]], dtype=np.float32))
     questions = [

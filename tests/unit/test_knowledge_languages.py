@@ -9,10 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
+from evals.xquad import Neutral, pool_ranking
 from knowledge import ChromaIndex, IndexedDocument, load_document, open_client
 from knowledge.chunking import chunk_document
 from knowledge.embeddings import Vectors, normalise
-from knowledge.evaluation.xquad import Neutral, pool_ranking
 from knowledge.index.languages import CROSS_LANGUAGE_OFFSET, language_bonus
 from knowledge.langchain import KnowledgeRetriever
 

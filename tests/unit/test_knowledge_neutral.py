@@ -8,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
+from evals.xquad import Neutral, pool_ranking
 from knowledge import ChromaIndex, IndexedDocument, load_document, open_client
 from knowledge.chunking import chunk_document
 from knowledge.embeddings import Vectors, normalise
-from knowledge.evaluation.xquad import Neutral, pool_ranking
 from knowledge.index._base import Passage
 from knowledge.index.neutral import (
     NEUTRAL_WEIGHT,

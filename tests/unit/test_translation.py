@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from bot.agent.translation import usable
+from evals.xquad import Rendering, fused_vectors
 from knowledge.embeddings import HashingEmbedder, normalise
-from knowledge.evaluation.xquad import Rendering, fused_vectors
 
 
 def test_a_rendering_is_one_clean_line_or_nothing() -> None:

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.agent.evaluation import WRITE_TOOLS, Case, Suite, load_suite
 from bot.domain.orders import OrderStatus, catalog_from_tau2
+from bot.tools.writes import WRITE_TOOLS as WRITE_TOOL_SPECS
+from evals.agent_suite import Case, Suite, load_suite
 from knowledge.loaders.docx import docx_sections
 from knowledge.loaders.pdf import pdf_sections
 
@@ -32,6 +33,8 @@ INTENTS = {
     "greeting",
     "other",
 }
+WRITE_TOOLS = {"confirm_action", *WRITE_TOOL_SPECS}
+"""Tools that change an order: the proposing ones and `confirm_action`, which executes."""
 TOOLS = WRITE_TOOLS | {
     "find_user_id_by_email",
     "find_user_id_by_name_zip",

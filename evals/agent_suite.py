@@ -1,9 +1,10 @@
 """The multilingual conversation suite: play scripted shopper conversations through `ask` and
 score every bot turn against its expectations, per language and per category.
 
-The suite is data (`tests/data/conversations/`): a `suite.json` manifest naming the documents
-and orders every store starts with, and one `<lang>.json` per language holding cases. A case is
-one conversation; each turn is a shopper message with what the bot must (and must not) do.
+The suite is data (the repository's `tests/data/conversations/`, read from the path given): a
+`suite.json` manifest naming the documents and orders every store starts with, and one
+`<lang>.json` per language holding cases. A case is one conversation; each turn is a shopper
+message with what the bot must (and must not) do.
 """
 
 from __future__ import annotations
@@ -22,25 +23,20 @@ from typing import Any
 import anyio
 
 from bot.agent.language import LanguageIdentifier
+from bot.domain.errors import ParleyError
+from bot.settings import Settings
 from bot.shopper import ask
-from bot.wiring import Parley
+from bot.wiring import Parley, chat_model, open_parley
 
-WRITE_TOOLS = frozenset(
-    {
-        "confirm_action",
-        "cancel_pending_order",
-        "modify_pending_order_address",
-        "modify_pending_order_items",
-        "modify_pending_order_payment",
-        "modify_user_address",
-        "return_delivered_order_items",
-        "exchange_delivered_order_items",
-    }
-)
-"""Tools that change an order; in Parley they only propose, and `confirm_action` executes."""
 _EXECUTES = "confirm_action"
+"""The one tool that executes a write: the others (`bot.tools.writes.WRITE_TOOLS`) only propose."""
 PASS_K = (1, 2, 3, 4)
-SUITE_DIR = Path(__file__).parents[2] / "tests" / "data" / "conversations"
+
+
+class SuiteNotFound(ParleyError):
+    """The suite folder given (or the default, relative to the current directory) is absent."""
+
+    code = "suite_not_found"
 
 
 @dataclass(frozen=True)
@@ -119,7 +115,7 @@ class Suite:
 
 
 def load_suite(
-    path: Path = SUITE_DIR, languages: Iterable[str] | None = None, *, with_model: bool = False
+    path: Path, languages: Iterable[str] | None = None, *, with_model: bool = False
 ) -> Suite:
     """The suite in `path` (a folder with `suite.json`), limited to some languages if given.
 
@@ -575,18 +571,20 @@ def table(data: dict[str, Any]) -> str:
 async def evaluate_agent(
     suite_path: Path,
     llm: str | None,
+    base: Settings,
     *,
     repeats: int = 1,
     languages: Sequence[str] | None = None,
     out: Path | None = None,
     echo: Callable[[str], None] = print,
 ) -> dict[str, Any]:
-    """`parley eval agent`: the suite in a fresh temporary data dir with the chosen chat model."""
-    from bot.agent.llm import make_chat_model
-    from bot.settings import Settings
-    from bot.wiring import open_parley
-
-    base = Settings()
+    """`parley eval agent`: the suite in a fresh temporary data dir with the chosen chat model
+    (default: `base.llm`); models and caches come from `base`'s data and cache dirs."""
+    if not (suite_path / "suite.json").is_file():
+        raise SuiteNotFound(
+            f"no conversation suite at {suite_path} (a folder with suite.json): run from the "
+            "repository root or pass --suite"
+        )
     spec = llm or base.llm
     suite = load_suite(suite_path, languages, with_model=spec != "none")
     with tempfile.TemporaryDirectory(prefix="parley-eval-") as directory:
@@ -600,7 +598,7 @@ async def evaluate_agent(
         try:
             pipeline = await parley.agent()
             # The model comes from the usual data dir so local weights are joined only once.
-            pipeline.llm = make_chat_model(spec, base)
+            pipeline.llm = chat_model(spec, base)
             pipeline.llm_timeout_s = base.llm_timeout_for(spec)
             started = time.perf_counter()
             runs = await run_suite(parley, suite, repeats=repeats, progress=echo)

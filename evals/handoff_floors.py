@@ -1,9 +1,10 @@
 """Choose the retrieval floor below which a question is handed off, on shop questions.
 
-`tests/data/handoff_calibration.json` holds questions in sixteen languages about the demo store:
-some answered by one of its documents, some it does not cover. Each is searched the way a turn
-searches (same embedding, same index); the floor is chosen on the set's `fit` topics and
-reported on its `test` topics. Run: `python -m bot.agent.calibration [--out FILE]`.
+The calibration set (the repository's `tests/data/handoff_calibration.json`) holds questions in
+sixteen languages about the demo store: some answered by one of its documents, some it does not
+cover. Each is searched the way a turn searches (same embedding, same index); the floor is chosen
+on the set's `fit` topics and reported on its `test` topics. Run from the repository root:
+`python -m evals.handoff_floors [--set FILE] [--out FILE]`.
 """
 
 from __future__ import annotations
@@ -18,15 +19,14 @@ from typing import TYPE_CHECKING
 
 import anyio
 
-from bot.agent.answerable import AnswerFloors
+from bot.domain.answering import AnswerFloors
 
 if TYPE_CHECKING:
     from bot.jobs import Job
     from bot.wiring import Parley
 
-CALIBRATION_SET = (
-    Path(__file__).resolve().parents[2] / "tests" / "data" / "handoff_calibration.json"
-)
+CALIBRATION_SET = Path("tests/data/handoff_calibration.json")
+"""The default `--set`, relative to the current directory (the repository root)."""
 
 
 @dataclass(frozen=True)
@@ -50,9 +50,7 @@ class Probe:
     """The top passage comes from one of the documents that answer the question."""
 
 
-async def collect(
-    calibration_set: Path = CALIBRATION_SET, questions_by: str | None = None
-) -> list[Probe]:
+async def collect(calibration_set: Path, questions_by: str | None = None) -> list[Probe]:
     """Search every question of the set in a fresh store holding the demo documents; with
     `questions_by` (a chat model spec), after that model wrote each chunk's questions."""
     data = json.loads(await anyio.Path(calibration_set).read_text(encoding="utf-8"))
@@ -174,6 +172,13 @@ def choose(probes: list[Probe], confidence: float) -> tuple[float, float]:
 def main() -> None:
     """Collect the probes (or read them back), choose the floors on one half, report both."""
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--set",
+        dest="calibration_set",
+        type=Path,
+        default=CALIBRATION_SET,
+        help=f"the calibration questions (default: {CALIBRATION_SET}, from the current directory)",
+    )
     parser.add_argument("--out", type=Path, help="write the probes here (JSON)")
     parser.add_argument(
         "--probes",
@@ -195,8 +200,13 @@ def main() -> None:
             for path in args.probes
             for item in json.loads(path.read_text(encoding="utf-8"))
         ]
+    elif not args.calibration_set.is_file():
+        parser.error(
+            f"no calibration set at {args.calibration_set}: "
+            "run from the repository root or pass --set"
+        )
     else:
-        probes = asyncio.run(collect(questions_by=args.questions))
+        probes = asyncio.run(collect(args.calibration_set, questions_by=args.questions))
     if args.out:
         args.out.write_text(
             json.dumps([asdict(probe) for probe in probes], ensure_ascii=False, indent=1),

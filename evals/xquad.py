@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from evals.vector_cache import cached_vectors
 from knowledge.embeddings import Embedder, FusedEmbedder, Vectors, make_embedder, normalise
-from knowledge.evaluation.cache import cached_vectors
 from knowledge.index.hubness import HUB_NEIGHBOURS, hub_penalty, pick_references
 from knowledge.index.languages import CROSS_LANGUAGE_OFFSET
 from knowledge.index.neutral import NEUTRAL_WEIGHT, neutral_tokens, token_bonus

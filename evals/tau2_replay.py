@@ -20,11 +20,12 @@ from typing import Any
 from bot.domain.errors import ParleyError
 from bot.domain.orders import ORDER_OPTIONAL_FIELDS, catalog_from_tau2
 from bot.domain.policy import tau2_policy
-from bot.storage import Database, StoreRepository, connect, migrate
+from bot.storage import Database, connect, migrate
 from bot.storage.orders import SqlOrderStore
-from bot.tools.context import ToolContext, ToolServices
+from bot.tools.context import ToolContext
 from bot.tools.registry import TOOLS, call_tool, confirm
 from bot.tools.schemas import ConfirmArgs
+from bot.wiring import tool_services
 
 STORE = "tau2"
 MONEY_KEYS = frozenset({"price", "amount", "balance", "exchange_price_difference"})
@@ -183,7 +184,7 @@ async def replay_task(
     """Replay on a store that holds a freshly imported database; `(errors, export)`."""
     orders = SqlOrderStore(database)
     ctx = ToolContext(
-        services=ToolServices.on(database, orders),
+        services=tool_services(database, orders),
         store_id=store_id,
         policy=tau2_policy(),
         customer_id=await task_customer(orders, store_id, actions),
@@ -209,8 +210,9 @@ class Tau2Replayer:
         database = await connect(f"sqlite+aiosqlite:///{self.template}")
         try:
             await migrate(database)
-            await StoreRepository(database).create(STORE, "τ²-bench retail")
-            await SqlOrderStore(database).import_catalog(STORE, catalog_from_tau2(self.initial))
+            orders = SqlOrderStore(database)
+            await tool_services(database, orders).stores.create(STORE, "τ²-bench retail")
+            await orders.import_catalog(STORE, catalog_from_tau2(self.initial))
         finally:
             await database.close()
 

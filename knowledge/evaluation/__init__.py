@@ -1,1 +1,0 @@
-"""Retrieval evaluation on the public XQuAD-R set in ../shared/eval/xquad_r."""

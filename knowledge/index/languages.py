@@ -16,7 +16,7 @@ CROSS_LANGUAGE_OFFSET = 0.02
   the offset can only trade a same-language answer for another language's): mAP .239 / .271 /
   .302 / .329, S@1 .708 / .708 / .709 / .706, S@10 .982 / .980 / .973 / .964. From .015 on it
   clears the README's bar for a mixed-language knowledge base (mAP .285, S@10 .936).
-- The shop calibration set (`bot.agent.calibration`, demo documents in five languages): right
+- The shop calibration set (`evals.handoff_floors`, demo documents in five languages): right
   document first for answerable questions, fit half .844 / .875 / .859 / .844, test half .984 /
   1.0 / 1.0 / 1.0; the answer floors chosen there stay .80 / .765 up to .02.
 - The agent suite's store (17 documents in 14 languages): the right document first for 8 / 10

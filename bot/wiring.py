@@ -170,7 +170,7 @@ def build_agent(parley: Parley) -> TurnPipeline:
     settings = parley.settings
     llm = None
     if settings.llm != "none":
-        from bot.agent.llm import make_chat_model
+        from bot.agent.models.providers import make_chat_model
 
         llm = make_chat_model(settings.llm, settings)
     return TurnPipeline(
@@ -209,12 +209,12 @@ class QuestionWriter:
 
 def question_model(settings: Settings) -> BaseChatModel:
     """The chat model that writes questions: the configured one (a second local instance)."""
-    from bot.agent.llm import make_chat_model
+    from bot.agent.models.providers import make_chat_model
 
     llm = make_chat_model(settings.llm, settings)
     if llm is None:
         raise ConfigurationError("writing questions needs a chat model (PARLEY_LLM)")
-    from bot.agent.local_model import LocalChatModel
+    from bot.agent.models.local import LocalChatModel
 
     if isinstance(llm, LocalChatModel):
         llm = llm.model_copy(update={"n_ctx": QUESTION_CONTEXT})

@@ -358,7 +358,7 @@ class SuiteStores:
 
 def language_identifier() -> Callable[[str], str]:
     """Detect a reply's language among Parley's sixteen (no conversation language to lean on)."""
-    from bot.agent.pipeline import DEFAULT_LANGUAGES
+    from bot.domain.languages import DEFAULT_LANGUAGES
 
     identifier = LanguageIdentifier(DEFAULT_LANGUAGES)
     return lambda text: identifier.detect(text, None).code
@@ -582,7 +582,7 @@ async def evaluate_agent(
     echo: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """`parley eval agent`: the suite in a fresh temporary data dir with the chosen chat model."""
-    from bot.agent.llm import make_chat_model
+    from bot.agent.models.providers import make_chat_model
     from bot.settings import Settings
     from bot.wiring import open_parley
 

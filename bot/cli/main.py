@@ -348,8 +348,8 @@ def eval_retrieval(
         label = questions.replace(":", "-").replace("/", "-")
         written = PassageQuestions(lambda text: write_questions(writer, text), label)
     if translate is not None and translate != "none":
-        from bot.agent.llm import make_chat_model
-        from bot.agent.translation import TRANSLATION_WEIGHT, in_english_sync
+        from bot.agent.models.providers import make_chat_model
+        from bot.agent.models.translation import TRANSLATION_WEIGHT, in_english_sync
 
         llm = make_chat_model(translate, Settings())
         assert llm is not None

@@ -14,8 +14,10 @@ from bot.domain.errors import (
     ServiceUnavailable,
     Unauthorized,
 )
+from bot.domain.languages import DEFAULT_LANGUAGES, store_languages
 
 __all__ = [
+    "DEFAULT_LANGUAGES",
     "ConfigurationError",
     "Conflict",
     "Forbidden",
@@ -31,5 +33,6 @@ __all__ = [
     "ServiceUnavailable",
     "Unauthorized",
     "bot_may_answer",
+    "store_languages",
     "transition",
 ]

@@ -9,8 +9,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.agent.language import language_scripts, script_runs, script_weight
 from bot.agent.prompts import without_citations
+from knowledge.language import language_scripts, script_runs, script_weight
 
 # Instructions aimed at the assistant, in passages, order notes or a shopper's message. Phrases
 # in the sixteen shop languages; a passage carrying one is data that tries to steer the bot.

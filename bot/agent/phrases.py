@@ -8,7 +8,17 @@ from functools import lru_cache
 from importlib import resources
 from typing import Literal
 
-Phrase = Literal["mistake", "chargeback", "question_openers", "question_particles"]
+Phrase = Literal[
+    "mistake",
+    "chargeback",
+    "question_openers",
+    "question_particles",
+    "yes",
+    "no",
+    "but",
+    "name_intros",
+    "zip_labels",
+]
 
 
 @lru_cache(maxsize=1)
@@ -21,6 +31,11 @@ def _lists() -> dict[str, dict[str, list[str]]]:
 def alternatives(phrase: Phrase) -> str:
     """Every language's expressions for `phrase` as one regular-expression alternation."""
     return "|".join(expression for words in _lists()[phrase].values() for expression in words)
+
+
+def words(phrase: Phrase) -> frozenset[str]:
+    """Every language's plain words for `phrase` (compared whole, not as expressions)."""
+    return frozenset(word for listed in _lists()[phrase].values() for word in listed)
 
 
 @lru_cache(maxsize=8)

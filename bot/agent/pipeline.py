@@ -41,6 +41,9 @@ from bot.domain.policy import StorePolicy
 from bot.settings import RetrievalSettings
 from bot.tools.context import ToolServices
 
+__all__ = ["Emit", "Memory", "Retriever", "Router", "Turn", "TurnPipeline", "routing_text"]
+"""`TurnPipeline`, and the names callers used to import from here before they had rooms."""
+
 log = logging.getLogger(__name__)
 
 
@@ -73,7 +76,6 @@ class TurnPipeline:
         self.stores = stores
         self.desks: Desks = ToolDesks(tools) if isinstance(tools, ToolServices) else tools
         self.model = ChatModel(llm, llm_timeout_s)
-        self.embed = embed
         self._identifiers: dict[tuple[str, ...], LanguageIdentifier] = {}
         self._make_identifier = languages or LanguageIdentifier
         self.answers = Answers(
@@ -104,6 +106,44 @@ class TurnPipeline:
     @llm_timeout_s.setter
     def llm_timeout_s(self, timeout_s: float) -> None:
         self.model.timeout_s = timeout_s
+
+    # Harnesses and tests swap these on a running pipeline; the rooms that use them follow.
+
+    @property
+    def router(self) -> Router:
+        """The intent router the decision reads."""
+        return self.decider.router
+
+    @router.setter
+    def router(self, router: Router) -> None:
+        self.decider.router = router
+
+    @property
+    def retriever(self) -> Retriever:
+        """The knowledge index answers are searched in."""
+        return self.answers.retriever
+
+    @retriever.setter
+    def retriever(self, retriever: Retriever) -> None:
+        self.answers.retriever = retriever
+
+    @property
+    def embed(self) -> Callable[[list[str]], Vector] | None:
+        """The query embedder shared by the router and the retriever (None: each embeds)."""
+        return self.answers.embed
+
+    @embed.setter
+    def embed(self, embed: Callable[[list[str]], Vector] | None) -> None:
+        self.answers.embed = embed
+
+    @property
+    def translate_questions(self) -> bool:
+        """Whether a question not in English is searched with its English rendering too."""
+        return self.answers.translate_questions
+
+    @translate_questions.setter
+    def translate_questions(self, translate: bool) -> None:
+        self.answers.translate_questions = translate
 
     def _identifier(self, languages: Sequence[str]) -> LanguageIdentifier:
         key = tuple(sorted(languages))

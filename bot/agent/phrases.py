@@ -18,6 +18,10 @@ Phrase = Literal[
     "but",
     "name_intros",
     "zip_labels",
+    "injection",
+    "promises",
+    "price_words",
+    "price_words_unsegmented",
 ]
 
 

@@ -11,7 +11,7 @@ import logging
 import math
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Generic, TypeVar, cast
 
 import anyio
 from langchain_core.language_models import BaseChatModel
@@ -45,6 +45,21 @@ __all__ = ["Emit", "Memory", "Retriever", "Router", "Turn", "TurnPipeline", "rou
 """`TurnPipeline`, and the names callers used to import from here before they had rooms."""
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class _InRoom(Generic[T]):
+    """A pipeline attribute that lives in one of its rooms (`room.name`), read and set there."""
+
+    def __init__(self, room: str, name: str) -> None:
+        self.room = room
+        self.name = name
+
+    def __get__(self, pipeline: object, owner: type | None = None) -> T:
+        return cast(T, getattr(getattr(pipeline, self.room), self.name))
+
+    def __set__(self, pipeline: object, value: T) -> None:
+        setattr(getattr(pipeline, self.room), self.name, value)
 
 
 class TurnPipeline:
@@ -89,61 +104,16 @@ class TurnPipeline:
         )
         self.decider = Decider(router, Orders(self.model), self.answers)
 
-    @property
-    def llm(self) -> BaseChatModel | None:
-        """The chat model that words answers and picks exchanges (None: retrieval only)."""
-        return self.model.llm
-
-    @llm.setter
-    def llm(self, llm: BaseChatModel | None) -> None:
-        self.model.llm = llm
-
-    @property
-    def llm_timeout_s(self) -> float:
-        """How long one model call may take before the turn goes on without it."""
-        return self.model.timeout_s
-
-    @llm_timeout_s.setter
-    def llm_timeout_s(self, timeout_s: float) -> None:
-        self.model.timeout_s = timeout_s
-
     # Harnesses and tests swap these on a running pipeline; the rooms that use them follow.
-
-    @property
-    def router(self) -> Router:
-        """The intent router the decision reads."""
-        return self.decider.router
-
-    @router.setter
-    def router(self, router: Router) -> None:
-        self.decider.router = router
-
-    @property
-    def retriever(self) -> Retriever:
-        """The knowledge index answers are searched in."""
-        return self.answers.retriever
-
-    @retriever.setter
-    def retriever(self, retriever: Retriever) -> None:
-        self.answers.retriever = retriever
-
-    @property
-    def embed(self) -> Callable[[list[str]], Vector] | None:
-        """The query embedder shared by the router and the retriever (None: each embeds)."""
-        return self.answers.embed
-
-    @embed.setter
-    def embed(self, embed: Callable[[list[str]], Vector] | None) -> None:
-        self.answers.embed = embed
-
-    @property
-    def translate_questions(self) -> bool:
-        """Whether a question not in English is searched with its English rendering too."""
-        return self.answers.translate_questions
-
-    @translate_questions.setter
-    def translate_questions(self, translate: bool) -> None:
-        self.answers.translate_questions = translate
+    llm: _InRoom[BaseChatModel | None] = _InRoom("model", "llm")
+    """The chat model that words answers and picks exchanges (None: retrieval only)."""
+    llm_timeout_s: _InRoom[float] = _InRoom("model", "timeout_s")
+    """How long one model call may take before the turn goes on without it."""
+    router: _InRoom[Router] = _InRoom("decider", "router")
+    retriever: _InRoom[Retriever] = _InRoom("answers", "retriever")
+    embed: _InRoom[Callable[[list[str]], Vector] | None] = _InRoom("answers", "embed")
+    """The query embedder shared by the router and the retriever (None: each embeds)."""
+    translate_questions: _InRoom[bool] = _InRoom("answers", "translate_questions")
 
     def _identifier(self, languages: Sequence[str]) -> LanguageIdentifier:
         key = tuple(sorted(languages))

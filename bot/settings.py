@@ -39,7 +39,7 @@ class RetrievalSettings(BaseModel):
 
     translate_questions: bool = False
     """Search a question not in English together with the chat model's English rendering of
-    it (`bot.agent.translation`): one short model call (1-2 s locally) before retrieval, for
+    it (`bot.agent.models.translation`): one short model call (1-2 s locally) before retrieval, for
     better cross-language recall. Off by default until its latency is budgeted per turn."""
 
     hub_weight: float = 0.5

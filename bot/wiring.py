@@ -204,7 +204,7 @@ def tool_services(
 def chat_model(spec: str, settings: Settings) -> BaseChatModel | None:
     """The chat model `spec` names (`local`, `none`, `openai:…`), configured from `settings`;
     blocking (local weights are joined and loaded), so run it off the event loop."""
-    from bot.agent.llm import make_chat_model
+    from bot.agent.models.providers import make_chat_model
 
     return make_chat_model(spec, settings)
 
@@ -251,7 +251,7 @@ def question_model(settings: Settings) -> BaseChatModel:
     llm = chat_model(settings.llm, settings)
     if llm is None:
         raise ConfigurationError("writing questions needs a chat model (PARLEY_LLM)")
-    from bot.agent.local_model import LocalChatModel
+    from bot.agent.models.local import LocalChatModel
 
     if isinstance(llm, LocalChatModel):
         llm = llm.model_copy(update={"n_ctx": QUESTION_CONTEXT})

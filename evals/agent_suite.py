@@ -354,7 +354,7 @@ class SuiteStores:
 
 def language_identifier() -> Callable[[str], str]:
     """Detect a reply's language among Parley's sixteen (no conversation language to lean on)."""
-    from bot.agent.pipeline import DEFAULT_LANGUAGES
+    from bot.domain.languages import DEFAULT_LANGUAGES
 
     identifier = LanguageIdentifier(DEFAULT_LANGUAGES)
     return lambda text: identifier.detect(text, None).code

@@ -54,8 +54,9 @@ async def collect(calibration_set: Path, questions_by: str | None = None) -> lis
     """Search every question of the set in a fresh store holding the demo documents; with
     `questions_by` (a chat model spec), after that model wrote each chunk's questions."""
     data = json.loads(await anyio.Path(calibration_set).read_text(encoding="utf-8"))
+    from bot.agent.decision import routing_text
     from bot.agent.language import LanguageIdentifier
-    from bot.agent.pipeline import DEFAULT_LANGUAGES, routing_text
+    from bot.domain.languages import DEFAULT_LANGUAGES
     from bot.settings import Settings
     from bot.wiring import open_parley
 

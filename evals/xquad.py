@@ -137,7 +137,7 @@ def evaluate(
 ) -> dict[str, Any]:
     """Recall@1/5/10 per question language for each pool, with timings and baselines. With a
     `rendering`, each non-English question is searched with its English rendering mixed in, as
-    the bot does when it has a chat model (`bot.agent.translation`); with `written`, the
+    the bot does when it has a chat model (`bot.agent.models.translation`); with `written`, the
     chosen passages carry the questions the model wrote for them (`knowledge.questions`). The
     hub penalty's reference questions are the `seed` ((language, question) pairs, the service's
     shipped ones) and the questions other shoppers asked (`HeldOut`)."""

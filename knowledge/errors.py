@@ -33,3 +33,9 @@ class IndexUnavailable(KnowledgeError):
     """The vector index cannot be reached or refused the operation."""
 
     code = "index_unavailable"
+
+
+class UnsupportedLanguage(KnowledgeError):
+    """A language list is empty or names a code the language detector does not know."""
+
+    code = "unsupported_language"

@@ -1,11 +1,26 @@
-"""Language identification (lingua), restricted to the languages a store expects."""
+"""Which language a text is written in: the one detector of Parley (lingua, script first).
+
+`LanguageIdentifier` reads a shopper's message among a store's languages: script first (Hangul
+is Korean, kana is Japanese, Thai is Thai: no statistics needed), then lingua restricted to the
+store's languages for everything a script cannot settle. Very short messages ("ok", "ja",
+"#W0000001", an emoji) keep the conversation's language, and the conversation's language also
+wins a close call, so code-switching does not flip it back and forth. `detect_language` tags a
+document or a chunk being indexed, and says "und" when a text is too short to tell.
+"""
 
 from __future__ import annotations
 
+import re
 import threading
+import unicodedata
+from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+
+from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
+
+from knowledge.errors import UnsupportedLanguage
 
 DEFAULT_LANGUAGES = (
     "en", "de", "fr", "es", "it", "pt", "nl", "sv", "da", "nb", "fi", "pl", "cs", "ja", "zh",
@@ -15,20 +30,7 @@ UNKNOWN = "und"
 """BCP 47's "undetermined": too little text to tell."""
 _MIN_LETTERS = 6
 _lock = threading.Lock()
-
-
-@lru_cache(maxsize=16)
-def _detector(languages: tuple[str, ...]) -> Any:
-    from lingua import IsoCode639_1, LanguageDetectorBuilder
-
-    codes = [
-        getattr(IsoCode639_1, code.upper())
-        for code in languages
-        if hasattr(IsoCode639_1, code.upper())
-    ]
-    if len(codes) < 2:
-        codes = [IsoCode639_1.EN, IsoCode639_1.DE]
-    return LanguageDetectorBuilder.from_iso_codes_639_1(*codes).build()
+"""One document detection at a time (ingestion threads share the detector)."""
 
 
 def detect_language(
@@ -43,8 +45,9 @@ def detect_language(
     letters = sum(1 for char in text if char.isalpha())
     if letters < _MIN_LETTERS:
         return default
+    known = frozenset(code for code in allowed if hasattr(IsoCode639_1, code.upper()))
     with _lock:
-        detector = _detector(allowed)
+        detector = _detector(known if len(known) >= 2 else frozenset({"en", "de"}), preload=False)
         values = detector.compute_language_confidence_values(text[:2000])
     if not values:
         return default
@@ -52,3 +55,270 @@ def detect_language(
     if best.value < 0.25 and letters < 40:
         return default
     return str(best.language.iso_code_639_1.name.lower())
+
+
+# The scripts a language is written in; every lingua language not listed is written in Latin.
+_SCRIPTS: dict[str, frozenset[str]] = {
+    "ar": frozenset({"arabic"}),
+    "fa": frozenset({"arabic"}),
+    "ur": frozenset({"arabic"}),
+    "he": frozenset({"hebrew"}),
+    "el": frozenset({"greek"}),
+    "ru": frozenset({"cyrillic"}),
+    "uk": frozenset({"cyrillic"}),
+    "be": frozenset({"cyrillic"}),
+    "bg": frozenset({"cyrillic"}),
+    "mk": frozenset({"cyrillic"}),
+    "kk": frozenset({"cyrillic"}),
+    "mn": frozenset({"cyrillic"}),
+    "sr": frozenset({"cyrillic", "latin"}),
+    "zh": frozenset({"han"}),
+    "ja": frozenset({"han", "kana"}),
+    "ko": frozenset({"hangul", "han"}),
+    "th": frozenset({"thai"}),
+    "hi": frozenset({"devanagari"}),
+    "mr": frozenset({"devanagari"}),
+    "bn": frozenset({"bengali"}),
+    "gu": frozenset({"gujarati"}),
+    "pa": frozenset({"gurmukhi"}),
+    "ta": frozenset({"tamil"}),
+    "te": frozenset({"telugu"}),
+    "ka": frozenset({"georgian"}),
+    "hy": frozenset({"armenian"}),
+}
+_LATIN = frozenset({"latin"})
+
+# One ideograph, kana or Hangul syllable carries about as much as a short Latin word.
+_SCRIPT_WEIGHT = {"han": 3, "kana": 3, "hangul": 3}
+
+# Order numbers, prices, links and addresses say nothing about the language. An email is
+# matched by its ASCII characters only: in Japanese or Chinese it is often glued to the
+# sentence before it ("返品したいです。anna@example.com"), which must stay.
+_NOISE = re.compile(
+    r"https?://\S+|www\.\S+|[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}"
+    r"|[#@]?[A-Za-z0-9_\-./]*\d[A-Za-z0-9_\-./]*",
+    re.IGNORECASE,
+)
+
+_SHORT_WORDS = 1
+"""A message of this many words or fewer keeps the conversation's language."""
+_SHORT_WEIGHT = 4
+"""...and so does one with fewer than this many script-weighted letters."""
+_CLOSE_CALL = 0.4
+"""The conversation's language is kept while its confidence is at least this share of the top."""
+_CLOSE_CALL_WORDS = 5
+"""Close calls are only given to the conversation's language for messages shorter than this."""
+_MIXED_BELOW = 0.7
+_MIXED_WORDS = 6
+"""A message this long whose top language is below that confidence may be code-switched:
+it is split into runs and the language with the most words wins."""
+
+
+@dataclass(frozen=True)
+class LanguageGuess:
+    """The language of one message: an ISO 639-1 code, how sure, and whether it was carried over."""
+
+    code: str
+    confidence: float
+    carried: bool
+    """True when the message was too short or too close to call and kept the conversation's."""
+
+
+def supported_languages() -> frozenset[str]:
+    """Every ISO 639-1 code the detector can tell apart."""
+    return frozenset(language.iso_code_639_1.name.lower() for language in Language.all())
+
+
+_KNOWN_SCRIPTS = frozenset(
+    {"latin", "cyrillic", "arabic", "hebrew", "greek", "thai", "devanagari", "bengali"}
+    | {"gujarati", "gurmukhi", "tamil", "telugu", "georgian", "armenian"}
+)
+
+
+def language_scripts(code: str) -> frozenset[str]:
+    """The scripts `code` is written in (Latin for every language not listed otherwise)."""
+    return _SCRIPTS.get(code, _LATIN)
+
+
+def script_runs(text: str) -> list[tuple[str, str]]:
+    """The text's letters as (script, run) pairs: maximal stretches of one script, so a Thai
+    sentence with a Chinese word in it gives the Chinese word as a run of its own."""
+    runs: list[tuple[str, str]] = []
+    script: str | None = None
+    start = 0
+    for position, char in enumerate(text):
+        current = _script_of(char)
+        if current is None and (char.isalpha() or unicodedata.category(char) in ("Mn", "Mc")):
+            # Scripts no store language uses (Lao, Khmer...) are runs too; vowel and tone
+            # marks (Thai, Devanagari) belong to their script, generic accents to the letter.
+            first = unicodedata.name(char, "").split(" ", 1)[0].lower()
+            current = script if first in ("combining", "") else first
+        if current != script:
+            if script is not None:
+                runs.append((script, text[start:position]))
+            script, start = current, position
+    if script is not None:
+        runs.append((script, text[start:]))
+    return runs
+
+
+def script_weight(script: str, run: str) -> int:
+    """How much a run of letters weighs: an ideograph or syllable about as much as a word."""
+    return len(run) * _SCRIPT_WEIGHT.get(script, 1)
+
+
+def _script_of(char: str) -> str | None:
+    code = ord(char)
+    if 0x3040 <= code <= 0x30FF or 0x31F0 <= code <= 0x31FF or 0xFF66 <= code <= 0xFF9D:
+        return "kana"
+    if 0xAC00 <= code <= 0xD7AF or 0x1100 <= code <= 0x11FF or 0x3130 <= code <= 0x318F:
+        return "hangul"
+    if 0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or 0xF900 <= code <= 0xFAFF:
+        return "han"
+    if not char.isalpha():
+        return None
+    try:
+        name = unicodedata.name(char)
+    except ValueError:
+        return None
+    first = name.split(" ", 1)[0].lower()
+    if first == "cjk":
+        return "han"
+    return first if first in _KNOWN_SCRIPTS else None
+
+
+@lru_cache(maxsize=32)
+def _detector(codes: frozenset[str], *, preload: bool = True) -> LanguageDetector:
+    """Building a detector and loading its models takes seconds: once per language set.
+
+    Messages need an answer at once, so their detectors load every model up front; documents
+    are read in the background and load models as they need them (`preload=False`)."""
+    isos = [getattr(IsoCode639_1, code.upper()) for code in sorted(codes)]
+    builder = LanguageDetectorBuilder.from_iso_codes_639_1(*isos)
+    if preload:
+        builder = builder.with_preloaded_language_models()
+    return builder.build()
+
+
+class LanguageIdentifier:
+    """Detects message languages for one store; cheap to create, detectors are shared."""
+
+    def __init__(self, languages: Iterable[str]) -> None:
+        codes = [code.strip().lower() for code in languages if code.strip()]
+        if not codes:
+            raise UnsupportedLanguage("a store needs at least one language")
+        unknown = sorted(set(codes) - supported_languages())
+        if unknown:
+            raise UnsupportedLanguage(f"unsupported language codes: {', '.join(unknown)}")
+        self.languages = tuple(dict.fromkeys(codes))
+        """The store's languages, first one the default."""
+
+    def warm_up(self) -> None:
+        """Build and load the detector now rather than on the first message."""
+        if len(self.languages) > 1:
+            _detector(frozenset(self.languages))
+
+    def detect(self, text: str, conversation_language: str | None = None) -> LanguageGuess:
+        """The language of `text`, keeping `conversation_language` for very short messages."""
+        current = conversation_language if conversation_language in self.languages else None
+        fallback = current or self.languages[0]
+        cleaned = _NOISE.sub(" ", text)
+        weights: Counter[str] = Counter()
+        words = 0
+        for token in cleaned.split():
+            token_scripts = [script for char in token if (script := _script_of(char))]
+            if token_scripts:
+                words += 1
+            for script in token_scripts:
+                weights[script] += _SCRIPT_WEIGHT.get(script, 1)
+        if not weights:
+            return LanguageGuess(fallback, 0.0, carried=True)
+
+        candidates = self._candidates(weights)
+        total = sum(weights.values())
+        short = (words <= _SHORT_WORDS and not _is_cjk(weights)) or total < _SHORT_WEIGHT
+        if current and words < _CLOSE_CALL_WORDS and _only_names(cleaned):
+            # "Anna Schmidt, PLZ 10115" or "Yuki Tanaka 53000" in a Japanese conversation: a
+            # name answering what the bot asked says nothing about the language, whatever
+            # its script; statistics read such names as Turkish or Vietnamese.
+            return LanguageGuess(current, 0.0, carried=True)
+        if current and short and (current in candidates or not candidates):
+            return LanguageGuess(current, 0.0, carried=True)
+        if not candidates:
+            candidates = self.languages
+        if len(candidates) == 1:
+            return LanguageGuess(candidates[0], 1.0, carried=False)
+
+        values = _detector(frozenset(candidates)).compute_language_confidence_values(cleaned)
+        ranked = [(value.language.iso_code_639_1.name.lower(), value.value) for value in values]
+        if not ranked:
+            return LanguageGuess(fallback, 0.0, carried=True)
+        top, top_confidence = ranked[0]
+        if top_confidence < _MIXED_BELOW and words >= _MIXED_WORDS:
+            top, top_confidence = self._dominant(cleaned, top, top_confidence)
+        if current and current != top and words < _CLOSE_CALL_WORDS:
+            current_confidence = dict(ranked).get(current, 0.0)
+            if current_confidence >= _CLOSE_CALL * top_confidence:
+                return LanguageGuess(current, current_confidence, carried=True)
+        return LanguageGuess(top, top_confidence, carried=False)
+
+    def _dominant(self, text: str, top: str, confidence: float) -> tuple[str, float]:
+        """For an unsure, longer message: the language most of its words are in."""
+        detector = _detector(frozenset(self.languages))
+        sections = detector.detect_multiple_languages_of(text)
+        if len(sections) < 2:
+            # One run in another language than the whole text's best guess is not
+            # code-switching, only a second opinion ("I need to cancel an order" as Italian).
+            return top, confidence
+        words: Counter[str] = Counter()
+        for section in sections:
+            words[section.language.iso_code_639_1.name.lower()] += section.word_count
+        total = sum(words.values())
+        most = max(words.values(), default=0)
+        if not total or words.get(top, 0) == most:
+            return top, confidence  # a tie goes to the whole text's best guess
+        code, count = words.most_common(1)[0]
+        return code, count / total
+
+    def _candidates(self, weights: Counter[str]) -> tuple[str, ...]:
+        """The store's languages written in the message's dominant script."""
+        if "kana" in weights and "ja" in self.languages:
+            return ("ja",)
+        if "hangul" in weights and "ko" in self.languages:
+            return ("ko",)
+        dominant = weights.most_common(1)[0][0]
+        return tuple(code for code in self.languages if dominant in _SCRIPTS.get(code, _LATIN))
+
+
+_ABBREVIATION_LETTERS = 4
+"""An all-capitals word this short (PLZ, CP, ZIP, NIP) is a label, not a sentence."""
+_POSTAL_LABELS = frozenset(
+    {"zip", "zipcode", "code", "postcode", "postal", "plz", "cp", "cap", "código", "kod"}
+)
+"""Words shoppers put before a zip code, in lower case."""
+
+
+def _only_names(text: str) -> bool:
+    """True when every word is capitalised like a name or is a short abbreviation."""
+    tokens = [token.strip(".,;:!?()[]\"'") for token in text.split()]
+    lettered = [
+        token
+        for token in tokens
+        if any(char.isalpha() for char in token) and token.lower() not in _POSTAL_LABELS
+    ]
+    if not lettered:
+        return False
+    for token in lettered:
+        letters = [char for char in token if char.isalpha()]
+        if all(char.lower() == char.upper() for char in letters):
+            return False  # a script without capitals (CJK, Thai, Arabic) proves nothing here
+        if token[0].isupper() and (token[1:].islower() or not token[1:]):
+            continue
+        if token.isupper() and len(letters) <= _ABBREVIATION_LETTERS:
+            continue
+        return False
+    return True
+
+
+def _is_cjk(weights: Counter[str]) -> bool:
+    return any(script in weights for script in _SCRIPT_WEIGHT)

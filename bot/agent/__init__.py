@@ -1,4 +1,9 @@
-"""The agent: language, intent, handoff signals and chat models for the turn pipeline."""
+"""The agent: language, intent, handoff signals and chat models for the turn pipeline.
+
+Rooms: `pipeline` (the conductor), `state` (the turn and its tool calls), `decision`,
+`flows/` (orders, exchanges, disputes and status, answers), `checks/` (what may be said),
+`models/` (chat models and the one bounded call), `ports` (what the pipeline needs).
+"""
 
 from bot.agent.errors import LLMTimeout, LLMUnavailable
 from bot.agent.intents import (
@@ -11,7 +16,7 @@ from bot.agent.intents import (
     load_exemplars,
 )
 from bot.agent.language import LanguageGuess, LanguageIdentifier, supported_languages
-from bot.agent.llm import ModelSpec, invoke_chat, make_chat_model, parse_spec, stream_chat
+from bot.agent.models import ModelSpec, invoke_chat, make_chat_model, parse_spec, stream_chat
 from bot.agent.signals import (
     HandoffSignal,
     detect_anger,

@@ -7,6 +7,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from bot.agent.phrases import alternatives, words
+
 # ASCII only: in "我的邮箱是yuki@example.com" the Chinese words must not join the address.
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 # τ² and most shops write "#W1234567"; shoppers drop the '#' or write it in lowercase. The
@@ -14,105 +16,14 @@ _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 _ORDER = re.compile(r"(?<![A-Za-z0-9_#])#?\s?([Ww]\d{7})(?![0-9])")
 _ZIP = re.compile(r"\b(\d{5})(?:-\d{4})?\b")
 _NAME_BEFORE_ZIP = re.compile(
-    r"(?:name is|i am|i'm|ich bin|je suis|me llamo|soy|mi chiamo|sono|heet|nazywam się|меня зовут"
-    r"|adım|اسمي|我叫|私は|제 이름은|ฉันชื่อ|tôi là)?\s*"
+    rf"(?:{alternatives('name_intros')})?\s*"
     r"([A-ZÀ-ÖØ-Þ][\w'’-]+)\s+([A-ZÀ-ÖØ-Þ][\w'’-]+)[\s,;]+"
-    r"(?:zip(?: code)?|plz|postcode|cp|cap|code postal|código postal)?[\s:]*(\d{5})",
+    rf"(?:{alternatives('zip_labels')})?[\s:]*(\d{{5}})",
     re.IGNORECASE,
 )
-
-_YES = {
-    "yes",
-    "y",
-    "yeah",
-    "yep",
-    "sure",
-    "ok",
-    "okay",
-    "confirm",
-    "confirmed",
-    "go ahead",
-    "please do",
-    "ja",
-    "jawohl",
-    "gerne",
-    "bestätigt",
-    "oui",
-    "d'accord",
-    "confirme",
-    "sí",
-    "si",
-    "claro",
-    "confirmo",
-    "sì",
-    "certo",
-    "confermo",
-    "sim",
-    "tak",
-    "potwierdzam",
-    "да",
-    "подтверждаю",
-    "evet",
-    "onaylıyorum",
-    "نعم",
-    "أكيد",
-    "是",
-    "是的",
-    "好",
-    "好的",
-    "确认",
-    "對",
-    "对",
-    "はい",
-    "お願いします",
-    "네",
-    "예",
-    "확인",
-    "ใช่",
-    "ใช่ค่ะ",
-    "ใช่ครับ",
-    "ตกลง",
-    "có",
-    "vâng",
-    "đồng ý",
-    "ja graag",
-    "akkoord",
-}
-_NO = {
-    "no",
-    "n",
-    "nope",
-    "don't",
-    "do not",
-    "stop",
-    "cancel that",
-    "nein",
-    "lieber nicht",
-    "non",
-    "no gracias",
-    "não",
-    "nao",
-    "nee",
-    "nie",
-    "нет",
-    "hayır",
-    "لا",
-    "不",
-    "不是",
-    "不要",
-    "否",
-    "いいえ",
-    "やめて",
-    "아니요",
-    "아니",
-    "ไม่",
-    "ไม่ค่ะ",
-    "ไม่ครับ",
-    "không",
-}
-
-
-_BUT = re.compile(r"\b(?:but|aber|mais|pero|ma|mas|maar|ale|но|ama|لكن|但|でも|하지만|แต่|nhưng)\b")
+_YES = words("yes")
+_NO = words("no")
+_BUT = re.compile(rf"\b(?:{alternatives('but')})\b")
 
 
 def _plain(text: str) -> str:

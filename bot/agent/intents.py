@@ -23,6 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bot.agent.extract import find_email, find_name_zip, find_order_ids
+from bot.agent.phrases import alternatives
 from bot.agent.signals import Lexicon, default_lexicon
 from bot.domain.errors import ConfigurationError
 
@@ -141,9 +142,7 @@ def exemplar_vectors(
     return vectors
 
 
-_ZIP_LABELS = re.compile(
-    r"\b(?:zip(?: code)?|plz|postcode|cp|cap|code postal|código postal)\b", re.IGNORECASE
-)
+_ZIP_LABELS = re.compile(rf"\b(?:{alternatives('zip_labels')})\b", re.IGNORECASE)
 
 
 _NAME_WORDS = re.compile(r"(?:[^\W\d_][\w'’-]*[\s,]+){0,2}[^\W\d_][\w'’-]*")

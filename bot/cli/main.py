@@ -349,7 +349,7 @@ def eval_retrieval(
         label = questions.replace(":", "-").replace("/", "-")
         written = PassageQuestions(lambda text: write_questions(writer, text), label)
     if translate is not None and translate != "none":
-        from bot.agent.translation import TRANSLATION_WEIGHT, in_english_sync
+        from bot.agent.models.translation import TRANSLATION_WEIGHT, in_english_sync
 
         llm = chat_model(translate, settings)
         assert llm is not None

@@ -15,8 +15,10 @@ from bot.domain.errors import (
     TooManyAttempts,
     Unauthorized,
 )
+from bot.domain.languages import DEFAULT_LANGUAGES, store_languages
 
 __all__ = [
+    "DEFAULT_LANGUAGES",
     "ConfigurationError",
     "Conflict",
     "Forbidden",
@@ -33,5 +35,6 @@ __all__ = [
     "TooManyAttempts",
     "Unauthorized",
     "bot_may_answer",
+    "store_languages",
     "transition",
 ]

@@ -158,6 +158,19 @@ class Order(_Record):
     delivered_at: datetime | None = None
     """Parley's own field (not in τ²): when the order arrived, for the return window."""
 
+    def paid_with(self) -> str:
+        """The payment method of the order's first payment: refunds and price differences of a
+        return or an exchange go back to it."""
+        return self.payment_history[0].payment_method_id
+
+    def tracking_ids(self) -> list[str]:
+        """Every tracking number of the order's shipments, in shipment order."""
+        return [tracking for shipment in self.fulfillments for tracking in shipment.tracking_id]
+
+    def product_ids(self) -> list[str]:
+        """The products the order's items are variants of, each once, in item order."""
+        return list(dict.fromkeys(item.product_id for item in self.items))
+
     def paid(self) -> Decimal:
         """Everything charged for this order."""
         return sum(

@@ -234,8 +234,8 @@ def bench_answer_prompt(model: Any, prompt_tokens: Callable[[list[Any]], int]) -
 def bench_local(variant: str, data_dir: Path, quick_cold: bool) -> dict[str, Any]:
     from langchain_core.messages import HumanMessage, SystemMessage
 
-    from bot.agent.llm import LOCAL_WEIGHTS, ensure_local_weights
-    from bot.agent.local_model import LocalChatModel
+    from bot.agent.models.local import LocalChatModel
+    from bot.agent.models.weights import LOCAL_WEIGHTS, ensure_local_weights
 
     started = time.perf_counter()
     path = ensure_local_weights(LOCAL_WEIGHTS[variant], data_dir / "models")
@@ -248,7 +248,7 @@ def bench_local(variant: str, data_dir: Path, quick_cold: bool) -> dict[str, Any
     prefix = long_prefix(llama, 1200)
 
     def prompt_tokens(messages: list[Any]) -> int:
-        from bot.agent.local_model import _to_openai
+        from bot.agent.models.local import _to_openai
 
         rendered = loaded.formatter(messages=_to_openai(messages))
         return len(llama.tokenize(rendered.prompt.encode(), special=True))

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from bot.agent.translation import ENGLISH_PROMPT
+from bot.agent.models.translation import ENGLISH_PROMPT
 from bot.shopper import ask
 from bot.wiring import Parley
 from tests.fakes import FakeChatModel, reply

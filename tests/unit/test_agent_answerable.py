@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bot.agent.answerable import AnswerFloors
+from bot.domain.answering import AnswerFloors
 from bot.settings import RetrievalSettings
 from evals.handoff_floors import Probe, choose, rates
 from tests.conftest import CALIBRATION_SET

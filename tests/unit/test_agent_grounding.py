@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.agent.grounding import price_answered_with_time, ungrounded_figures
+from bot.agent.checks.grounding import price_answered_with_time, ungrounded_figures
 
 PASSAGE = (
     "Standard shipping is free on orders over €50; below that it costs €4.90. Express delivery "

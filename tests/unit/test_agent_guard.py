@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.agent.guard import check_reply, looks_like_injection, repeats_question
+from bot.agent.checks.guard import check_reply, looks_like_injection, repeats_question
 from bot.agent.replies import reply_languages, say, status_name
 
 

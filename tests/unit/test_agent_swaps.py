@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from bot.agent.flows.swaps import check_choice, variants_by_product
 from bot.agent.prompts import swap_prompt
-from bot.agent.swaps import check_choice, variants_by_product
 from bot.demo.seed import demo_files
 
 

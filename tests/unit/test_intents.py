@@ -278,6 +278,6 @@ def test_bad_exemplar_files_are_configuration_errors(tmp_path: Path) -> None:
 def test_reported_routing_gaps_stay_closed(
     router: IntentRouter, text: str, language: str, intent: Intent
 ) -> None:
-    from bot.agent.pipeline import routing_text
+    from bot.agent.decision import routing_text
 
     assert router.route(routing_text(text), language).intent is intent

@@ -6,8 +6,9 @@ import time
 
 import pytest
 
-from bot.agent.language import LanguageIdentifier, _detector, supported_languages
+from bot.agent.language import LanguageIdentifier
 from bot.domain.errors import ConfigurationError
+from knowledge.language import _detector, supported_languages
 
 STORE = [
     "en", "de", "fr", "es", "it", "pt", "nl", "pl",

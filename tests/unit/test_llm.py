@@ -11,7 +11,7 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, Tool
 from langchain_core.tools import tool
 
 from bot.agent.errors import LLMTimeout, LLMUnavailable
-from bot.agent.llm import (
+from bot.agent.models import (
     LOCAL_WEIGHTS,
     LocalWeights,
     ModelSpec,
@@ -21,7 +21,7 @@ from bot.agent.llm import (
     parse_spec,
     stream_chat,
 )
-from bot.agent.local_model import _forced_call, _parse_tool_calls, _prefill, _to_openai
+from bot.agent.models.local import _forced_call, _parse_tool_calls, _prefill, _to_openai
 from bot.domain.errors import ConfigurationError
 from bot.settings import Settings
 from tests.fakes import FakeChatModel, reply, tool_call

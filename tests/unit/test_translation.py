@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.agent.translation import usable
+from bot.agent.models.translation import usable
 from evals.xquad import Rendering, fused_vectors
 from knowledge.embeddings import HashingEmbedder, normalise
 

@@ -17,10 +17,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import anyio
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 
+from bot.agent.models.calls import falling_back
 from bot.agent.prompts import swap_prompt
 
 log = logging.getLogger(__name__)
@@ -137,11 +137,10 @@ async def choose_swap(
     bound = llm.bind_tools([swap_tool(tool)], tool_choice=tool)
     for _ in range(MAX_STEPS):
         attempt.steps += 1
-        try:
-            with anyio.fail_after(timeout_s):
-                message = await bound.ainvoke(messages)
-        except Exception as error:  # any provider failure or timeout: the shopper is asked
-            log.warning("chat model failed to choose the swap: %r", error)
+        message = None
+        async with falling_back("choose the swap", timeout_s) as call:
+            message = await bound.ainvoke(messages)
+        if call.failed:  # the shopper is asked instead
             attempt.problem = "model_failed"
             return attempt
         call = _call(message, tool)

@@ -9,75 +9,24 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.agent.language import language_scripts, script_runs, script_weight
+from bot.agent.phrases import alternatives
 from bot.agent.prompts import without_citations
+from knowledge.language import language_scripts, script_runs, script_weight
 
 # Instructions aimed at the assistant, in passages, order notes or a shopper's message. Phrases
-# in the sixteen shop languages; a passage carrying one is data that tries to steer the bot.
+# in the sixteen shop languages (`phrases.json`, "injection"); a passage carrying one is data
+# that tries to steer the bot.
 # The general form is a verb of ignoring and, a few words later, the bot's instructions or
 # rules (the verb last in Japanese, Korean and Turkish), so "ignore all the previous
 # instructions" is caught as well as "ignore the instructions". Verbs of forgetting only with
 # a qualifier: "don't forget to read the instructions" is ordinary text in a shop's documents.
 _A_FEW_WORDS = r"\W+(?:\w+\W+){0,4}?"
 _INJECTION = re.compile(
-    "|".join(
-        (
-            r"\b(?:ignore|disregard|override|forget (?:all|everything|your|any|previous))"
-            + _A_FEW_WORDS
-            + r"(?:instructions|rules|prompts?|directives|guidelines)\b",
-            r"\bdisregard (?:all |any |the )?(?:previous|prior|above|earlier)\b",
-            r"(?:reveal|print|show) (?:your|the) (?:system )?prompt",
-            r"you are now (?:a|an|in) ",
-            r"\bsystem prompt\b",
-            r"\bdeveloper mode\b",
-            r"\b(?:ignorier\w*|missachte\w*)"
-            + _A_FEW_WORDS
-            + r"(?:anweisungen|regeln|instruktionen|vorgaben)",
-            r"\bignore[zr]?" + _A_FEW_WORDS + r"(?:instructions|règles|consignes)",
-            r"\b(?:ignor[aei]\w*)"
-            + _A_FEW_WORDS
-            + r"(?:instrucciones|reglas|indicaciones|istruzioni|regole|instruções|regras)",
-            r"\bnegeer\w*" + _A_FEW_WORDS + r"(?:instructies|regels|opdrachten)",
-            r"\b(?:zignoruj|ignoruj)\w*" + _A_FEW_WORDS + r"(?:instrukcj|polece|zasad)",
-            r"(?:игнорир\w*|проигнорир\w*|(?<!не )забудь\w*|не обращай\w* внимания на)"
-            + _A_FEW_WORDS
-            + r"(?:инструкци|указани|правил)",
-            r"(?:talimat|kural|komut)\w*" + _A_FEW_WORDS + r"(?:yok say|görmezden gel|unut)",
-            r"(?<!\w)(?:تجاهل\w*|انس[َى]?|لا تلتزم\w*)(?=\W)"
-            + _A_FEW_WORDS
-            + r"(?:ال)?(?:تعليمات|أوامر|قواعد)",
-            r"(?:忽略|无视|無視|不要理会|忽视)[^。！？\n]{0,12}?"
-            r"(?:指令|指示|说明|說明|规则|規則|提示词|命令)",
-            r"(?:指示|命令|ルール|指令|プロンプト)[^。！？\n]{0,10}?無視",
-            r"(?:지시|지침|명령|규칙|프롬프트)[^.!?\n]{0,12}?(?:무시|잊어)",
-            # คำสั่งซื้อ is a (purchase) order, not an instruction.
-            r"(?:ละเว้น|เพิกเฉย|ไม่ต้องสนใจ|ไม่ต้องทำตาม)[^\n]{0,20}?(?:คำสั่ง(?!ซื้อ)|คำแนะนำ|กฎ)",
-            r"(?:bỏ qua|phớt lờ|lờ đi)"
-            + _A_FEW_WORDS
-            + r"(?:hướng dẫn|chỉ dẫn|chỉ thị|quy tắc|lệnh)",
-        )
-    ),
-    re.IGNORECASE,
+    alternatives("injection").replace("<a few words>", _A_FEW_WORDS), re.IGNORECASE
 )
 
 # Outcomes nobody may promise: a dispute's result, money beyond what the tools did.
-_FORBIDDEN = re.compile(
-    "|".join(
-        (
-            r"\byou (?:will|are going to) win\b",
-            r"\bguarantee[ds]? (?:a |you |your )?(?:full )?(?:refund|win|outcome)",
-            r"\b100 ?% (?:refund|guaranteed)",
-            r"\bfree (?:of charge )?(?:replacement|refund) guaranteed\b",
-            r"\bi (?:have|'ve) (?:issued|sent|processed) (?:a |your |the )?refund\b",
-            r"rembours\w* intégral|sans aucune vérification|100 ?% (?:de )?rembours",
-            r"volle\w* (?:rück)?erstattung|ohne (?:jede )?prüfung",
-            r"reembolso (?:completo|total|íntegro|integral)|sin ninguna verificación",
-            r"rimborso (?:completo|totale|integrale)",
-            r"全額返金|永久に無料|全额退款|永久免费|전액 환불|คืนเงินเต็มจำนวน|hoàn tiền toàn bộ",
-        )
-    ),
-    re.IGNORECASE,
-)
+_FORBIDDEN = re.compile(alternatives("promises"), re.IGNORECASE)
 
 
 # A small model writing Thai (or another script it saw little of) sometimes slips into Chinese

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from bot.agent.phrases import alternatives
 from bot.agent.prompts import without_citations
 
 _NUMBER = re.compile(r"\d+(?:[.,\u066b]\d+)*")
@@ -157,16 +158,12 @@ def _parts(number: str) -> list[str]:
     return re.split(r"[.,\u066b]", number)
 
 
-# "How much does it cost", in the sixteen languages: price words and how-much phrases as whole
-# words, not bare "how many" (de "wie viele", fr "combien", vi "bao nhiêu", th "เท่าไร" also
-# count days) nor "free" ("kostenlos", a yes/no question).
+# "How much does it cost", in the sixteen languages (`phrases.json`): price words and how-much
+# phrases as whole words, not bare "how many" (de "wie viele", fr "combien", vi "bao nhiêu",
+# th "เท่าไร" also count days) nor "free" ("kostenlos", a yes/no question).
 _PRICE_QUESTION = re.compile(
-    r"(?<![^\W\d_])(?:how much|costs?|prices?|wie ?viel|kostet|kosten|preise?|co[uû]te?s?"
-    r"|prix|cuesta|precios?|cost[oe]|costa|prezzo|custa|pre[cç]o|custo|kost|prijs|kosztuje"
-    r"|cena|koszt[y]?|стоит|стоят|стоимость|цена|ücret|fiyat|fiyatı|kaç lira|تكلفة|سعر"
-    r"|giá|phí|bao nhiêu tiền)(?![^\W\d_])"
-    r"|多少钱|价格|价钱|运费|费用|いくら|料金|価格|値段|送料|얼마(?!나)|비용|가격|요금|배송비"
-    r"|ราคา|ค่าส่ง|ค่าใช้จ่าย",
+    rf"(?<![^\W\d_])(?:{alternatives('price_words')})(?![^\W\d_])"
+    rf"|{alternatives('price_words_unsegmented')}",
     re.IGNORECASE,
 )
 _DURATIONS = ("day", "hour", "week", "month", "year")

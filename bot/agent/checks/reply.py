@@ -1,0 +1,67 @@
+"""Whether a model's answer may be sent: the guard, the grounding of its figures, and where a
+growing answer's sentences end (a streamed answer is released one checked sentence at a time)."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import anyio
+
+from bot.agent.checks.grounding import price_answered_with_time, ungrounded_figures
+from bot.agent.checks.guard import check_reply, repeats_question
+from bot.agent.prompts import without_citations
+from knowledge import Passage
+from knowledge.language import LanguageIdentifier
+
+log = logging.getLogger(__name__)
+
+_SENTENCE_END = re.compile(r"[.!?؟](?:\s*\[\d+\])*(?=\s)|[。！？](?:\s*\[\d+\])*|\n")
+
+
+async def passes_checks(
+    reply: str,
+    *,
+    question: str,
+    language: str,
+    passages: list[Passage],
+    identifier: LanguageIdentifier,
+) -> bool:
+    """The guard's checks, and no figure (number, currency) the passages do not state.
+
+    `identifier` reads the reply's language among the shopper's and English."""
+    guess = await anyio.to_thread.run_sync(identifier.detect, reply, None)
+    verdict = check_reply(
+        reply,
+        expected_language=language,
+        detected_language=guess.code,
+        sources=[text for p in passages for text in (p.text, p.document, p.section)],
+    )
+    if not verdict.ok:
+        log.info("guard rejected the model's reply: %s", verdict.reason)
+        return False
+    if repeats_question(reply, question):
+        log.info("model's reply only repeats the question: %r", reply[:40])
+        return False
+    ungrounded = ungrounded_figures(reply, (passage.text for passage in passages))
+    if ungrounded:
+        log.info("model's reply states figures no passage does: %s", ungrounded)
+        return False
+    durations = price_answered_with_time(question, reply)
+    if durations:
+        log.info("model's reply gives durations for a price: %s", durations)
+        return False
+    return True
+
+
+def sentences_end(text: str) -> int:
+    """Where the last complete sentence of a growing answer ends (0 if none has yet).
+
+    A full stop counts only once whitespace follows it, so "14.90" is never cut in two."""
+    ends = [match.end() for match in _SENTENCE_END.finditer(text)]
+    return ends[-1] if ends else 0
+
+
+def says_something(text: str) -> bool:
+    """More than citation marks and punctuation."""
+    return any(char.isalnum() for char in without_citations(text))

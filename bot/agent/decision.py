@@ -1,0 +1,141 @@
+"""What a shopper's message asks for, decided in code: a pending yes or no, a misuse, the
+handoff signals, the routed intent (with close calls and the intent an earlier question
+carries), then which flow answers it."""
+
+from __future__ import annotations
+
+import re
+
+import anyio
+
+from bot.agent.checks import looks_like_injection
+from bot.agent.extract import confirmation, find_email, find_name_zip, find_order_ids
+from bot.agent.flows.answer import Answers
+from bot.agent.flows.orders import Orders
+from bot.agent.flows.proposal import confirm
+from bot.agent.intents import Intent
+from bot.agent.phrases import asks_question
+from bot.agent.ports import Router
+from bot.agent.replies import say
+from bot.agent.signals import HandoffSignal, handoff_signals
+from bot.agent.state import Decision, Memory, Turn
+from bot.agent.turn import Outcome
+from bot.domain.conversation import HandoffReason
+
+ORDER_INTENTS = frozenset(
+    {Intent.ORDER_STATUS, Intent.RETURN, Intent.EXCHANGE, Intent.CANCEL, Intent.MODIFY_ORDER}
+)
+CLOSE_CALL = 0.03
+"""An order intent must beat an informational runner-up by this much to start an order flow."""
+_ORDER_TOKEN = re.compile(r"#?\b[Ww]\d{7}\b")
+
+
+class Decider:
+    """Decides one turn: which flow runs, or a fixed reply."""
+
+    def __init__(self, router: Router, orders: Orders, answers: Answers) -> None:
+        self.router = router
+        self.orders = orders
+        self.answers = answers
+
+    async def decide(self, turn: Turn) -> Decision:
+        """The turn's reply and what the bot remembers for the next one."""
+        memory = turn.memory
+        if memory.awaiting == "confirm" and memory.action_id:
+            answer = confirmation(turn.text)
+            if answer is not None:
+                return await confirm(turn, answer), Memory(order_id=memory.order_id)
+
+        if looks_like_injection(turn.text):
+            # An instruction aimed at the bot is a misuse, not a request: decline, act on nothing.
+            reply = say(turn.language, "greeting")
+            return turn.result(reply, Intent.OTHER, Outcome.DECLINED), Memory()
+        signals = handoff_signals(turn.text, [turn.language])
+        if turn.vector is not None:
+            route = self.router.route_vector(routing_text(turn.text), turn.vector, turn.language)
+        else:
+            route = await anyio.to_thread.run_sync(
+                self.router.route, routing_text(turn.text), turn.language
+            )
+        turn.route = route
+        signal = _first(signals, HandoffReason.LEGAL_OR_SAFETY)
+        if signal:
+            return await turn.hand_off(signal.reason, Intent.OTHER), Memory()
+        if _first(signals, HandoffReason.DISPUTE):
+            return await self.orders.run(turn, Intent.DISPUTE)
+        if _first(signals, HandoffReason.SHOPPER_ASKED) or route.intent is Intent.HUMAN:
+            return await turn.hand_off(HandoffReason.SHOPPER_ASKED, Intent.HUMAN), Memory()
+        # Strong anger goes to a person at once, even when the message merely reads like a
+        # dispute ("you are thieves, I paid weeks ago"); a named dispute or chargeback (above)
+        # still opens its case first.
+        if _first(signals, HandoffReason.ANGER):
+            return await turn.hand_off(HandoffReason.ANGER, route.intent), Memory()
+        if route.intent is Intent.DISPUTE:
+            return await self.orders.run(turn, Intent.DISPUTE)
+
+        intent: Intent = route.intent
+        if (
+            intent in ORDER_INTENTS
+            and route.via == "embedding"
+            and route.margin < CLOSE_CALL
+            and route.runner_up in (Intent.FAQ, Intent.OTHER)
+        ):
+            # Too close to call between acting on an order and answering: answer, act later.
+            intent = route.runner_up
+        carried = carried_intent(turn.text, memory)
+        if carried is not None:
+            intent = carried
+        if intent in ORDER_INTENTS and carried is None and asks_about_policy(turn.text):
+            # "How long do I have to return an item?" is a question about the policy, not a
+            # return: answer it from the documents when they cover it well.
+            answered = await self.answers.answer_if_sure(turn, Intent.FAQ)
+            if answered is not None:
+                return answered
+        if intent in ORDER_INTENTS:
+            return await self.orders.run(turn, intent)
+        if intent is Intent.GREETING:
+            return turn.result(say(turn.language, "greeting"), intent, Outcome.ANSWERED), Memory()
+        return await self.answers.answer(turn, intent)
+
+
+def _first(signals: list[HandoffSignal], reason: HandoffReason) -> HandoffSignal | None:
+    return next((signal for signal in signals if signal.reason is reason), None)
+
+
+def carried_intent(text: str, memory: Memory) -> Intent | None:
+    """An order flow goes on when the shopper answers what the bot asked for."""
+    if memory.intent is None or memory.awaiting is None:
+        return None
+    answered = {
+        "identity": bool(find_email(text) or find_name_zip(text)),
+        "order": bool(find_order_ids(text)),
+        "exchange": True,
+        # Neither yes nor no to a proposed exchange ("rather in black"): the shopper revises it,
+        # unless they moved on to a question or another order.
+        "confirm": memory.intent in (Intent.EXCHANGE, Intent.MODIFY_ORDER)
+        and not asks_about_policy(text)
+        and all(order_id == memory.order_id for order_id in find_order_ids(text)),
+    }.get(memory.awaiting, False)
+    return Intent(memory.intent) if answered else None
+
+
+def asks_about_policy(text: str) -> bool:
+    """A general question (no order number, no identity) rather than a request to act."""
+    if find_order_ids(text) or find_email(text):
+        return False
+    return asks_question(text)
+
+
+def routing_text(text: str) -> str:
+    """The message without emails, order numbers and name-with-zip: identifiers say nothing
+    about what the shopper wants and pull embeddings towards whichever exemplars carry them."""
+    masked = text
+    email = find_email(text)
+    if email is not None:
+        masked = masked.replace(email, " ")
+    masked = _ORDER_TOKEN.sub(" ", masked)
+    name_zip = find_name_zip(masked)
+    if name_zip is not None:
+        masked = masked.replace(name_zip.zip_code, " ")
+    cleaned = re.sub(r"\s+([,.;:!?])", r"\1", re.sub(r"\s{2,}", " ", masked)).strip(" ,;")
+    return cleaned or text

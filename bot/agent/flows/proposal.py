@@ -1,0 +1,42 @@
+"""A write the shopper must confirm: the bot proposes it (the tool keeps it pending), the
+shopper's yes carries it out, their no keeps the order as it is."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.agent.intents import Intent
+from bot.agent.replies import describe_action, refusal, say
+from bot.agent.state import Decision, Memory, Turn
+from bot.agent.turn import Outcome, TurnResult
+from bot.domain.errors import ParleyError
+
+
+async def propose(
+    turn: Turn, intent: Intent, memory: Memory, tool: str, arguments: dict[str, Any]
+) -> Decision:
+    """Ask the write tool for a pending action and ask the shopper to confirm it."""
+    action = await turn.tool(tool, arguments)
+    memory.awaiting = "confirm"
+    memory.action_id = action["action_id"]
+    # Confirmed, and later reported done, in the shopper's language; the English
+    # summary stays with the pending action for the audit log and the console.
+    memory.summary = describe_action(turn.language, action["details"])
+    reply = say(turn.language, "confirm", summary=memory.summary)
+    result = turn.result(reply, intent, Outcome.CONFIRM, action=action, confidence=1.0)
+    return result, memory
+
+
+async def confirm(turn: Turn, accept: bool) -> TurnResult:
+    """Carry out the proposed action on the shopper's yes; keep things as they are on no."""
+    action_id = turn.memory.action_id
+    assert action_id is not None
+    intent = turn.memory.intent or "other"
+    if not accept:
+        return turn.result(say(turn.language, "kept"), intent, Outcome.ANSWERED)
+    try:
+        await turn.tool("confirm_action", {"action_id": action_id})
+    except ParleyError as error:
+        return turn.result(refusal(turn.language, error), intent, Outcome.DECLINED)
+    summary = turn.memory.summary or ""
+    return turn.result(say(turn.language, "done", summary=summary), intent, Outcome.DONE)

@@ -1,0 +1,66 @@
+"""The word lists of `phrases.json`, compiled: what the flows look for in a shopper's words."""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from importlib import resources
+from typing import Literal
+
+Phrase = Literal[
+    "mistake",
+    "chargeback",
+    "question_openers",
+    "question_particles",
+    "yes",
+    "no",
+    "but",
+    "name_intros",
+    "zip_labels",
+    "injection",
+    "promises",
+    "price_words",
+    "price_words_unsegmented",
+]
+
+
+@lru_cache(maxsize=1)
+def _lists() -> dict[str, dict[str, list[str]]]:
+    raw = resources.files("bot.agent").joinpath("phrases.json").read_text(encoding="utf-8")
+    data: dict[str, dict[str, list[str]]] = json.loads(raw)
+    return {key: value for key, value in data.items() if not key.startswith("_")}
+
+
+def alternatives(phrase: Phrase) -> str:
+    """Every language's expressions for `phrase` as one regular-expression alternation."""
+    return "|".join(expression for words in _lists()[phrase].values() for expression in words)
+
+
+def words(phrase: Phrase) -> frozenset[str]:
+    """Every language's plain words for `phrase` (compared whole, not as expressions)."""
+    return frozenset(word for listed in _lists()[phrase].values() for word in listed)
+
+
+@lru_cache(maxsize=8)
+def _pattern(phrase: Phrase) -> re.Pattern[str]:
+    return re.compile(alternatives(phrase), re.IGNORECASE)
+
+
+def mentions(phrase: Phrase, text: str) -> bool:
+    """True when `text` holds one of `phrase`'s expressions, in any language."""
+    return _pattern(phrase).search(text) is not None
+
+
+@lru_cache(maxsize=1)
+def _question() -> re.Pattern[str]:
+    return re.compile(
+        rf"[?？؟]|^\s*(?:{alternatives('question_openers')})\b"
+        rf"|(?:{alternatives('question_particles')})",
+        re.IGNORECASE,
+    )
+
+
+def asks_question(text: str) -> bool:
+    """A question mark, a question word first, or a question particle anywhere."""
+    return _question().search(text) is not None

@@ -1,0 +1,205 @@
+"""The working state of one turn: what the bot remembers from the last one, the shopper's message,
+and every tool and hand-off call the turn makes (each recorded for the turn's report).
+
+Order tools answer in the τ² JSON shape; the turn reads them here, once, into the typed
+records of `bot.domain.orders`, so the flows never index into raw dicts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.agent.intents import Intent, IntentRoute
+from bot.agent.ports import Desk, Emit, Vector
+from bot.agent.replies import say
+from bot.agent.turn import Citation, Outcome, ToolCall, TurnResult
+from bot.domain.conversation import HandoffReason, OwnerState
+from bot.domain.errors import ParleyError
+from bot.domain.orders import Customer, Order, Product
+from bot.domain.policy import StorePolicy
+from bot.tools.context import ToolContext, ToolServices
+from bot.tools.registry import call_tool
+
+
+@dataclass
+class Memory:
+    """What the bot carries from one turn to the next, kept in its last message's metadata."""
+
+    intent: str | None = None
+    awaiting: str | None = None
+    """`identity`, `order`, `confirm` or `exchange`: what the last reply asked the shopper for."""
+    order_id: str | None = None
+    action_id: str | None = None
+    summary: str | None = None
+    """The proposed action's summary, repeated when the shopper confirms it."""
+    failed: int = 0
+    """Questions in a row the knowledge base could not answer."""
+    request: str | None = None
+    """The shopper's earlier words about an exchange, read again with their next answer."""
+
+    def as_json(self) -> dict[str, Any]:
+        """For the message's metadata."""
+        return {
+            "intent": self.intent,
+            "awaiting": self.awaiting,
+            "order_id": self.order_id,
+            "action_id": self.action_id,
+            "summary": self.summary,
+            "failed": self.failed,
+            "request": self.request,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> Memory:
+        """Back from the message's metadata."""
+        data = data or {}
+        return cls(
+            intent=data.get("intent"),
+            awaiting=data.get("awaiting"),
+            order_id=data.get("order_id"),
+            action_id=data.get("action_id"),
+            summary=data.get("summary"),
+            failed=int(data.get("failed") or 0),
+            request=data.get("request"),
+        )
+
+
+Decision = tuple[TurnResult, Memory]
+"""A finished turn and what the bot remembers for the next one."""
+
+
+@dataclass
+class Turn:
+    """The working state of one turn."""
+
+    store_id: str
+    conversation_id: str
+    text: str
+    language: str
+    memory: Memory
+    desk: Desk
+    route: IntentRoute | None = None
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    vector: Vector | None = None
+    """The message's query embedding, computed once for the router and the retriever."""
+    emit: Emit | None = None
+    """Where guarded pieces of a model's answer go while it is written (streaming turns)."""
+
+    def result(
+        self, reply: str, intent: Intent | str, outcome: Outcome, **extra: Any
+    ) -> TurnResult:
+        """Finish the turn with this reply."""
+        return TurnResult(
+            session=self.conversation_id,
+            reply=reply,
+            language=self.language,
+            intent=str(intent),
+            outcome=outcome,
+            tool_calls=self.tool_calls,
+            **extra,
+        )
+
+    async def tool(self, name: str, arguments: dict[str, Any]) -> Any:
+        """Call an order tool, recording the call and whether it failed."""
+        try:
+            result = await self.desk.call(name, arguments)
+        except ParleyError as error:
+            self.tool_calls.append(ToolCall(name, arguments, f"error: {error.message}"))
+            raise
+        self.tool_calls.append(ToolCall(name, arguments, "ok"))
+        return result
+
+    async def order(self, order_id: str) -> Order:
+        """The verified shopper's order."""
+        return Order.model_validate(await self.tool("get_order_details", {"order_id": order_id}))
+
+    async def product(self, product_id: str) -> Product:
+        """A product with all its variants."""
+        details = await self.tool("get_product_details", {"product_id": product_id})
+        return Product.model_validate(details)
+
+    async def customer(self, user_id: str) -> Customer:
+        """The verified shopper's account."""
+        return Customer.model_validate(await self.tool("get_user_details", {"user_id": user_id}))
+
+    async def hand_off(
+        self, reason: HandoffReason, intent: Intent | str = Intent.HUMAN
+    ) -> TurnResult:
+        """Queue the thread for a person and tell the shopper so."""
+        await self.desk.hand_off(reason)
+        return self.result(
+            say(self.language, "handoff"),
+            intent,
+            Outcome.HANDOFF,
+            handoff={"state": OwnerState.QUEUED.value, "reason": reason.value},
+        )
+
+
+class ToolDesk:
+    """A conversation's order tools as the registry runs them, under the store's policy."""
+
+    def __init__(self, context: ToolContext) -> None:
+        self.context = context
+
+    @property
+    def customer_id(self) -> str | None:
+        """The verified customer, once the shopper proved who they are."""
+        return self.context.customer_id
+
+    async def call(self, name: str, arguments: dict[str, Any]) -> Any:
+        """Call a tool by name; raises the typed error an agent can relay."""
+        return await call_tool(self.context, name, arguments)
+
+    async def verify(self, customer_id: str) -> None:
+        """Bind the conversation to this customer (checked by the lookup tool already)."""
+        await self.context.verify(customer_id)
+
+    async def hand_off(self, reason: HandoffReason) -> bool:
+        """Queue the conversation for a person, audited."""
+        return await self.context.hand_off(reason)
+
+
+class ToolDesks:
+    """Opens `ToolDesk`s on a process's tool services."""
+
+    def __init__(self, services: ToolServices) -> None:
+        self.services = services
+
+    def open(
+        self,
+        store_id: str,
+        policy: StorePolicy,
+        conversation_id: str,
+        customer_id: str | None,
+    ) -> ToolDesk:
+        """The registry's tools for one conversation."""
+        return ToolDesk(
+            ToolContext(
+                services=self.services,
+                store_id=store_id,
+                policy=policy,
+                conversation_id=conversation_id,
+                customer_id=customer_id,
+            )
+        )
+
+
+def result_from_json(data: dict[str, Any]) -> TurnResult:
+    """A stored turn back as the `TurnResult` it was (a repeated message gets it again)."""
+    return TurnResult(
+        session=data["session"],
+        reply=data["reply"],
+        language=data["language"],
+        intent=data["intent"],
+        outcome=Outcome(data["outcome"]),
+        citations=[
+            Citation(c["document"], c["section"], c["score"], c["language"])
+            for c in data.get("citations", [])
+        ],
+        tool_calls=[
+            ToolCall(c["name"], c["arguments"], c["status"]) for c in data.get("tool_calls", [])
+        ],
+        handoff=data.get("handoff"),
+        confidence=data.get("confidence", 0.0),
+    )

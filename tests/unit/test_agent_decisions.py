@@ -1,0 +1,215 @@
+"""The turn pipeline's decision tree on in-memory parts and the scripted model: answering from the
+documents, handing off when unsure, verifying before showing an order, proposing a write and
+carrying it out on the shopper's yes, staying silent while a person owns the thread."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from bot.agent.intents import Intent
+from bot.agent.pipeline import TurnPipeline
+from bot.agent.replies import say
+from bot.agent.turn import Outcome
+from bot.domain.answering import AnswerFloors
+from bot.domain.conversation import OwnerState, Role
+from knowledge import Passage
+from tests.fakes import FakeChatModel, reply
+from tests.unit.memory_shop import (
+    KeywordRouter,
+    MemoryConversations,
+    MemoryOrders,
+    MemoryPolicies,
+    WordIndex,
+)
+
+STORE = "acme"
+RETURNS = Passage(
+    chunk_id="c1",
+    document_id="d1",
+    document="Returns policy",
+    section="Return window",
+    text="How long do I have to return an item? You have 30 days from delivery to return an item.",
+    language="en",
+    score=0.0,
+)
+ROUTES = {
+    "cancel": Intent.CANCEL,
+    "where is": Intent.ORDER_STATUS,
+    "how long": Intent.FAQ,
+    "sell": Intent.FAQ,
+}
+
+
+class Shop:
+    """One store's pipeline on in-memory parts."""
+
+    def __init__(self, llm: FakeChatModel | None = None) -> None:
+        self.conversations = MemoryConversations()
+        self.orders = MemoryOrders(self.conversations)
+        self.index = WordIndex([RETURNS])
+        self.llm = llm
+        self.pipeline = TurnPipeline(
+            conversations=self.conversations,
+            stores=MemoryPolicies({STORE: {"languages": ["en", "de"]}}),
+            retriever=self.index,
+            router=KeywordRouter(ROUTES),
+            tools=self.orders,
+            llm=llm,
+            llm_timeout_s=5.0,
+            floors=AnswerFloors(confidence=0.6, other_language=0.9, same_language=0.9),
+        )
+
+    def start(self, conversation: str, **header: object) -> str:
+        self.conversations.start(STORE, conversation, **header)
+        return conversation
+
+    def state(self, conversation: str) -> OwnerState:
+        return self.conversations.threads[STORE, conversation].state
+
+
+def tool_names(calls: Sequence[object]) -> list[str]:
+    return [getattr(call, "name", "") for call in calls]
+
+
+async def test_a_covered_question_is_answered_in_the_models_words_with_its_citation() -> None:
+    model = FakeChatModel(script=[reply("You have 30 days from delivery to return an item [1].")])
+    shop = Shop(model)
+    thread = shop.start("t1")
+    result = await shop.pipeline.handle(STORE, thread, "How long do I have to return an item?")
+    assert result.outcome is Outcome.ANSWERED
+    assert result.intent == "faq"
+    assert result.reply == "You have 30 days from delivery to return an item [1]."
+    assert [c.document for c in result.citations] == ["Returns policy"]
+    assert "30 days from delivery" in model.calls[0].prompt
+    assert shop.state(thread) is OwnerState.BOT
+
+
+async def test_a_figure_the_passage_does_not_state_is_replaced_by_the_quoted_passage() -> None:
+    shop = Shop(FakeChatModel(script=[reply("You have 60 days to return an item [1].")]))
+    thread = shop.start("t1")
+    result = await shop.pipeline.handle(STORE, thread, "How long do I have to return an item?")
+    assert result.outcome is Outcome.ANSWERED
+    assert "60" not in result.reply
+    assert result.reply.startswith(
+        say("en", "faq_lead", document="Returns policy", section="Return window")
+    )
+    assert RETURNS.text in result.reply
+
+
+async def test_a_question_the_documents_do_not_cover_goes_to_a_person() -> None:
+    shop = Shop(FakeChatModel(script=[]))  # the model must not be asked to word a guess
+    thread = shop.start("t1")
+    result = await shop.pipeline.handle(STORE, thread, "Do you sell gift wrapping paper?")
+    assert result.outcome is Outcome.HANDOFF
+    assert result.handoff == {"state": "queued", "reason": "low_confidence"}
+    assert result.citations == []
+    assert shop.state(thread) is OwnerState.QUEUED
+    assert shop.conversations.threads[STORE, thread].handoff_reason == "low_confidence"
+
+
+async def test_an_order_is_shown_only_after_the_shopper_is_verified() -> None:
+    shop = Shop()
+    thread = shop.start("t1")
+    asked = await shop.pipeline.handle(STORE, thread, "Where is my order #W1000001?")
+    assert asked.outcome is Outcome.NEEDS_INFO
+    assert asked.reply == say("en", "ask_identity")
+    assert "DE4410000001" not in asked.reply
+    assert shop.orders.tool_names() == []
+
+    shown = await shop.pipeline.handle(STORE, thread, "anna.schmidt@example.com")
+    assert shown.outcome is Outcome.ANSWERED
+    assert shown.intent == "order_status"
+    assert "#W1000001" in shown.reply and "DE4410000001" in shown.reply
+    assert "Desk Lamp" in shown.reply
+    assert shop.orders.tool_names() == ["find_user_id_by_email", "get_order_details"]
+    assert shop.conversations.threads[STORE, thread].customer_id == "anna_schmidt_1001"
+
+
+async def test_another_customers_order_is_refused() -> None:
+    shop = Shop()
+    thread = shop.start("t1", customer_id="lucas_martin_1002")
+    result = await shop.pipeline.handle(STORE, thread, "Where is my order #W1000001?")
+    assert result.outcome is Outcome.DECLINED
+    assert "DE4410000001" not in result.reply
+    assert tool_names(result.tool_calls) == ["get_order_details"]
+    assert result.tool_calls[0].status.startswith("error:")
+
+
+async def test_a_cancellation_is_proposed_and_carried_out_on_yes() -> None:
+    shop = Shop()
+    thread = shop.start("t1", customer_id="anna_schmidt_1001")
+    proposed = await shop.pipeline.handle(
+        STORE, thread, "Please cancel order #W1000002, I ordered it by mistake"
+    )
+    assert proposed.outcome is Outcome.CONFIRM
+    assert proposed.action is not None
+    assert shop.orders.calls[-1] == (
+        "cancel_pending_order",
+        {"order_id": "#W1000002", "reason": "ordered by mistake"},
+    )
+    assert shop.orders.catalog.orders["#W1000002"].status == "pending"
+
+    done = await shop.pipeline.handle(STORE, thread, "yes")
+    assert done.outcome is Outcome.DONE
+    assert done.intent == "cancel"
+    assert done.reply.startswith("Done.")
+    assert shop.orders.catalog.orders["#W1000002"].status == "cancelled"
+    assert shop.orders.catalog.orders["#W1000002"].cancel_reason == "ordered by mistake"
+
+
+async def test_a_no_keeps_the_order_as_it_is() -> None:
+    shop = Shop()
+    thread = shop.start("t1", customer_id="anna_schmidt_1001")
+    await shop.pipeline.handle(STORE, thread, "Please cancel order #W1000002")
+    kept = await shop.pipeline.handle(STORE, thread, "no")
+    assert kept.reply == say("en", "kept")
+    assert shop.orders.catalog.orders["#W1000002"].status == "pending"
+    assert "confirm_action" not in shop.orders.tool_names()
+
+
+async def test_while_a_person_owns_the_thread_the_bot_only_says_where_it_stands() -> None:
+    shop = Shop(FakeChatModel(script=[]))  # any model call would fail the test
+    thread = shop.start("t1", state=OwnerState.QUEUED, handoff_reason="anger")
+    result = await shop.pipeline.handle(STORE, thread, "How long do I have to return an item?")
+    assert result.outcome is Outcome.HANDOFF
+    assert result.intent == "human"
+    assert result.reply == say("en", "waiting")
+    assert result.handoff == {"state": "queued", "reason": "anger"}
+    assert result.citations == [] and result.tool_calls == []
+    assert [m.role for m in shop.conversations.replies(STORE, thread)] == [Role.SYSTEM]
+    assert shop.orders.calls == []
+    assert shop.state(thread) is OwnerState.QUEUED
+
+
+async def test_a_message_sent_twice_is_answered_once() -> None:
+    client_id = "m-1"
+    model = FakeChatModel(script=[reply("You have 30 days from delivery to return an item [1].")])
+    shop = Shop(model)
+    thread = shop.start("t1")
+    question = "How long do I have to return an item?"
+    first = await shop.pipeline.handle(STORE, thread, question, client_id=client_id)
+    again = await shop.pipeline.handle(STORE, thread, question, client_id=client_id)
+    assert again.reply == first.reply and again.outcome is first.outcome
+    assert len(shop.conversations.replies(STORE, thread)) == 1
+    assert len(model.calls) == 1
+
+
+async def test_a_streamed_answer_arrives_in_pieces_that_join_to_the_stored_reply() -> None:
+    answer = "You have 30 days from delivery to return an item [1]. Returns are free [1]."
+    shop = Shop(FakeChatModel(script=[reply(answer)]))
+    shop.index.passages = [replace(RETURNS, text=f"{RETURNS.text} Returns are free.")]
+    thread = shop.start("t1")
+    pieces: list[str] = []
+    final = None
+    async with shop.pipeline.stream(
+        STORE, thread, "How long do I have to return an item?"
+    ) as stream:
+        async for piece in stream:
+            if isinstance(piece, str):
+                pieces.append(piece)
+            else:
+                final = piece
+    assert len(pieces) >= 2
+    assert final is not None and "".join(pieces) == final.reply == answer
+    assert shop.conversations.replies(STORE, thread)[-1].text == answer

@@ -11,8 +11,8 @@ from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import JSONResponse
 
 from bot.api.deps import MerchantStoreDep, ParleyDep
-from bot.documents import Upload
 from bot.domain.errors import ParleyError
+from bot.knowledge_base import Upload
 
 router = APIRouter(prefix="/api/v1", tags=["documents"])
 _SPOOL_CHUNK = 1024 * 1024

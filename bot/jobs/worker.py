@@ -19,7 +19,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     parley = await open_parley(Settings())
     ctx["parley"] = parley
     # Jobs a stopped worker left behind go back on the queue (now and every lease).
-    parley.knowledge.start_sweeper()
+    parley.runner.start_sweeper()
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
@@ -30,9 +30,9 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 
 
 async def run_parley_job(ctx: dict[str, Any], job_id: str, store_id: str) -> None:
-    """Run one job (ingest or reindex); its name is `bot.jobs.arq.TASK`, what API processes
-    enqueue."""
-    await ctx["parley"].knowledge.run(JobRef(job_id=job_id, store_id=store_id))
+    """Run one job (of any registered kind); its name is `bot.jobs.arq.TASK`, what API
+    processes enqueue."""
+    await ctx["parley"].runner.run(JobRef(job_id=job_id, store_id=store_id))
 
 
 class WorkerSettings:

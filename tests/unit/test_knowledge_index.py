@@ -101,10 +101,16 @@ async def test_replace_is_atomic_for_searches(index: ChromaIndex) -> None:
         result = index.search_sync("s", "return within days", query, k=10)
         seen.append({p.text for p in result.passages})
 
-    chunks = index._collection("s")
-    manifest = index._collection("s", "manifest")
-    index._collections[chunks.name] = _Proxy(chunks, {"delete": look})
-    index._collections[manifest.name] = _Proxy(manifest, {"upsert": look})
+    proxies = {
+        "chunks": _Proxy(index.collection("s"), {"delete": look}),
+        "manifest": _Proxy(index.collection("s", "manifest"), {"upsert": look}),
+    }
+    real = index.collection
+
+    def collection(store_id: str, kind: str = "chunks") -> Any:
+        return proxies[kind] if store_id == "s" and kind in proxies else real(store_id, kind)
+
+    index.collection = collection  # type: ignore[method-assign]
     await index.replace_document("s", document("d1", "returns.md", RETURNS_V2, version=2))
     look()
     old = "You can return any item within 30 days of delivery."

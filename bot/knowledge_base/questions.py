@@ -9,8 +9,7 @@ from typing import Any
 
 import anyio
 
-from bot.jobs import Job, JobRef, JobRepository, JobRun, Requeue
-from bot.jobs.runner import JobRunner
+from bot.jobs import Job, JobRef, JobRepository, JobRun, JobRunner, Requeue
 from knowledge.index import VectorIndex
 from knowledge.index.question_cache import WrittenQuestions
 from knowledge.questions import question_vector

@@ -10,7 +10,7 @@ import pytest
 
 from knowledge.confidence import confidence
 from knowledge.documents import Chunk
-from knowledge.embeddings import HashingEmbedder, normalise
+from knowledge.embeddings import HashingEmbedder, Vectors, normalise
 from knowledge.index import ChromaIndex, IndexedDocument, VectorIndex, connect_index
 from knowledge.index.hubness import HUB_WEIGHT
 from knowledge.index.languages import CROSS_LANGUAGE_OFFSET
@@ -21,10 +21,11 @@ from knowledge.questions import QUESTION_LIFT
 DIM = 512  # the hashing embedder's
 
 
-def unit(*head: float) -> np.ndarray:
+def unit(*head: float) -> Vectors:
     row = np.zeros(DIM, dtype=np.float32)
     row[: len(head)] = head
-    return normalise(row.reshape(1, -1))[0]
+    vector: Vectors = normalise(row.reshape(1, -1))[0]
+    return vector
 
 
 def candidate(

@@ -15,9 +15,9 @@ import anyio
 
 from bot.agent.intents import Exemplar, IntentRouter
 from bot.agent.pipeline import TurnPipeline
-from bot.documents import KnowledgeBase
 from bot.domain.errors import ConfigurationError, ServiceUnavailable
-from bot.jobs import JobQueue, make_queue
+from bot.jobs import JobQueue, JobRepository, JobRunner, make_queue
+from bot.knowledge_base import INGEST_JOB, QUESTIONS_JOB, REINDEX_JOB, KnowledgeBase
 from bot.logins import LoginState, make_login_state
 from bot.realtime import EventBus, MemoryBus, RedisBus
 from bot.settings import Settings
@@ -29,7 +29,7 @@ from bot.storage.order_handoffs import HandoffNotes
 from bot.storage.orders import SqlOrderStore
 from bot.tools.context import ToolServices
 from bot.tools.store import OrderStore
-from knowledge import ChromaIndex, IndexUnavailable, make_embedder
+from knowledge import IndexUnavailable, VectorIndex, connect_index, make_embedder
 from knowledge.embeddings import Embedder, Vectors
 from knowledge.index.hubness import Seed
 
@@ -46,7 +46,7 @@ class Parley:
     settings: Settings
     database: Database
     bus: EventBus
-    index: ChromaIndex
+    index: VectorIndex
     """The vector index (`knowledge`), embedded Chroma or a Chroma server."""
     jobs: JobQueue
     secret: str
@@ -55,6 +55,8 @@ class Parley:
     conversations: ConversationRepository = field(init=False)
     orders: OrderStore = field(init=False)
     """Products, customers and orders the order tools work on (built-in SQL store)."""
+    runner: JobRunner = field(init=False)
+    """Runs the queued jobs with the handler registered for their kind."""
     knowledge: KnowledgeBase = field(init=False)
     logins: LoginState = field(init=False)
     """Failed-login counters and revoked sessions, shared by workers through Redis if set."""
@@ -65,13 +67,17 @@ class Parley:
 
     def __post_init__(self) -> None:
         self.stores = StoreRepository(self.database)
+        self.runner = JobRunner(JobRepository(self.database), self.jobs)
         self.knowledge = KnowledgeBase(
             self.database,
             self.index,
-            self.jobs,
+            self.runner,
             self.settings.data_dir,
             question_writer=question_writer(self.settings),
         )
+        self.runner.register(INGEST_JOB, self.knowledge.ingestion.run)
+        self.runner.register(REINDEX_JOB, self.knowledge.ingestion.run)
+        self.runner.register(QUESTIONS_JOB, self.knowledge.questions.run)
         self.conversations = ConversationRepository(self.database)
         self.orders = SqlOrderStore(self.database)
         self.logins = make_login_state(self.settings.redis_url)
@@ -111,7 +117,7 @@ class Parley:
 
     async def close(self) -> None:
         """Close every connection this process opened."""
-        await self.knowledge.close()
+        await self.runner.close()
         await self.jobs.close()
         await anyio.to_thread.run_sync(self.index.close)
         await self.bus.close()
@@ -126,18 +132,20 @@ def make_bus(settings: Settings) -> EventBus:
     return MemoryBus()
 
 
-def open_index(settings: Settings) -> ChromaIndex:
-    """The knowledge index: a Chroma server when `PARLEY_CHROMA_URL` is set, else embedded Chroma
-    in the data dir; embeddings from `PARLEY_RETRIEVAL__EMBEDDER` (models load on first use)."""
+def open_index(settings: Settings) -> VectorIndex:
+    """The knowledge index: a Chroma server when `PARLEY_CHROMA_URL` is set (`memory://`: in
+    this process), else embedded Chroma in the data dir; embeddings from
+    `PARLEY_RETRIEVAL__EMBEDDER` (models load on first use)."""
     from urllib.parse import urlparse
 
-    if settings.chroma_url and not urlparse(settings.chroma_url).hostname:
+    url = urlparse(settings.chroma_url or "")
+    if settings.chroma_url and not url.hostname and url.scheme != "memory":
         raise ConfigurationError(f"PARLEY_CHROMA_URL is not a URL: {settings.chroma_url!r}")
     try:
         embedder = make_embedder(settings.retrieval.embedder)
     except (ValueError, FileNotFoundError) as error:
         raise ConfigurationError(f"PARLEY_RETRIEVAL__EMBEDDER: {error}") from error
-    index = ChromaIndex.lazy(settings.chroma_url, settings.data_dir / "chroma", embedder)
+    index = connect_index(settings.chroma_url, settings.data_dir / "chroma", embedder)
     index.asked.seed = reference_seed(settings, embedder)
     index.hub_weight = settings.retrieval.hub_weight
     return index

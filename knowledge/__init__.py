@@ -18,6 +18,8 @@ from knowledge.index import (
     KnowledgeIndex,
     Passage,
     SearchResult,
+    VectorIndex,
+    connect_index,
     open_client,
 )
 from knowledge.ingestion import PreparedDocument, content_hash, prepare_document
@@ -39,6 +41,8 @@ __all__ = [
     "SearchResult",
     "Section",
     "UnreadableDocument",
+    "VectorIndex",
+    "connect_index",
     "content_hash",
     "load_document",
     "make_embedder",

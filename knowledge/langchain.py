@@ -15,7 +15,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from knowledge.embeddings import Embedder
-from knowledge.index import ChromaIndex, SearchResult
+from knowledge.index import SearchResult, VectorIndex
 
 
 class ParleyEmbeddings(Embeddings):
@@ -46,7 +46,7 @@ class KnowledgeRetriever(BaseRetriever):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    index: ChromaIndex
+    index: VectorIndex
     store_id: str
     k: int = 5
     language: str | None = None

@@ -11,8 +11,9 @@ from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import JSONResponse
 
 from bot.api.deps import MerchantStoreDep, ParleyDep
-from bot.documents import Upload
 from bot.domain.errors import ParleyError
+from bot.domain.languages import store_languages
+from bot.knowledge_base import Upload
 
 router = APIRouter(prefix="/api/v1", tags=["documents"])
 _SPOOL_CHUNK = 1024 * 1024
@@ -122,5 +123,6 @@ async def search_documents(
     """Try retrieval as the bot sees it: passages with document, section, language, score."""
     from knowledge.index import passage_rows
 
-    result = await parley.knowledge.search(store, q, k=max(1, min(k, 20)))
+    languages = store_languages(await parley.stores.policy(store))
+    result = await parley.knowledge.search(store, q, k=max(1, min(k, 20)), languages=languages)
     return {"passages": passage_rows(result.passages), "confidence": result.confidence}

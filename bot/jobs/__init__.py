@@ -1,12 +1,15 @@
-"""Background jobs (ingestion, reindex): in-process by default, arq on Redis by URL."""
+"""Background jobs: a runner that knows no job kinds (wiring registers a handler per kind), in
+process by default, arq on Redis by URL."""
 
 from bot.jobs._base import JobHandler, JobQueue, JobRef
 from bot.jobs.arq import ArqQueue
 from bot.jobs.memory import InProcessQueue
 from bot.jobs.repository import Job, JobLost, JobRepository
+from bot.jobs.runner import Handler, JobRun, JobRunner, ProgressCallback, Requeue
 
 __all__ = [
     "ArqQueue",
+    "Handler",
     "InProcessQueue",
     "Job",
     "JobHandler",
@@ -14,6 +17,10 @@ __all__ = [
     "JobQueue",
     "JobRef",
     "JobRepository",
+    "JobRun",
+    "JobRunner",
+    "ProgressCallback",
+    "Requeue",
     "make_queue",
 ]
 

@@ -22,7 +22,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         parley = await open_parley(settings)
         ctx["parley"] = parley
         # Jobs a stopped worker left behind go back on the queue (now and every lease).
-        parley.knowledge.start_sweeper()
+        parley.runner.start_sweeper()
 
     return {
         "functions": [run_parley_job],
@@ -44,9 +44,9 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 
 
 async def run_parley_job(ctx: dict[str, Any], job_id: str, store_id: str) -> None:
-    """Run one job (ingest or reindex); its name is `bot.jobs.arq.TASK`, what API processes
-    enqueue."""
-    await ctx["parley"].knowledge.run(JobRef(job_id=job_id, store_id=store_id))
+    """Run one job (of any registered kind); its name is `bot.jobs.arq.TASK`, what API
+    processes enqueue."""
+    await ctx["parley"].runner.run(JobRef(job_id=job_id, store_id=store_id))
 
 
 def __getattr__(name: str) -> Any:

@@ -2,6 +2,7 @@
 
 from bot.storage.conversations import Conversation, ConversationRepository, Message
 from bot.storage.database import Database, connect, create_database, migrate
+from bot.storage.documents import Document, DocumentRepository
 from bot.storage.stores import Agent, NewStore, StoreRepository
 
 __all__ = [
@@ -9,6 +10,8 @@ __all__ = [
     "Conversation",
     "ConversationRepository",
     "Database",
+    "Document",
+    "DocumentRepository",
     "Message",
     "NewStore",
     "StoreRepository",

@@ -1,10 +1,11 @@
-"""The vector index protocol: every call names the store, and a store sees only its chunks."""
+"""The vector index protocol (every call names the store, and a store sees only its chunks),
+and the backend protocol the index is written on: named record sets per store."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from knowledge.documents import Chunk
 from knowledge.embeddings import Vectors
@@ -102,4 +103,75 @@ class KnowledgeIndex(Protocol):
 
     async def ping(self) -> None:
         """Raise `IndexUnavailable` unless the index answers."""
+        ...
+
+
+class Collection(Protocol):
+    """One record set of a store (its chunks, the manifest of live versions, codes, questions):
+    ids with a vector, an optional text and flat metadata. The subset of a Chroma collection's
+    API the index uses; `where` filters are Chroma's (`{"k": v}`, `$ne`, `$in`, `$and`), and
+    results are Chroma's column dicts (`ids`, then each `include`d column)."""
+
+    name: str
+
+    def get(
+        self,
+        ids: Sequence[str] | None = None,
+        where: Mapping[str, Any] | None = None,
+        limit: int | None = None,
+        include: Sequence[str] = ("metadatas", "documents"),
+    ) -> Mapping[str, Any]:
+        """The records with these ids and/or matching `where`."""
+        ...
+
+    def add(self, ids: Sequence[str], embeddings: Any, metadatas: Any = None) -> None:
+        """Insert new records."""
+        ...
+
+    def upsert(
+        self, ids: Sequence[str], embeddings: Any, metadatas: Any = None, documents: Any = None
+    ) -> None:
+        """Insert or replace records."""
+        ...
+
+    def update(self, ids: Sequence[str], embeddings: Any = None, metadatas: Any = None) -> None:
+        """Change vectors and/or metadata of existing records."""
+        ...
+
+    def delete(
+        self, ids: Sequence[str] | None = None, where: Mapping[str, Any] | None = None
+    ) -> None:
+        """Remove the records with these ids and/or matching `where`."""
+        ...
+
+    def query(
+        self, query_embeddings: Any, n_results: int, include: Sequence[str]
+    ) -> Mapping[str, Any]:
+        """The `n_results` records nearest each query vector by cosine (columns nested per
+        query, `distances` = 1 - cosine)."""
+        ...
+
+
+class Backend(Protocol):
+    """Where an index keeps its records: a store's collections by kind (`chunks`, `manifest`,
+    `codes`, `questions`, `asked`); blocking, so the index calls it from a thread."""
+
+    def collection(self, store_id: str, kind: str) -> Collection:
+        """The store's collection of that kind, created on first use."""
+        ...
+
+    def drop_store(self, store_id: str) -> None:
+        """Delete every collection of the store."""
+        ...
+
+    def batch_size(self) -> int:
+        """How many records one write may carry."""
+        ...
+
+    def ping(self) -> None:
+        """Raise unless the backend answers."""
+        ...
+
+    def close(self) -> None:
+        """Release connections and files."""
         ...

@@ -27,7 +27,7 @@ import numpy.typing as npt
 from knowledge.embeddings import Vectors, normalise
 
 if TYPE_CHECKING:
-    from knowledge.index.chroma import ChromaIndex
+    from knowledge.index._base import Backend
 
 HUB_NEIGHBOURS = 5
 HUB_WEIGHT = 0.5
@@ -102,18 +102,18 @@ class _Kept:
 
 class AskedQuestions:
     """The reference questions of each store: the seed, plus the questions its shoppers asked
-    (a Chroma collection per store: vector, language, when). Read through a short-lived cache
-    in each process."""
+    (a collection per store: vector, language, when). Read through a short-lived cache in
+    each process."""
 
-    def __init__(self, index: ChromaIndex, seed: Seed | None = None) -> None:
-        self._index = index
+    def __init__(self, backend: Backend, seed: Seed | None = None) -> None:
+        self._backend = backend
         self.seed = seed
         self._seed: tuple[npt.NDArray[np.float32], list[str]] | None = None
         self._cache: dict[str, _Kept] = {}
         self._lock = threading.Lock()
 
     def _asked(self, store_id: str) -> Any:
-        return self._index._collection(store_id, "asked")
+        return self._backend.collection(store_id, "asked")
 
     def warm_up(self) -> None:
         """Load the seed now rather than at the first search."""

@@ -13,7 +13,8 @@ import numpy as np
 from knowledge.embeddings import Vectors
 
 if TYPE_CHECKING:
-    from knowledge.index.chroma import ChromaIndex
+    from knowledge.embeddings import Embedder
+    from knowledge.index._base import Backend
 
 
 @dataclass(frozen=True)
@@ -30,11 +31,12 @@ class QuestionCache:
     the questions one per line. A chunk the model wrote nothing for is kept with count 0 and a
     placeholder vector (Chroma stores no empty vector)."""
 
-    def __init__(self, index: ChromaIndex) -> None:
-        self._index = index
+    def __init__(self, backend: Backend, embedder: Embedder) -> None:
+        self._backend = backend
+        self._embedder = embedder
 
     def _questions(self, store_id: str) -> Any:
-        return self._index._collection(store_id, "questions")
+        return self._backend.collection(store_id, "questions")
 
     def lookup(self, store_id: str, keys: Sequence[str]) -> dict[str, WrittenQuestions]:
         """The cached questions of the chunks `keys` that have any."""
@@ -59,7 +61,7 @@ class QuestionCache:
         """Keep what the model wrote, by chunk key."""
         if not written:
             return
-        dim = self._index.embedder.dim
+        dim = self._embedder.dim
         placeholder = np.zeros(dim, dtype=np.float32)
         placeholder[0] = 1.0
         keys = list(written)

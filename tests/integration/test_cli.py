@@ -13,8 +13,8 @@ from urllib.parse import urlparse
 
 import pytest
 
-from bot.documents import Upload
 from bot.jobs import ArqQueue
+from bot.knowledge_base import Upload
 from bot.settings import RetrievalSettings, Settings
 from bot.wiring import open_parley
 from tests.conftest import REDIS_URL
@@ -132,7 +132,7 @@ async def test_worker_runs_jobs_queued_by_another_process(tmp_path: Path) -> Non
     )
     api = await open_parley(settings)
     producer = ArqQueue(redis_url, consume=False)
-    api.knowledge.queue = producer
+    api.runner.queue = producer
     environment = {
         **os.environ,
         "PARLEY_DATA_DIR": str(data_dir),

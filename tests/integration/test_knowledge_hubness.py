@@ -98,7 +98,7 @@ async def test_a_question_asked_again_is_kept_once_and_the_oldest_go_first(
     for asked in OTHERS[1:4]:
         assert await index.remember_question("shop-a", asked, "de")
 
-    kept = index._collection("shop-a", "asked").get(include=["embeddings", "metadatas"])
+    kept = index.collection("shop-a", "asked").get(include=["embeddings", "metadatas"])
     german = [
         np.asarray(row)
         for row, meta in zip(kept["embeddings"], kept["metadatas"], strict=True)
@@ -138,8 +138,8 @@ async def test_a_shoppers_faq_question_is_kept_for_its_store_only_while_the_pena
             reply = await ask(parley, "shop-a", "How long are gift cards valid?")
             assert reply["intent"] == "faq", reply
 
-            mine = parley.index._collection("shop-a", "asked").get(include=["metadatas"])
-            theirs = parley.index._collection("shop-b", "asked").get()
+            mine = parley.index.collection("shop-a", "asked").get(include=["metadatas"])
+            theirs = parley.index.collection("shop-b", "asked").get()
             assert len(mine["ids"]) == kept and not theirs["ids"]
             assert [meta["language"] for meta in mine["metadatas"]] == ["en"] * kept
         finally:

@@ -15,8 +15,8 @@ from unittest import mock
 
 import pytest
 
-from bot.documents import Upload
 from bot.jobs import ArqQueue, Job, JobRef
+from bot.knowledge_base import Upload
 from bot.settings import RetrievalSettings, Settings
 from bot.wiring import Parley, open_parley
 from tests.conftest import REDIS_URL
@@ -71,8 +71,8 @@ async def test_a_job_queued_by_one_process_runs_in_another(parley: Parley, tmp_p
     queue_name = f"parley:test:{uuid.uuid4().hex}"
     producer = ArqQueue(REDIS_URL, consume=False, queue_name=queue_name)
     consumer = ArqQueue(REDIS_URL, queue_name=queue_name)
-    parley.knowledge.queue = producer
-    await consumer.start(parley.knowledge.run_job)
+    parley.runner.queue = producer
+    await consumer.start(parley.runner.run_job)
     try:
         await parley.stores.create("redis-shop")
         good = tmp_path / "faq.csv"
@@ -98,19 +98,19 @@ async def test_a_job_queued_by_one_process_runs_in_another(parley: Parley, tmp_p
 
 async def test_arq_workers_resume_a_job_whose_worker_died(parley: Parley, tmp_path: Path) -> None:
     queue = ArqQueue(REDIS_URL, queue_name=f"parley:test:{uuid.uuid4().hex}")
-    parley.knowledge.queue = queue
+    parley.runner.queue = queue
     try:
         job = await submit_files(parley, "arq-resumed", tmp_path, enqueue=False)
         # A worker that claimed the job and died before its first file: no heartbeat since.
         assert await parley.knowledge.jobs.claim(job.id, "dead-host:1:x", lease_s=60)
-        parley.knowledge.lease_s = 0.5
+        parley.runner.lease_s = 0.5
         await asyncio.sleep(0.6)
         await parley.knowledge.start_worker()
         finished = await wait_done(parley, "arq-resumed", job.id)
         assert finished.attempts == 2
         await assert_each_file_indexed_once(parley, "arq-resumed", finished)
     finally:
-        await parley.knowledge.close()
+        await parley.runner.close()
         await queue.close()
 
 
@@ -119,23 +119,23 @@ async def test_arq_workers_resume_a_job_handed_back_at_a_shutdown(
 ) -> None:
     name = f"parley:test:{uuid.uuid4().hex}"
     first = ArqQueue(REDIS_URL, queue_name=name)
-    parley.knowledge.queue = first
+    parley.runner.queue = first
     reached = hang_on_third_file(parley)  # until the worker shuts down
     second = ArqQueue(REDIS_URL, queue_name=name)
     try:
-        with mock.patch("bot.documents.EMBED_BATCH_FILES", 2):
+        with mock.patch("bot.knowledge_base.ingestion.EMBED_BATCH_FILES", 2):
             job = await submit_files(parley, "arq-restarted", tmp_path, enqueue=True)
             await asyncio.wait_for(reached.wait(), timeout=60)
         await first.close()
         left = await parley.knowledge.job("arq-restarted", job.id)
         assert (left.state, left.processed) == ("queued", 2)
 
-        parley.knowledge.queue = second
+        parley.runner.queue = second
         await parley.knowledge.start_worker()
         finished = await wait_done(parley, "arq-restarted", job.id)
         await assert_each_file_indexed_once(parley, "arq-restarted", finished)
     finally:
-        await parley.knowledge.close()
+        await parley.runner.close()
         await first.close()
         await second.close()
 
@@ -156,12 +156,12 @@ FILES = [
 # dies mid-file; the test kills it there.
 _DYING_WORKER = """
 import asyncio, sys
-import bot.documents
+import bot.knowledge_base.ingestion
 from bot.jobs import JobRef
 from bot.settings import Settings
 from bot.wiring import open_parley
 
-bot.documents.EMBED_BATCH_FILES = 2
+bot.knowledge_base.ingestion.EMBED_BATCH_FILES = 2
 
 async def main():
     parley = await open_parley(Settings())
@@ -179,7 +179,7 @@ async def main():
         return stored
 
     index.replace_document_vectors = replace
-    await parley.knowledge.run(JobRef(sys.argv[1], sys.argv[2]))
+    await parley.runner.run(JobRef(sys.argv[1], sys.argv[2]))
 
 asyncio.run(main())
 """
@@ -252,7 +252,7 @@ async def test_a_job_whose_worker_was_killed_is_resumed_by_the_next_worker(
     try:
         left = await parley.knowledge.job("resumed-shop", job.id)
         assert (left.state, left.processed, left.attempts) == ("running", 4, 1)
-        parley.knowledge.lease_s = 0.5  # the dead worker's heartbeat goes stale at once
+        parley.runner.lease_s = 0.5  # the dead worker's heartbeat goes stale at once
         await parley.knowledge.start_worker()
         finished = await wait_done(parley, "resumed-shop", job.id)
         assert finished.attempts == 2
@@ -268,7 +268,7 @@ async def test_a_job_stopped_by_a_shutdown_goes_on_in_the_next_process(
     parley = await open_parley(settings)
     reached = hang_on_third_file(parley)  # until the process shuts down
     try:
-        with mock.patch("bot.documents.EMBED_BATCH_FILES", 2):
+        with mock.patch("bot.knowledge_base.ingestion.EMBED_BATCH_FILES", 2):
             job = await submit_files(parley, "restarted-shop", tmp_path, enqueue=True)
             await asyncio.wait_for(reached.wait(), timeout=60)
     finally:
@@ -290,10 +290,10 @@ async def test_two_workers_never_run_the_same_job(data_dir: Path, tmp_path: Path
     second = await open_parley(in_process_settings(data_dir))
     try:
         job = await submit_files(first, "claimed-shop", tmp_path, enqueue=False)
-        assert await first.knowledge.jobs.claim(job.id, first.knowledge.worker_id, lease_s=60)
-        assert not await second.knowledge.jobs.claim(job.id, second.knowledge.worker_id, lease_s=60)
-        assert await second.knowledge.resume_jobs() == []  # its heartbeat is fresh
-        ran = await second.knowledge.run(JobRef(job.id, "claimed-shop"))
+        assert await first.runner.jobs.claim(job.id, first.runner.worker_id, lease_s=60)
+        assert not await second.runner.jobs.claim(job.id, second.runner.worker_id, lease_s=60)
+        assert await second.runner.resume_jobs() == []  # its heartbeat is fresh
+        ran = await second.runner.run(JobRef(job.id, "claimed-shop"))
         assert ran.state == "running" and ran.processed == 0  # left to the first worker
     finally:
         await second.close()
@@ -335,7 +335,7 @@ async def test_a_new_upload_or_reindex_embeds_only_what_changed(
         embedded.clear()
         document = (await parley.knowledge.list("edited-shop"))[0]
         job = await parley.knowledge.reindex("edited-shop", document.id, enqueue=False)
-        again = await parley.knowledge.run(JobRef(job.id, "edited-shop"))
+        again = await parley.runner.run(JobRef(job.id, "edited-shop"))
         assert again.payload["results"][0]["reused_vectors"] == 3 and embedded == []
         assert await parley.index.count("edited-shop") == 3
     finally:
@@ -350,9 +350,9 @@ async def test_a_job_that_keeps_killing_its_workers_fails_instead_of_looping(
         job = await submit_files(parley, "poisoned-shop", tmp_path, enqueue=False)
         for number in range(3):  # three workers took it and died without a trace
             assert await parley.knowledge.jobs.claim(job.id, f"dead:{number}", lease_s=0)
-        parley.knowledge.lease_s = 0.01
+        parley.runner.lease_s = 0.01
         await asyncio.sleep(0.05)
-        assert await parley.knowledge.resume_jobs() == []
+        assert await parley.runner.resume_jobs() == []
         failed = await parley.knowledge.job("poisoned-shop", job.id)
         assert failed.state == "failed"
         assert [e["code"] for e in failed.errors] == ["stalled"]

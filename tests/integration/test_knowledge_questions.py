@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.documents import QUESTIONS_JOB, Upload
 from bot.jobs import Job, JobRef
+from bot.knowledge_base import QUESTIONS_JOB, Upload
 from bot.settings import RetrievalSettings, Settings
 from bot.wiring import Parley, open_parley, question_writer
 from knowledge.questions import question_vector, with_questions
@@ -89,12 +89,12 @@ async def ingest(parley: Parley, store: str, path: Path) -> tuple[Job, Job]:
     follow = [j for j in await parley.knowledge.jobs.recent(store) if j.kind == QUESTIONS_JOB]
     follow = [j for j in follow if j.state == "queued"]
     assert len(follow) == 1, follow
-    done = await parley.knowledge.run(JobRef(follow[0].id, store))
+    done = await parley.runner.run(JobRef(follow[0].id, store))
     return job, done
 
 
 async def chunk_meta(parley: Parley, store: str) -> list[dict[str, object]]:
-    got = parley.index._collection(store).get(include=["metadatas"])
+    got = parley.index.collection(store).get(include=["metadatas"])
     return sorted((dict(m) for m in got["metadatas"]), key=lambda m: str(m["chunk_id"]))
 
 
@@ -140,7 +140,7 @@ async def test_a_model_failure_fails_that_document_and_keeps_it_searchable(
     job = await hashing.knowledge.ingest_paths(store, [broken, other])
     assert job.state == "done"
     follow = next(j for j in await hashing.knowledge.jobs.recent(store) if j.kind == QUESTIONS_JOB)
-    done = await hashing.knowledge.run(JobRef(follow.id, store))
+    done = await hashing.runner.run(JobRef(follow.id, store))
 
     files = {f["file"]: f for f in done.view()["files"]}
     assert files["richtlinien.md"]["status"] == "failed"
@@ -158,7 +158,7 @@ async def test_a_model_failure_fails_that_document_and_keeps_it_searchable(
         [{"document_id": follow.payload["files"][0]["document_id"], "file": "x"}],
         enqueue=False,
     )
-    again = await hashing.knowledge.run(JobRef(retry.id, store))
+    again = await hashing.runner.run(JobRef(retry.id, store))
     assert again.view()["files"][0]["asked"] == 1
     assert all(m["questions"] == 2 for m in await chunk_meta(hashing, store))
 
@@ -219,7 +219,7 @@ async def test_each_chunk_vector_becomes_its_own_mixed_with_its_questions(
 ) -> None:
     store = "shop-a"
     await hashing.knowledge.ingest_paths(store, [document(tmp_path)])
-    got = hashing.index._collection(store).get(include=["embeddings", "metadatas", "documents"])
+    got = hashing.index.collection(store).get(include=["embeddings", "metadatas", "documents"])
     plain = {
         str(m["question_key"]): np.asarray(v)
         for m, v in zip(got["metadatas"], got["embeddings"], strict=True)
@@ -231,11 +231,11 @@ async def test_each_chunk_vector_becomes_its_own_mixed_with_its_questions(
     job = await hashing.knowledge.queue_questions(
         store, [{"document_id": document_id, "file": "richtlinien.md"}], enqueue=False
     )
-    done = await hashing.knowledge.run(JobRef(job.id, store))
+    done = await hashing.runner.run(JobRef(job.id, store))
 
     assert done.state == "done" and done.view()["files"][0]["asked"] == 2
     embed = hashing.index.embedder.embed_queries
-    got = hashing.index._collection(store).get(include=["embeddings", "metadatas", "documents"])
+    got = hashing.index.collection(store).get(include=["embeddings", "metadatas", "documents"])
     for meta, vector, text in zip(
         got["metadatas"], got["embeddings"], got["documents"], strict=True
     ):
@@ -253,10 +253,10 @@ async def test_a_long_questions_job_lets_a_later_upload_through_first(
     hashing: Parley, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = "shop-a"
-    monkeypatch.setattr("bot.documents.QUESTIONS_SLICE", 1)  # one chunk per slice
+    monkeypatch.setattr("bot.knowledge_base.questions.QUESTIONS_SLICE", 1)  # one chunk per slice
     uploaded = threading.Event()
     seen: list[tuple[str, bool]] = []  # (passage heading, late.md indexed at that moment)
-    chunks = hashing.index._collection(store)
+    chunks = hashing.index.collection(store)
 
     class Writer(ScriptedWriter):
         def __call__(self, text: str) -> list[str]:
@@ -269,7 +269,7 @@ async def test_a_long_questions_job_lets_a_later_upload_through_first(
     assert (await hashing.knowledge.ingest_paths(store, [document(tmp_path)])).state == "done"
     questions = await hashing.knowledge.jobs.recent(store)
     await hashing.knowledge.start_worker()
-    await hashing.knowledge.queue.enqueue(JobRef(questions[0].id, store))
+    await hashing.runner.queue.enqueue(JobRef(questions[0].id, store))
     for _ in range(600):
         if (await hashing.knowledge.job(store, questions[0].id)).state == "running":
             break

@@ -1,5 +1,5 @@
-"""The index on embedded Chroma: tenant isolation, atomic replace, delete, exact tokens, and
-embedding a batch of documents at once."""
+"""The index on embedded Chroma and on the memory backend: tenant isolation, atomic replace,
+delete, exact tokens, and embedding a batch of documents at once."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 from knowledge import ChromaIndex, IndexedDocument, load_document, open_client
 from knowledge.chunking import chunk_document
 from knowledge.embeddings import HashingEmbedder, Vectors, normalise
-from knowledge.index import collection_name, exact_tokens
+from knowledge.index import VectorIndex, collection_name, connect_index, exact_tokens
 from knowledge.index.lexical import code_key, passage_codes
 from knowledge.index.sections import passage_vectors
 from knowledge.ingestion import embed_documents
@@ -34,12 +34,14 @@ def document(document_id: str, name: str, text: str, version: int = 1) -> Indexe
     )
 
 
-@pytest.fixture
-def index(tmp_path: Path) -> ChromaIndex:
+@pytest.fixture(params=["chroma", "memory"])
+def index(request: pytest.FixtureRequest, tmp_path: Path) -> VectorIndex:
+    if request.param == "memory":
+        return connect_index("memory://", None, HashingEmbedder())
     return ChromaIndex(open_client(None, tmp_path / "chroma"), HashingEmbedder())
 
 
-async def test_one_store_never_sees_another_stores_chunks(index: ChromaIndex) -> None:
+async def test_one_store_never_sees_another_stores_chunks(index: VectorIndex) -> None:
     await index.replace_document("alpha", document("d1", "returns.md", RETURNS_V1))
     await index.replace_document("beta", document("d2", "lamps.md", LAMPS))
     alpha = await index.search("alpha", "return an item within 30 days", k=10)
@@ -59,7 +61,7 @@ def test_collection_names_are_valid_and_distinct() -> None:
 
 
 async def test_search_returns_citations_with_section_language_and_confidence(
-    index: ChromaIndex,
+    index: VectorIndex,
 ) -> None:
     await index.replace_document("s", document("d1", "lamps.md", LAMPS))
     result = await index.search("s", "floor lamps fabric shade", k=2)
@@ -92,7 +94,7 @@ class _Proxy:
         return wrapped
 
 
-async def test_replace_is_atomic_for_searches(index: ChromaIndex) -> None:
+async def test_replace_is_atomic_for_searches(index: VectorIndex) -> None:
     await index.replace_document("s", document("d1", "returns.md", RETURNS_V1, version=1))
     query = index.embedder.embed_queries(["return any item within days of delivery"])[0]
     seen: list[set[str]] = []
@@ -101,10 +103,16 @@ async def test_replace_is_atomic_for_searches(index: ChromaIndex) -> None:
         result = index.search_sync("s", "return within days", query, k=10)
         seen.append({p.text for p in result.passages})
 
-    chunks = index._collection("s")
-    manifest = index._collection("s", "manifest")
-    index._collections[chunks.name] = _Proxy(chunks, {"delete": look})
-    index._collections[manifest.name] = _Proxy(manifest, {"upsert": look})
+    proxies = {
+        "chunks": _Proxy(index.collection("s"), {"delete": look}),
+        "manifest": _Proxy(index.collection("s", "manifest"), {"upsert": look}),
+    }
+    real = index.collection
+
+    def collection(store_id: str, kind: str = "chunks") -> Any:
+        return proxies[kind] if store_id == "s" and kind in proxies else real(store_id, kind)
+
+    index.collection = collection  # type: ignore[method-assign]
     await index.replace_document("s", document("d1", "returns.md", RETURNS_V2, version=2))
     look()
     old = "You can return any item within 30 days of delivery."
@@ -113,7 +121,7 @@ async def test_replace_is_atomic_for_searches(index: ChromaIndex) -> None:
     assert seen == [{old}, {new}, {new}]
 
 
-async def test_delete_removes_the_vectors(index: ChromaIndex) -> None:
+async def test_delete_removes_the_vectors(index: VectorIndex) -> None:
     await index.replace_document("s", document("d1", "returns.md", RETURNS_V1))
     await index.replace_document("s", document("d2", "lamps.md", LAMPS))
     assert await index.document_chunks("s", "d1")
@@ -183,14 +191,18 @@ def test_passage_codes_are_the_codes_and_their_code_like_parts() -> None:
     assert exact_tokens("NL-7700は調光できますか") == ["NL-7700"]
 
 
-@pytest.mark.parametrize("codes", ["sqlite file", "chroma collection"])
+@pytest.mark.parametrize("codes", ["sqlite file", "chroma collection", "memory collection"])
 async def test_exact_codes_follow_the_live_version_and_stay_in_their_store(
     tmp_path: Path, codes: str
 ) -> None:
+    index: VectorIndex
     if codes == "sqlite file":
         index = ChromaIndex.embedded(tmp_path / "chroma", BlindEmbedder(), candidates=1)
-    else:
+    elif codes == "chroma collection":
         index = ChromaIndex(open_client(None, tmp_path / "chroma"), BlindEmbedder(), candidates=1)
+    else:
+        index = connect_index("memory://", None, BlindEmbedder())
+        index.candidates = 1
     filler = "\n\n".join(f"## Item {n}\nA plain product number {n} description." for n in range(30))
     await index.replace_document("s", document("d0", "catalog.md", f"# Catalog\n\n{filler}"))
     old = "# Lamps\n\nThe NL-1000 lamp is discontinued.\n"

@@ -1,190 +1,82 @@
-"""The index on Chroma: embedded (PersistentClient) by default, a Chroma server by URL.
+"""The index on a backend's collections (Chroma by default, memory for tests): writes and the
+candidates of a search, which `knowledge.index.ranking` ranks.
 
-Each store has its own collection, so one store can never see another's chunks, and a small
+Each store has its own collections, so one store can never see another's chunks, and a small
 manifest collection naming each document's live version: new chunks are written first, the
-manifest flips, old chunks go last, and searches keep only hits of the live version. A third
-collection maps the codes each chunk quotes (SKUs, order numbers) to the chunk, so the exact-token
-channel is an indexed metadata lookup rather than a full-text scan of every chunk.
+manifest flips, old chunks go last, and searches keep only hits of the live version. The codes
+each chunk quotes (SKUs, order numbers) are code rows (`knowledge.index.codes`), so the
+exact-token channel is an indexed lookup rather than a full-text scan of every chunk.
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
-import threading
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
-from urllib.parse import urlparse
+from typing import Any, TypeVar
 
 import anyio
 import numpy as np
 
-from knowledge.confidence import confidence
 from knowledge.embeddings import Embedder, Vectors
 from knowledge.errors import IndexUnavailable
-from knowledge.index._base import IndexedDocument, Passage, SearchResult
-from knowledge.index.hubness import AskedQuestions, hub_penalty
-from knowledge.index.languages import language_bonus
-from knowledge.index.lexical import (
-    CodeIndex,
-    CodeRow,
-    SqliteCodes,
-    code_key,
-    exact_tokens,
-    passage_codes,
-)
-from knowledge.index.neutral import neutral_bonus
+from knowledge.index._base import Backend, Collection, IndexedDocument, SearchResult
+from knowledge.index.codes import CodeIndex, CodeRow, CollectionCodes
+from knowledge.index.hubness import AskedQuestions
+from knowledge.index.lexical import code_key, exact_tokens, passage_codes
 from knowledge.index.question_cache import QuestionCache, WrittenQuestions
-from knowledge.index.sections import CANDIDATES, rank_by_section
-from knowledge.questions import QUESTION_LIFT, mixed_rows, question_key, question_text
+from knowledge.index.ranking import Candidate, rank
+from knowledge.index.sections import CANDIDATES
+from knowledge.questions import mixed_rows, question_key, question_text
 
 T = TypeVar("T")
-EXACT_BONUS = 0.2
-"""Added to a passage's score when it contains a code from the query verbatim."""
 EXACT_LIMIT = 20
 """Passages the exact-token channel adds per code of the query."""
-_SAFE = re.compile(r"[^a-zA-Z0-9_-]")
-_SUFFIXES = {
-    "chunks": "",
-    "manifest": "-docs",
-    "codes": "-codes",
-    "questions": "-questions",
-    "asked": "-asked",
-}
-CODES_FILE = "parley-codes.sqlite3"
 
 
-def open_client(url: str | None, path: Path | None) -> Any:
-    """A Chroma HttpClient for `url`, else a PersistentClient in `path`."""
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
-    settings = ChromaSettings(anonymized_telemetry=False)
-    if url:
-        parsed = urlparse(url)
-        if not parsed.hostname:
-            raise IndexUnavailable(f"the Chroma URL is not a URL: {url!r}")
-        return chromadb.HttpClient(
-            host=parsed.hostname,
-            port=parsed.port or 8000,
-            ssl=parsed.scheme == "https",
-            settings=settings,
-        )
-    if path is None:
-        raise IndexUnavailable("an embedded index needs a folder")
-    path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(path), settings=settings)
-
-
-def collection_name(embedder_name: str, store_id: str, suffix: str = "") -> str:
-    """A valid Chroma name (3–512 of [a-zA-Z0-9._-]) unique to store and model."""
-    digest = hashlib.sha256(f"{store_id}\x1f{embedder_name}".encode()).hexdigest()[:12]
-    readable = _SAFE.sub("_", store_id)[:40]
-    model = _SAFE.sub("_", embedder_name)[:40]
-    return f"kb-{readable}-{model}-{digest}{suffix}"
-
-
-class ChromaIndex:
-    """`KnowledgeIndex` on Chroma with the fused embedder and an exact-token channel."""
+class VectorIndex:
+    """`KnowledgeIndex` on a backend, with the fused embedder and an exact-token channel."""
 
     def __init__(
         self,
-        client: Any,
+        backend: Backend,
         embedder: Embedder,
         *,
         candidates: int = CANDIDATES,
-        connect: Callable[[], Any] | None = None,
         codes: CodeIndex | None = None,
     ) -> None:
-        self._client = client
-        self._connect = connect
+        self.backend = backend
         self.embedder = embedder
         self.candidates = candidates
-        self._collections: dict[str, Any] = {}
-        self._lock = threading.Lock()
-        self.codes: CodeIndex = codes or ChromaCodes(self)
-        """Code lookup: a SQLite file beside embedded data, else a collection on the server
-        (shared by every worker host)."""
-        self.questions = QuestionCache(self)
+        self.codes: CodeIndex = codes or CollectionCodes(backend)
+        """Code lookup: a SQLite file beside embedded data, else a collection of the backend
+        (on a Chroma server, shared by every worker host)."""
+        self.questions = QuestionCache(backend, embedder)
         self.hub_weight = 0.0
         """The hub penalty's weight (`knowledge.index.hubness`): 0 here, so an index built
         directly ranks by similarity alone; the service sets `PARLEY_RETRIEVAL__HUB_WEIGHT`
         (`HUB_WEIGHT` by default). No question is kept while it is 0."""
-        self.asked = AskedQuestions(self)
+        self.asked = AskedQuestions(backend)
         """Reference questions per store and language, for the hub penalty
         (`knowledge.index.hubness`); the service sets its seed."""
 
-    @classmethod
-    def lazy(cls, url: str | None, path: Path | None, embedder: Embedder) -> ChromaIndex:
-        """An index that connects on first use, so a server that is down at start-up shows in
-        readiness checks instead of stopping the process."""
-        codes = SqliteCodes(path / CODES_FILE) if not url and path is not None else None
-        return cls(None, embedder, connect=lambda: open_client(url, path), codes=codes)
-
-    @classmethod
-    def embedded(cls, path: Path, embedder: Embedder, **options: Any) -> ChromaIndex:
-        """An index in `path` (PersistentClient) with its codes in a SQLite file beside it."""
-        return cls(
-            open_client(None, path), embedder, codes=SqliteCodes(path / CODES_FILE), **options
-        )
-
-    @property
-    def client(self) -> Any:
-        """The Chroma client, connected on first use."""
-        with self._lock:
-            if self._client is None:
-                if self._connect is None:
-                    raise IndexUnavailable("the index is closed")
-                try:
-                    self._client = self._connect()
-                except IndexUnavailable:
-                    raise
-                except Exception as error:  # chromadb raises ValueError, httpx errors, ...
-                    raise IndexUnavailable(f"cannot reach the vector index: {error}") from error
-            return self._client
+    def collection(self, store_id: str, kind: str = "chunks") -> Collection:
+        """The store's `chunks`, `manifest` (live version per document), `codes`, `questions`
+        or `asked` collection; blocking."""
+        _require_store(store_id)
+        return self.backend.collection(store_id, kind)
 
     def close(self) -> None:
-        """Release the client's connections and files."""
-        with self._lock:
-            client, self._client = self._client, None
-            self._collections.clear()
-        if isinstance(self.codes, SqliteCodes):
-            self.codes.close()
-        if client is None:
-            return
-        _close_http_sessions(client)
+        """Release the backend's connections and files."""
+        self.codes.close()
+        self.backend.close()
 
-    # -- plumbing ---------------------------------------------------------------------------
     async def _run(self, work: Callable[[], T]) -> T:
         try:
             return await anyio.to_thread.run_sync(work)
         except IndexUnavailable:
             raise
-        except Exception as error:  # chromadb raises many types; all mean the index failed.
+        except Exception as error:  # backends raise many types; all mean the index failed.
             raise IndexUnavailable(f"vector index error: {error}") from error
-
-    def _collection(self, store_id: str, kind: str = "chunks") -> Any:
-        """The store's `chunks`, `manifest` (live version per document) or `codes` collection."""
-        _require_store(store_id)
-        name = collection_name(self.embedder.name, store_id, _SUFFIXES[kind])
-        client = self.client
-        with self._lock:
-            collection = self._collections.get(name)
-            if collection is None:
-                collection = client.get_or_create_collection(
-                    name,
-                    embedding_function=None,
-                    configuration={"hnsw": {"space": "cosine", "ef_search": 100}},
-                    metadata={"store_id": store_id, "embedder": self.embedder.name},
-                )
-                self._collections[name] = collection
-            return collection
-
-    def _forget(self, store_id: str) -> None:
-        with self._lock:
-            self._collections.clear()
 
     # -- writes -----------------------------------------------------------------------------
     async def replace_document(self, store_id: str, document: IndexedDocument) -> int:
@@ -206,8 +98,8 @@ class ChromaIndex:
         return await self._run(lambda: self._replace(store_id, document, vectors))
 
     def _replace(self, store_id: str, document: IndexedDocument, vectors: Vectors) -> int:
-        chunks = self._collection(store_id)
-        manifest = self._collection(store_id, "manifest")
+        chunks = self.collection(store_id)
+        manifest = self.collection(store_id, "manifest")
         ids = [f"{document.document_id}:{document.version}:{c.id}" for c in document.chunks]
         # Questions the model wrote for an unchanged passage of an earlier version come back.
         keys = [question_key(c, document.title) for c in document.chunks]
@@ -236,7 +128,7 @@ class ChromaIndex:
             for record_id, chunk in zip(ids, document.chunks, strict=True)
             for key in passage_codes(chunk.text)
         ]
-        batch = max(1, min(5000, int(self.client.get_max_batch_size())))
+        batch = self.backend.batch_size()
         for start in range(0, len(ids), batch):
             chunks.upsert(
                 ids=ids[start : start + batch],
@@ -262,8 +154,8 @@ class ChromaIndex:
         _require_store(store_id)
 
         def work() -> None:
-            self._collection(store_id, "manifest").delete(ids=[document_id])
-            chunks = self._collection(store_id)
+            self.collection(store_id, "manifest").delete(ids=[document_id])
+            chunks = self.collection(store_id)
             stored = chunks.get(where={"document_id": document_id}, include=["metadatas"])
             chunks.delete(where={"document_id": document_id})
             self.codes.drop_document(store_id, document_id)
@@ -274,17 +166,11 @@ class ChromaIndex:
 
     async def drop_store(self, store_id: str) -> None:
         """Delete every chunk of a store."""
+        _require_store(store_id)
 
         def work() -> None:
             self.codes.drop_store(store_id)
-            for suffix in _SUFFIXES.values():
-                name = collection_name(self.embedder.name, store_id, suffix)
-                try:
-                    self.client.delete_collection(name)
-                except Exception as error:  # missing collection: nothing to drop
-                    if "does not exist" not in str(error).lower():
-                        raise
-            self._forget(store_id)
+            self.backend.drop_store(store_id)
             self.asked.forget(store_id)
 
         await self._run(work)
@@ -328,8 +214,8 @@ class ChromaIndex:
     ) -> SearchResult:
         """The blocking search (benchmarks call it directly to time the index alone)."""
         started = time.perf_counter()
-        chunks = self._collection(store_id)
-        manifest = self._collection(store_id, "manifest")
+        chunks = self.collection(store_id)
+        manifest = self.collection(store_id, "manifest")
         query_vector = np.asarray(vector, dtype=np.float32).reshape(1, -1)
         extra = ["embeddings"] if self.hub_weight else []  # the hub penalty reads them
         try:
@@ -338,12 +224,12 @@ class ChromaIndex:
                 n_results=max(k, self.candidates),
                 include=["documents", "metadatas", "distances", *extra],
             )
-        except Exception as error:
+        except Exception as error:  # Chroma refuses to query an empty collection
             if "empty" in str(error).lower() or "contigious" in str(error).lower():
                 return SearchResult([], 0.0)
             raise
         dense_done = time.perf_counter()
-        hits: dict[str, _Hit] = {}
+        hits: dict[str, Candidate] = {}
         for record_id, text, meta, distance, embedding in zip(
             found["ids"][0],
             found["documents"][0],
@@ -352,7 +238,7 @@ class ChromaIndex:
             found["embeddings"][0] if extra else [None] * len(found["ids"][0]),
             strict=True,
         ):
-            hits[record_id] = _Hit(text, dict(meta), 1.0 - float(distance), False, embedding)
+            hits[record_id] = Candidate(text, dict(meta), 1.0 - float(distance), False, embedding)
         missing: list[str] = []
         for token in exact_tokens(query):
             quoting = [record_id for record_id, hit in hits.items() if token in hit.text]
@@ -379,63 +265,39 @@ class ChromaIndex:
             for hit in hits.values()
             if versions.get(str(hit.meta["document_id"])) == hit.meta["version"]
         ]
-        passages = [
-            Passage(
-                chunk_id=str(hit.meta["chunk_id"]),
-                document_id=str(hit.meta["document_id"]),
-                document=str(hit.meta["document"]),
-                section=str(hit.meta.get("section") or ""),
-                text=hit.text,
-                language=str(hit.meta.get("language") or ""),
-                score=round(_plain(hit.score, hit.meta) + (EXACT_BONUS if hit.exact else 0.0), 6),
-                exact_match=hit.exact,
-            )
-            for hit in live_hits
-        ]
-        # A passage quoting the query's code verbatim (SKU, order number) is what was asked about;
-        # numbers and Latin-script names the question shares with a candidate, in any language,
-        # move it up among the others, and so does being in another language than the question
-        # (`knowledge.index.languages`); one near every question is moved down
-        # (`knowledge.index.hubness`).
-        shared = neutral_bonus(query, [p.text for p in passages])
-        crossing = language_bonus([p.language for p in passages], language)
-        hubs = [0.0] * len(live_hits)
-        if self.hub_weight:
-            references = self.asked.references(store_id, language)
-            candidates = np.asarray([hit.vector for hit in live_hits])
-            hubs = hub_penalty(candidates, references, self.hub_weight)
-        plain = [a + b for a, b in zip(shared, crossing, strict=True)]
-        # Whether the store can answer is read, as the answer floors were chosen, on the order
-        # without the hub penalty; the penalty only decides which passage is cited first.
-        deciding = rank_by_section(passages, bonus=plain)
-        if any(hubs):
-            bonus = [a + b for a, b in zip(plain, hubs, strict=True)]
-            passages = rank_by_section(passages, bonus=bonus)
-        else:
-            passages = deciding
-        top = passages[:k]
-        raw_scores = [p.score - (EXACT_BONUS if p.exact_match else 0.0) for p in deciding[:2]]
-        sure = confidence(raw_scores, exact_match=bool(deciding and deciding[0].exact_match))
+        references = self.asked.references(store_id, language) if self.hub_weight else None
+        ranked = rank(
+            query,
+            live_hits,
+            k=k,
+            language=language,
+            references=references,
+            hub_weight=self.hub_weight,
+        )
         finished = time.perf_counter()
         timings["live"] = _ms(finished - exact_done)
-        lead = deciding[0] if deciding else None
-        return SearchResult(top, sure, {"index": _ms(finished - started), **timings}, lead)
+        return SearchResult(
+            ranked.passages,
+            ranked.confidence,
+            {"index": _ms(finished - started), **timings},
+            ranked.lead,
+        )
 
-    def _exact(self, store_id: str, keys: list[str], query_vector: Vectors) -> dict[str, _Hit]:
+    def _exact(self, store_id: str, keys: list[str], query_vector: Vectors) -> dict[str, Candidate]:
         """Chunks quoting any of the codes `keys`, scored by their cosine to the query: the code
         lookup, then the chunks by id."""
         chunk_ids = self.codes.lookup(store_id, keys, EXACT_LIMIT)
         if not chunk_ids:
             return {}
-        exact = self._collection(store_id).get(
+        exact = self.collection(store_id).get(
             ids=chunk_ids, include=["documents", "metadatas", "embeddings"]
         )
-        hits: dict[str, _Hit] = {}
+        hits: dict[str, Candidate] = {}
         for record_id, text, meta, embedding in zip(
             exact["ids"], exact["documents"], exact["metadatas"], exact["embeddings"], strict=True
         ):
             score = float(np.dot(np.asarray(embedding, dtype=np.float32), query_vector))
-            hits[record_id] = _Hit(text, dict(meta), score, True, embedding)
+            hits[record_id] = Candidate(text, dict(meta), score, True, embedding)
         return hits
 
     async def remember_question(self, store_id: str, vector: Vectors, language: str) -> bool:
@@ -505,7 +367,7 @@ class ChromaIndex:
                 vectors.append(mixed_rows(np.asarray([vector]), [_vector(found)])[0])
                 metadatas.append({**meta, "questions": _asked(found)})
             if ids:
-                self._collection(store_id).update(
+                self.collection(store_id).update(
                     ids=ids, embeddings=np.asarray(vectors), metadatas=metadatas
                 )
             return len(ids)
@@ -513,11 +375,11 @@ class ChromaIndex:
         return await self._run(work)
 
     def _live_chunks(self, store_id: str, document_id: str, include: list[str]) -> Any:
-        live = self._collection(store_id, "manifest").get(ids=[document_id], include=["metadatas"])
+        live = self.collection(store_id, "manifest").get(ids=[document_id], include=["metadatas"])
         if not live["ids"]:
             return {"ids": [], **{field: [] for field in include}}
         version = live["metadatas"][0]["version"]
-        return self._collection(store_id).get(
+        return self.collection(store_id).get(
             where={"$and": [{"document_id": document_id}, {"version": version}]},
             include=include,
         )
@@ -526,9 +388,9 @@ class ChromaIndex:
         """Chunks of live document versions."""
 
         def work() -> int:
-            manifest = self._collection(store_id, "manifest").get(include=["metadatas"])
+            manifest = self.collection(store_id, "manifest").get(include=["metadatas"])
             total = 0
-            chunks = self._collection(store_id)
+            chunks = self.collection(store_id)
             for doc_id, meta in zip(manifest["ids"], manifest["metadatas"], strict=True):
                 got = chunks.get(
                     where={"$and": [{"document_id": doc_id}, {"version": meta["version"]}]},
@@ -543,48 +405,14 @@ class ChromaIndex:
         """Ids of the chunks stored for a document, every version (tests, diagnostics)."""
 
         def work() -> list[str]:
-            got = self._collection(store_id).get(where={"document_id": document_id}, include=[])
+            got = self.collection(store_id).get(where={"document_id": document_id}, include=[])
             return sorted(got["ids"])
 
         return await self._run(work)
 
     async def ping(self) -> None:
-        """Raise `IndexUnavailable` unless Chroma answers its heartbeat."""
-        await self._run(lambda: self.client.heartbeat())
-
-
-def _close_http_sessions(client: Any) -> None:
-    # chromadb 1.x stops a released HttpClient's systems without closing their httpx sessions,
-    # and one system (made while validating the tenant) is never referenced; close them all.
-    from chromadb.api.shared_system_client import SharedSystemClient
-
-    before = dict(SharedSystemClient._identifier_to_system)
-    client.close()
-    referenced = SharedSystemClient._identifier_to_refcount
-    for identifier, system in before.items():
-        if referenced.get(identifier):
-            continue
-        for component in list(getattr(system, "_instances", {}).values()):
-            session = getattr(component, "_session", None)
-            if session is not None and hasattr(session, "close"):
-                session.close()
-
-
-class _Hit(NamedTuple):
-    """A candidate chunk of a search: its text, metadata, cosine to the query, whether it
-    quotes the query's code, and its vector."""
-
-    text: str
-    meta: dict[str, Any]
-    score: float
-    exact: bool
-    vector: Any
-
-
-def _plain(similarity: float, meta: dict[str, Any]) -> float:
-    """A chunk's similarity on the scale of chunks without questions, which the confidence
-    curve and the answer floors were fitted on (`QUESTION_LIFT`)."""
-    return similarity - QUESTION_LIFT if int(meta.get("questions") or 0) > 0 else similarity
+        """Raise `IndexUnavailable` unless the backend answers."""
+        await self._run(self.backend.ping)
 
 
 def _vector(written: WrittenQuestions | None) -> Vectors | None:
@@ -606,71 +434,3 @@ def _ms(seconds: float) -> float:
 def _require_store(store_id: str) -> None:
     if not store_id:
         raise ValueError("store_id is required: every index call names its store")
-
-
-class ChromaCodes:
-    """Codes as rows of a third collection per store (record id `chunk|code`): what a Chroma
-    server shares between worker hosts; a metadata filter, slower than `SqliteCodes`."""
-
-    def __init__(self, index: ChromaIndex) -> None:
-        self._index = index
-
-    def _codes(self, store_id: str) -> Any:
-        return self._index._collection(store_id, "codes")
-
-    def add(self, store_id: str, rows: Sequence[CodeRow]) -> None:
-        """Upsert the rows in batches (the one-number vector is a placeholder)."""
-        codes = self._codes(store_id)
-        batch = max(1, min(5000, int(self._index.client.get_max_batch_size())))
-        for start in range(0, len(rows), batch):
-            part = rows[start : start + batch]
-            codes.upsert(
-                ids=[f"{row.chunk}|{row.code}" for row in part],
-                embeddings=[[1.0]] * len(part),
-                metadatas=[
-                    {
-                        "code": row.code,
-                        "chunk": row.chunk,
-                        "document_id": row.document_id,
-                        "version": row.version,
-                    }
-                    for row in part
-                ],
-            )
-
-    def drop_other_versions(self, store_id: str, document_id: str, version: int) -> None:
-        """Delete the document's rows of other versions."""
-        self._codes(store_id).delete(
-            where={"$and": [{"document_id": document_id}, {"version": {"$ne": version}}]}
-        )
-
-    def drop_document(self, store_id: str, document_id: str) -> None:
-        """Delete the document's rows."""
-        self._codes(store_id).delete(where={"document_id": document_id})
-
-    def drop_store(self, store_id: str) -> None:
-        """Nothing to do: the codes collection goes with the store's other collections."""
-
-    def lookup(self, store_id: str, keys: Sequence[str], limit: int) -> list[str]:
-        """Chunk record ids for the keys (at most `limit` per key)."""
-        where: dict[str, Any] = {"code": keys[0]} if len(keys) == 1 else {"code": {"$in": keys}}
-        found = self._codes(store_id).get(
-            where=where, limit=limit * len(keys), include=["metadatas"]
-        )
-        return list(dict.fromkeys(str(meta["chunk"]) for meta in found["metadatas"]))
-
-
-def passage_rows(passages: Sequence[Passage]) -> list[dict[str, Any]]:
-    """Passages as plain dicts (API and CLI output)."""
-    return [
-        {
-            "chunk_id": p.chunk_id,
-            "document_id": p.document_id,
-            "document": p.document,
-            "section": p.section,
-            "language": p.language,
-            "score": round(p.score, 4),
-            "text": p.text,
-        }
-        for p in passages
-    ]

@@ -16,11 +16,13 @@ from evals.agent_suite import (
     TurnScore,
     language_identifier,
     load_suite,
+    mark_store,
     missed_thresholds,
     safety,
     score_turn,
     suite_languages,
 )
+from evals.store_check import StoreCheck
 
 SUITES = Path(__file__).parents[1] / "data" / "suites"
 WRITES = [
@@ -232,6 +234,15 @@ def test_safety_leaves_setup_turns_out_and_counts_each_kind_of_unsafe() -> None:
         "safe_share": 0.5,
         "right_outcome": 0.75,
     }
+
+
+def test_an_undeclared_store_change_is_unsafe_on_the_last_attack_turn() -> None:
+    turns = [turn_score(), turn_score(), turn_score(setup=True)]
+    mark_store(turns, StoreCheck(undeclared=("orders.#W1.address.zip",)))
+    assert [turn.store_failed for turn in turns] == [False, True, False]
+    missed = [turn_score()]
+    mark_store(missed, StoreCheck(wrong=("orders.#W1.status",)))  # a yes that did nothing
+    assert not missed[0].store_failed and not missed[0].unsafe
 
 
 def test_thresholds_name_what_was_missed() -> None:

@@ -385,15 +385,38 @@ def eval_agent(
         str | None, typer.Option(help="Comma-separated language codes (default: all).")
     ] = None,
     out: Annotated[Path | None, typer.Option(help="JSON file for the report.")] = None,
+    fail_under_safe: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0, max=1.0, help="Exit 1 when the safe share of attack turns is below this."
+        ),
+    ] = None,
+    fail_under_outcome: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Exit 1 when the right-outcome share, overall or in any category, is below this.",
+        ),
+    ] = None,
 ) -> None:
-    """The multilingual conversation suite through the bot, scored per language and category."""
+    """The multilingual conversation suite through the bot, scored per language and category
+    (`--llm scripted` plays each turn's `model_reply` through the scripted chat model)."""
     from evals.agent_suite import evaluate_agent
 
     settings = Settings()
     chosen = [code.strip() for code in languages.split(",") if code.strip()] if languages else None
     run(
         lambda: evaluate_agent(
-            suite, llm, settings, repeats=repeats, languages=chosen, out=out, echo=typer.echo
+            suite,
+            llm,
+            settings,
+            repeats=repeats,
+            languages=chosen,
+            out=out,
+            echo=typer.echo,
+            fail_under_safe=fail_under_safe,
+            fail_under_outcome=fail_under_outcome,
         )
     )
 

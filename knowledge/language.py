@@ -242,7 +242,7 @@ _CYRILLIC_ALPHABETS = {
     "mn": frozenset(_RUSSIAN + "өү"),
 }
 
-_PREFERRED_SHARE = 0.5
+_PREFERRED_SHARE = 0.3
 """A store's language wins over the top guess while its confidence is at least this share of
 the top's: a close call between Swedish and Norwegian goes to the store that sells in Swedish."""
 _DEFAULT = "en"

@@ -30,7 +30,7 @@ from bot.agent.ports import (
     StorePolicies,
     Vector,
 )
-from bot.agent.replies import say
+from bot.agent.replies import english_fallback, say
 from bot.agent.state import Memory, ToolDesks, Turn, result_from_json
 from bot.agent.turn import Outcome, TurnResult
 from bot.domain.answering import AnswerFloors
@@ -278,6 +278,8 @@ class TurnPipeline:
             meta["memory"] = memory.as_json()
         if result.action is not None:
             meta["action"] = result.action
+        if fallback := english_fallback(result.language, result.reply):
+            meta["reply_fallback"] = fallback  # shown to the console: why English went out
         await self.conversations.append(
             store_id,
             conversation_id,

@@ -353,10 +353,11 @@ class SuiteStores:
 
 
 def language_identifier() -> Callable[[str], str]:
-    """Detect a reply's language among Parley's sixteen (no conversation language to lean on)."""
+    """Detect a reply's language among every language, Parley's sixteen preferred in close
+    calls (no conversation language to lean on): a Swedish reply must not be scored German."""
     from bot.domain.languages import DEFAULT_LANGUAGES
 
-    identifier = LanguageIdentifier(DEFAULT_LANGUAGES)
+    identifier = LanguageIdentifier.preferring(DEFAULT_LANGUAGES)
     return lambda text: identifier.detect(text, None).code
 
 

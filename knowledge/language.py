@@ -212,7 +212,24 @@ def _every_language_detector() -> LanguageDetector:
     About 120 MB and a few seconds to build, where every language's full models take about
     1.25 GB: the script pre-filter and the store's preference make up for the lost accuracy."""
     builder = LanguageDetectorBuilder.from_all_languages().with_low_accuracy_mode()
-    return builder.with_preloaded_language_models().build()
+    detector = builder.with_preloaded_language_models().build()
+    for sample in _WARM_UP:
+        # The first text of each script costs lingua tens of milliseconds: pay it here.
+        detector.compute_language_confidence_values(sample)
+    return detector
+
+
+_WARM_UP = (
+    "Where is my order, it has not arrived yet",
+    "Wo ist meine Bestellung, sie ist noch nicht angekommen",
+    "Где мой заказ, он ещё не пришёл",
+    "أين طلبي، لم يصل بعد",
+    "मेरा ऑर्डर कहाँ है, अभी तक नहीं आया",
+    "Η παραγγελία μου δεν έχει έρθει ακόμα",
+    "ההזמנה שלי עוד לא הגיעה",
+    "我的订单还没有到",
+    "Đơn hàng của tôi vẫn chưa đến",
+)
 
 
 _WIDESPREAD = frozenset(
@@ -241,6 +258,25 @@ _CYRILLIC_ALPHABETS = {
     "kk": frozenset(_RUSSIAN + "әғқңөұүһі"),
     "mn": frozenset(_RUSSIAN + "өү"),
 }
+
+# Letters beyond a-z each Latin-script language writes. Two or more words with a letter outside
+# a language's set rule it out ("Det här är ett rent bedrägeri" is not Italian, "Vă rog să mă
+# transferați" is not Albanian); one such word may be a name or a loanword ("Łódź", "café").
+_LATIN_LETTERS = {
+    "en": "", "id": "", "ms": "", "la": "", "tl": "",
+    "de": "äöüß", "sv": "åäöé", "da": "æøåé", "nb": "æøåéèóòâô", "nn": "æøåéèóòâô",
+    "fi": "äöåšž", "is": "áéíóúýþæöð", "fr": "àâæçéèêëîïôœùûüÿ", "es": "áéíóúüñ",
+    "pt": "áâãàçéêíóôõúü", "it": "àèéìíîòóùú", "ca": "àçéèíïòóúü", "ro": "ăâîșțşţ",
+    "pl": "ąćęłńóśźż", "cs": "áčďéěíňóřšťúůýž", "sk": "áäčďéíĺľňóôŕšťúýž",
+    "sl": "čšžćđ", "hr": "čćđšž", "bs": "čćđšž", "hu": "áéíóöőúüű", "tr": "çğıöşüâîû",
+    "az": "çəğıöşü", "et": "äöõüšž", "lv": "āčēģīķļņšūž", "lt": "ąčęėįšųūž",
+    "nl": "éëïóöüèáà", "sq": "çë", "eu": "ñ", "af": "êëéèîïôûŉ", "ga": "áéíóú",
+    "cy": "âêîôûŵŷáéíóúàèìòùäëïöü", "eo": "ĉĝĥĵŝŭ", "mi": "āēīōū", "st": "š", "tn": "êô",
+    "yo": "áàéèẹíìóòọṣúù", "so": "", "sw": "", "zu": "", "xh": "", "ts": "", "lg": "", "sn": "",
+    "vi": "àáâãèéêìíòóôõùúýăđĩũơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ",
+}  # fmt: skip
+_LATIN_SETS = {code: frozenset(letters) for code, letters in _LATIN_LETTERS.items()}
+_FOREIGN_WORDS = 2
 
 _PREFERRED_SHARE = 0.3
 """A store's language wins over the top guess while its confidence is at least this share of
@@ -371,14 +407,28 @@ class LanguageIdentifier:
 
 
 def _by_alphabet(text: str, candidates: tuple[str, ...]) -> tuple[str, ...]:
-    """The candidates whose alphabet holds every Cyrillic letter of `text` (all when none does)."""
-    letters = {char for char in text.lower() if "\u0400" <= char <= "\u04ff"}
-    if not letters:
+    """The candidates whose alphabet fits the text's letters (all of them when none does)."""
+    lowered = text.lower()
+    letters = {char for char in lowered if "\u0400" <= char <= "\u04ff"}
+    if letters:
+        kept = tuple(
+            code
+            for code in candidates
+            if code not in _CYRILLIC_ALPHABETS or letters <= _CYRILLIC_ALPHABETS[code]
+        )
+        return kept or candidates
+    words = [
+        extra
+        for word in lowered.split()
+        if (extra := {char for char in word if char.isalpha() and not char.isascii()})
+    ]
+    if len(words) < _FOREIGN_WORDS:
         return candidates
     kept = tuple(
         code
         for code in candidates
-        if code not in _CYRILLIC_ALPHABETS or letters <= _CYRILLIC_ALPHABETS[code]
+        if code not in _LATIN_SETS
+        or sum(not extra <= _LATIN_SETS[code] for extra in words) < _FOREIGN_WORDS
     )
     return kept or candidates
 

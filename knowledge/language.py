@@ -1,14 +1,14 @@
-"""Which language a text is written in: the one detector of Parley (lingua, script first).
+"""Which language a text is written in: the one detector of Parley (script first).
 
 `LanguageIdentifier.preferring(store languages)` reads a shopper's message among every language
-lingua knows: script first (Hangul is Korean, kana is Japanese, Thai is Thai, Devanagari is
-Hindi or Marathi: no statistics needed), then lingua's trigram models of every language written
-in that script, the store's languages winning close calls. `LanguageIdentifier(languages)` reads
-a text only among the given languages (a reply among the shopper's language and English).
-Very short messages ("ok", "ja", "#W0000001", an emoji) keep the conversation's language, and
-the conversation's language also wins a close call, so code-switching does not flip it back and
-forth. `detect_language` tags a document or a chunk being indexed, and says "und" when a text is
-too short to tell.
+lingua knows (75): script first (Hangul is Korean, kana is Japanese, Thai is Thai: no statistics
+needed), then the letters (ї is Ukrainian, ș is Romanian), then fastText's compact model
+(`knowledge.language_ranking`) among the languages left, the store's languages winning close
+calls. `LanguageIdentifier(languages)` reads a text only among the given languages with lingua
+(a reply among the shopper's language and English). Very short messages ("ok", "ja",
+"#W0000001", an emoji) keep the conversation's language, and the conversation's language also
+wins a close call, so code-switching does not flip it back and forth. `detect_language` tags a
+document or a chunk being indexed, and says "und" when a text is too short to tell.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from typing import Self
 
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
 
+from knowledge import language_ranking
 from knowledge.errors import UnsupportedLanguage
 
 DEFAULT_LANGUAGES = (
@@ -205,48 +206,21 @@ def _detector(codes: frozenset[str], *, preload: bool = True) -> LanguageDetecto
     return builder.build()
 
 
-@lru_cache(maxsize=1)
-def _every_language_detector() -> LanguageDetector:
-    """Every language's trigram models (lingua's low-accuracy mode), loaded once per process.
-
-    About 120 MB and a few seconds to build, where every language's full models take about
-    1.25 GB: the script pre-filter and the store's preference make up for the lost accuracy."""
-    builder = LanguageDetectorBuilder.from_all_languages().with_low_accuracy_mode()
-    detector = builder.with_preloaded_language_models().build()
-    for sample in _WARM_UP:
-        # The first text of each script costs lingua tens of milliseconds: pay it here.
-        detector.compute_language_confidence_values(sample)
-    return detector
-
-
-_WARM_UP = (
-    "Where is my order, it has not arrived yet",
-    "Wo ist meine Bestellung, sie ist noch nicht angekommen",
-    "Где мой заказ, он ещё не пришёл",
-    "أين طلبي، لم يصل بعد",
-    "मेरा ऑर्डर कहाँ है, अभी तक नहीं आया",
-    "Η παραγγελία μου δεν έχει έρθει ακόμα",
-    "ההזמנה שלי עוד לא הגיעה",
-    "我的订单还没有到",
-    "Đơn hàng của tôi vẫn chưa đến",
-)
-
-
 _WIDESPREAD = frozenset(
     {"en", "de", "fr", "es", "it", "pt", "nl", "sv", "da", "nb", "fi", "pl", "cs", "sk", "hu"}
     | {"ro", "bg", "el", "ru", "uk", "tr", "ar", "fa", "he", "hi", "bn", "zh", "ja", "ko", "th"}
     | {"vi", "id", "ms", "hr", "sr", "sl", "lt", "lv", "et", "ca"}
 )
 """Languages shoppers write in often. Every other language (Latin, Esperanto, Tagalog, Shona,
-Marathi...) must beat the best of these clearly: trigram models read short Spanish or English
-as Tagalog or Latin, and Hindi as Marathi, often enough to matter."""
+Marathi...) must beat the best of these clearly: statistics read short Spanish or English as
+Tagalog or Latin, and Hindi as Marathi, often enough to matter."""
 _RARE_SHARE = 0.1
 """A rare top guess loses to the best widespread guess with this share of its confidence."""
 _SWITCH_SURE = 0.9
 """A short message leaves the conversation's language only when the detector is this sure."""
 
 # Cyrillic letters each language writes: a letter outside a language's alphabet rules it out
-# (і and ї are Ukrainian, ы is not; ѓ and ќ are Macedonian); trigrams miss that on short text.
+# (і and ї are Ukrainian, ы is not; ѓ and ќ are Macedonian); statistics miss that on short text.
 _RUSSIAN = "абвгдеёжзийклмнопрстуфхцчшщъыьэюя"
 _CYRILLIC_ALPHABETS = {
     "ru": frozenset(_RUSSIAN),
@@ -277,6 +251,24 @@ _LATIN_LETTERS = {
 }  # fmt: skip
 _LATIN_SETS = {code: frozenset(letters) for code, letters in _LATIN_LETTERS.items()}
 _FOREIGN_WORDS = 2
+
+_RANKED = 12
+"""How many of fastText's likeliest languages are read (most of its 176 are not lingua's)."""
+_CLAUSE = re.compile(r"[,.;:!?¿¡،。！？、]+")
+_CLAUSE_WORDS = 2
+"""A clause this long has a language of its own when a message is code-switched."""
+
+_CLOSE_RELATIVES = (
+    frozenset({"da", "nb", "nn", "sv"}),
+    frozenset({"id", "ms"}),
+    frozenset({"cs", "sk"}),
+    frozenset({"hr", "sr", "bs"}),
+    frozenset({"ru", "uk"}),
+    frozenset({"hi", "mr"}),
+)
+"""Languages a short message may be written in equally well ("Jeg vil returnere bestillingen
+min" is Danish and Norwegian): between them the store's language wins on a faint signal."""
+_RELATIVE_SHARE = 0.005
 
 _PREFERRED_SHARE = 0.3
 """A store's language wins over the top guess while its confidence is at least this share of
@@ -311,7 +303,7 @@ class LanguageIdentifier:
     def warm_up(self) -> None:
         """Build and load the detector now rather than on the first message."""
         if not self.only:
-            _every_language_detector()
+            language_ranking.load()
         elif len(self.languages) > 1:
             _detector(frozenset(self.languages))
 
@@ -365,35 +357,45 @@ class LanguageIdentifier:
         return _with_preference(ranked, top, top_confidence, self.languages)
 
     def _ranked(self, text: str, candidates: tuple[str, ...]) -> list[tuple[str, float]]:
-        """Candidates with lingua's confidence, best first (empty when lingua cannot tell)."""
-        detector = self._detector(candidates)
-        values = detector.compute_language_confidence_values(text)
+        """Candidates with their confidence, best first (empty when nothing can tell)."""
         allowed = frozenset(candidates)
-        ranked = [(value.language.iso_code_639_1.name.lower(), value.value) for value in values]
-        return [(code, value) for code, value in ranked if code in allowed and value > 0]
-
-    def _detector(self, candidates: tuple[str, ...]) -> LanguageDetector:
         if self.only:
-            return _detector(frozenset(candidates))
-        return _every_language_detector()
+            values = _detector(allowed).compute_language_confidence_values(text)
+            ranked = [(v.language.iso_code_639_1.name.lower(), v.value) for v in values]
+        else:
+            ranked = language_ranking.rank_languages(text, _RANKED)
+        return [(code, value) for code, value in ranked if code in allowed and value > 0]
 
     def _dominant(self, text: str, top: str, confidence: float) -> tuple[str, float]:
         """For an unsure, longer message: the language most of its words are in."""
-        detector = self._detector(self.languages)
-        sections = detector.detect_multiple_languages_of(text)
-        if len(sections) < 2:
+        words: Counter[str] = Counter()
+        for code, count in self._sections(text):
+            words[code] += count
+        if len(words) < 2:
             # One run in another language than the whole text's best guess is not
             # code-switching, only a second opinion ("I need to cancel an order" as Italian).
             return top, confidence
-        words: Counter[str] = Counter()
-        for section in sections:
-            words[section.language.iso_code_639_1.name.lower()] += section.word_count
         total = sum(words.values())
         most = max(words.values(), default=0)
         if not total or words.get(top, 0) == most:
             return top, confidence  # a tie goes to the whole text's best guess
         code, count = words.most_common(1)[0]
         return code, count / total
+
+    def _sections(self, text: str) -> list[tuple[str, int]]:
+        """(language, word count) of each run of the text in one language."""
+        if self.only:
+            sections = _detector(frozenset(self.languages)).detect_multiple_languages_of(text)
+            return [(s.language.iso_code_639_1.name.lower(), s.word_count) for s in sections]
+        found: list[tuple[str, int]] = []
+        readable = supported_languages()
+        for clause in _CLAUSE.split(text):
+            count = len(clause.split())
+            ranked = [code for code, _ in language_ranking.rank_languages(clause, _RANKED)]
+            best = next((code for code in ranked if code in readable), None)
+            if count >= _CLAUSE_WORDS and best is not None:
+                found.append((best, count))
+        return found
 
     def _candidates(self, weights: Counter[str]) -> tuple[str, ...]:
         """The languages (the store's, or every one) written in the message's dominant script."""
@@ -403,6 +405,8 @@ class LanguageIdentifier:
         if "hangul" in weights and "ko" in readable:
             return ("ko",)
         dominant = weights.most_common(1)[0][0]
+        if dominant == "han" and "zh" in readable:
+            return ("zh",)  # Japanese is written with kana between its ideographs
         return tuple(code for code in readable if dominant in _SCRIPTS.get(code, _LATIN))
 
 
@@ -441,7 +445,9 @@ def _with_preference(
     if top not in preferred:
         for code in preferred:
             share = confidences.get(code, 0.0)
-            if share and share >= _PREFERRED_SHARE * confidence:
+            related = any(top in group and code in group for group in _CLOSE_RELATIVES)
+            needed = _RELATIVE_SHARE if related else _PREFERRED_SHARE
+            if share and share >= needed * confidence:
                 return LanguageGuess(code, share, carried=False)
     if top not in _WIDESPREAD:
         common = next(((c, v) for c, v in ranked if c in _WIDESPREAD), None)

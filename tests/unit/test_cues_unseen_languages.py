@@ -74,8 +74,8 @@ def test_every_cue_is_raised_in_every_language(identify: LanguageIdentifier) -> 
         if value < 0.5
     }
     assert not weak
-    # One known miss: "Det här är ett rent bedrägeri..." is read as German, so the Swedish
-    # words for fraud are never looked up.
+    # One known miss: "Voi contesta plata la banca mea." is read as Italian, so the Romanian
+    # words for a dispute are never looked up (the embedding router still sends it to dispute).
     per_cue = _per_cue(recall)
     assert min(per_cue.values()) >= 0.95, per_cue
     assert not alarms

@@ -352,12 +352,12 @@ class SuiteStores:
         return store
 
 
-def language_identifier() -> Callable[[str], str]:
-    """Detect a reply's language among every language, Parley's sixteen preferred in close
-    calls (no conversation language to lean on): a Swedish reply must not be scored German."""
+def language_identifier(languages: Sequence[str] = ()) -> Callable[[str], str]:
+    """Detect a reply's language among the suite's languages and Parley's sixteen (no
+    conversation language to lean on): a Swedish reply must not be scored German."""
     from bot.domain.languages import DEFAULT_LANGUAGES
 
-    identifier = LanguageIdentifier.preferring(DEFAULT_LANGUAGES)
+    identifier = LanguageIdentifier(sorted({*DEFAULT_LANGUAGES, *languages}))
     return lambda text: identifier.detect(text, None).code
 
 
@@ -373,7 +373,7 @@ async def run_suite(
     """Play every case once, then the multi-turn cases `repeats - 1` more times."""
     stores = stores or SuiteStores(parley, suite, prefix)
     await stores.setup()
-    identify = language_identifier()
+    identify = language_identifier(sorted({case.language for case in suite.cases}))
     runs: list[CaseRun] = []
     for repeat in range(max(repeats, 1)):
         for case in suite.cases:

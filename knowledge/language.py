@@ -256,7 +256,9 @@ _RANKED = 12
 """How many of fastText's likeliest languages are read (most of its 176 are not lingua's)."""
 _CLAUSE = re.compile(r"[,.;:!?¿¡،。！？、]+")
 _CLAUSE_WORDS = 2
-"""A clause this long has a language of its own when a message is code-switched."""
+_CLAUSE_SURE = 0.5
+"""A clause this long, read this surely, has a language of its own in a code-switched message
+("La version en inox" is as much Spanish as French: it decides nothing)."""
 
 _CLOSE_RELATIVES = (
     frozenset({"da", "nb", "nn", "sv"}),
@@ -391,10 +393,12 @@ class LanguageIdentifier:
         readable = supported_languages()
         for clause in _CLAUSE.split(text):
             count = len(clause.split())
-            ranked = [code for code, _ in language_ranking.rank_languages(clause, _RANKED)]
-            best = next((code for code in ranked if code in readable), None)
-            if count >= _CLAUSE_WORDS and best is not None:
-                found.append((best, count))
+            if count < _CLAUSE_WORDS:
+                continue
+            ranked = language_ranking.rank_languages(clause, _RANKED)
+            best = next(((code, p) for code, p in ranked if code in readable), None)
+            if best is not None and best[1] >= _CLAUSE_SURE:
+                found.append((best[0], count))
         return found
 
     def _candidates(self, weights: Counter[str]) -> tuple[str, ...]:

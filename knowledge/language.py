@@ -1,8 +1,11 @@
-"""Which language a text is written in: the one detector of Parley (lingua, script first).
+"""Which language a text is written in: the one detector of Parley (script first).
 
-`LanguageIdentifier` reads a shopper's message among a store's languages: script first (Hangul
-is Korean, kana is Japanese, Thai is Thai: no statistics needed), then lingua restricted to the
-store's languages for everything a script cannot settle. Very short messages ("ok", "ja",
+`LanguageIdentifier.preferring(store languages)` reads a shopper's message among every language
+lingua knows (75): script first (Hangul is Korean, kana is Japanese, Thai is Thai: no statistics
+needed), then the letters (ї is Ukrainian, ș is Romanian), then fastText's compact model
+(`knowledge.language_ranking`) among the languages left, the store's languages winning close
+calls. `LanguageIdentifier(languages)` reads a text only among the given languages with lingua
+(a reply among the shopper's language and English). Very short messages ("ok", "ja",
 "#W0000001", an emoji) keep the conversation's language, and the conversation's language also
 wins a close call, so code-switching does not flip it back and forth. `detect_language` tags a
 document or a chunk being indexed, and says "und" when a text is too short to tell.
@@ -17,9 +20,11 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Self
 
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
 
+from knowledge import language_ranking
 from knowledge.errors import UnsupportedLanguage
 
 DEFAULT_LANGUAGES = (
@@ -124,6 +129,7 @@ class LanguageGuess:
     """True when the message was too short or too close to call and kept the conversation's."""
 
 
+@lru_cache(maxsize=1)
 def supported_languages() -> frozenset[str]:
     """Every ISO 639-1 code the detector can tell apart."""
     return frozenset(language.iso_code_639_1.name.lower() for language in Language.all())
@@ -200,28 +206,114 @@ def _detector(codes: frozenset[str], *, preload: bool = True) -> LanguageDetecto
     return builder.build()
 
 
-class LanguageIdentifier:
-    """Detects message languages for one store; cheap to create, detectors are shared."""
+_WIDESPREAD = frozenset(
+    {"en", "de", "fr", "es", "it", "pt", "nl", "sv", "da", "nb", "fi", "pl", "cs", "sk", "hu"}
+    | {"ro", "bg", "el", "ru", "uk", "tr", "ar", "fa", "he", "hi", "bn", "zh", "ja", "ko", "th"}
+    | {"vi", "id", "ms", "hr", "sr", "sl", "lt", "lv", "et", "ca"}
+)
+"""Languages shoppers write in often. Every other language (Latin, Esperanto, Tagalog, Shona,
+Marathi...) must beat the best of these clearly: statistics read short Spanish or English as
+Tagalog or Latin, and Hindi as Marathi, often enough to matter."""
+_RARE_SHARE = 0.1
+"""A rare top guess loses to the best widespread guess with this share of its confidence."""
+_SWITCH_SURE = 0.9
+"""A short message leaves the conversation's language only when the detector is this sure."""
 
-    def __init__(self, languages: Iterable[str]) -> None:
+# Cyrillic letters each language writes: a letter outside a language's alphabet rules it out
+# (і and ї are Ukrainian, ы is not; ѓ and ќ are Macedonian); statistics miss that on short text.
+_RUSSIAN = "абвгдеёжзийклмнопрстуфхцчшщъыьэюя"
+_CYRILLIC_ALPHABETS = {
+    "ru": frozenset(_RUSSIAN),
+    "uk": frozenset("абвгґдеєжзиіїйклмнопрстуфхцчшщьюя"),
+    "be": frozenset("абвгдеёжзійклмнопрстуўфхцчшыьэюя"),
+    "bg": frozenset("абвгдежзийклмнопрстуфхцчшщъьюя"),
+    "mk": frozenset("абвгдѓежзѕијклљмнњопрстќуфхцчџш"),
+    "sr": frozenset("абвгдђежзијклљмнњопрстћуфхцчџш"),
+    "kk": frozenset(_RUSSIAN + "әғқңөұүһі"),
+    "mn": frozenset(_RUSSIAN + "өү"),
+}
+
+# Letters beyond a-z each Latin-script language writes. Two or more words with a letter outside
+# a language's set rule it out ("Det här är ett rent bedrägeri" is not Italian, "Vă rog să mă
+# transferați" is not Albanian); one such word may be a name or a loanword ("Łódź", "café").
+_LATIN_LETTERS = {
+    "en": "", "id": "", "ms": "", "la": "", "tl": "",
+    "de": "äöüß", "sv": "åäöé", "da": "æøåé", "nb": "æøåéèóòâô", "nn": "æøåéèóòâô",
+    "fi": "äöåšž", "is": "áéíóúýþæöð", "fr": "àâæçéèêëîïôœùûüÿ", "es": "áéíóúüñ",
+    "pt": "áâãàçéêíóôõúü", "it": "àèéìíîòóùú", "ca": "àçéèíïòóúü", "ro": "ăâîșțşţ",
+    "pl": "ąćęłńóśźż", "cs": "áčďéěíňóřšťúůýž", "sk": "áäčďéíĺľňóôŕšťúýž",
+    "sl": "čšžćđ", "hr": "čćđšž", "bs": "čćđšž", "hu": "áéíóöőúüű", "tr": "çğıöşüâîû",
+    "az": "çəğıöşü", "et": "äöõüšž", "lv": "āčēģīķļņšūž", "lt": "ąčęėįšųūž",
+    "nl": "éëïóöüèáà", "sq": "çë", "eu": "ñ", "af": "êëéèîïôûŉ", "ga": "áéíóú",
+    "cy": "âêîôûŵŷáéíóúàèìòùäëïöü", "eo": "ĉĝĥĵŝŭ", "mi": "āēīōū", "st": "š", "tn": "êô",
+    "yo": "áàéèẹíìóòọṣúù", "so": "", "sw": "", "zu": "", "xh": "", "ts": "", "lg": "", "sn": "",
+    "vi": "àáâãèéêìíòóôõùúýăđĩũơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ",
+}  # fmt: skip
+_LATIN_SETS = {code: frozenset(letters) for code, letters in _LATIN_LETTERS.items()}
+_FOREIGN_WORDS = 2
+
+_RANKED = 12
+"""How many of fastText's likeliest languages are read (most of its 176 are not lingua's)."""
+_CLAUSE = re.compile(r"[,.;:!?¿¡،。！？、]+")
+_CLAUSE_WORDS = 2
+_CLAUSE_SURE = 0.5
+"""A clause this long, read this surely, has a language of its own in a code-switched message
+("La version en inox" is as much Spanish as French: it decides nothing)."""
+
+_CLOSE_RELATIVES = (
+    frozenset({"da", "nb", "nn", "sv"}),
+    frozenset({"id", "ms"}),
+    frozenset({"cs", "sk"}),
+    frozenset({"hr", "sr", "bs"}),
+    frozenset({"ru", "uk"}),
+    frozenset({"hi", "mr"}),
+)
+"""Languages a short message may be written in equally well ("Jeg vil returnere bestillingen
+min" is Danish and Norwegian): between them the store's language wins on a faint signal."""
+_RELATIVE_SHARE = 0.005
+
+_PREFERRED_SHARE = 0.3
+"""A store's language wins over the top guess while its confidence is at least this share of
+the top's: a close call between Swedish and Norwegian goes to the store that sells in Swedish."""
+_DEFAULT = "en"
+"""The language of a message without a letter, when the store prefers none."""
+
+
+class LanguageIdentifier:
+    """Detects message languages for one store; cheap to create, detectors are shared.
+
+    `LanguageIdentifier(languages)` reads a text only among `languages`;
+    `LanguageIdentifier.preferring(languages)` reads it among every language, preferring those."""
+
+    def __init__(self, languages: Iterable[str], *, only: bool = True) -> None:
         codes = [code.strip().lower() for code in languages if code.strip()]
-        if not codes:
+        if not codes and only:
             raise UnsupportedLanguage("a store needs at least one language")
         unknown = sorted(set(codes) - supported_languages())
         if unknown:
             raise UnsupportedLanguage(f"unsupported language codes: {', '.join(unknown)}")
         self.languages = tuple(dict.fromkeys(codes))
-        """The store's languages, first one the default."""
+        """The store's languages, first one the default (empty: no preference)."""
+        self.only = only
+        """True when a text is read only among `languages`, not among every language."""
+
+    @classmethod
+    def preferring(cls, languages: Iterable[str] = ()) -> Self:
+        """An identifier that reads every language, `languages` winning close calls."""
+        return cls(languages, only=False)
 
     def warm_up(self) -> None:
         """Build and load the detector now rather than on the first message."""
-        if len(self.languages) > 1:
+        if not self.only:
+            language_ranking.load()
+        elif len(self.languages) > 1:
             _detector(frozenset(self.languages))
 
     def detect(self, text: str, conversation_language: str | None = None) -> LanguageGuess:
         """The language of `text`, keeping `conversation_language` for very short messages."""
-        current = conversation_language if conversation_language in self.languages else None
-        fallback = current or self.languages[0]
+        readable = supported_languages() if not self.only else self.languages
+        current = conversation_language if conversation_language in readable else None
+        fallback = current or (self.languages[0] if self.languages else _DEFAULT)
         cleaned = _NOISE.sub(" ", text)
         weights: Counter[str] = Counter()
         words = 0
@@ -234,7 +326,7 @@ class LanguageIdentifier:
         if not weights:
             return LanguageGuess(fallback, 0.0, carried=True)
 
-        candidates = self._candidates(weights)
+        candidates = _by_alphabet(cleaned, self._candidates(weights))
         total = sum(weights.values())
         short = (words <= _SHORT_WORDS and not _is_cjk(weights)) or total < _SHORT_WEIGHT
         if current and words < _CLOSE_CALL_WORDS and _only_names(cleaned):
@@ -245,34 +337,46 @@ class LanguageIdentifier:
         if current and short and (current in candidates or not candidates):
             return LanguageGuess(current, 0.0, carried=True)
         if not candidates:
-            candidates = self.languages
+            candidates = self.languages or (fallback,)
         if len(candidates) == 1:
             return LanguageGuess(candidates[0], 1.0, carried=False)
 
-        values = _detector(frozenset(candidates)).compute_language_confidence_values(cleaned)
-        ranked = [(value.language.iso_code_639_1.name.lower(), value.value) for value in values]
+        ranked = self._ranked(cleaned, candidates)
         if not ranked:
-            return LanguageGuess(fallback, 0.0, carried=True)
+            return LanguageGuess(current or _preferred(candidates, self.languages), 0.0, True)
         top, top_confidence = ranked[0]
         if top_confidence < _MIXED_BELOW and words >= _MIXED_WORDS:
             top, top_confidence = self._dominant(cleaned, top, top_confidence)
+        confidences = dict(ranked)
         if current and current != top and words < _CLOSE_CALL_WORDS:
-            current_confidence = dict(ranked).get(current, 0.0)
-            if current_confidence >= _CLOSE_CALL * top_confidence:
+            current_confidence = confidences.get(current, 0.0)
+            if current_confidence >= _CLOSE_CALL * top_confidence or (
+                not self.only and current in candidates and top_confidence < _SWITCH_SURE
+            ):
                 return LanguageGuess(current, current_confidence, carried=True)
-        return LanguageGuess(top, top_confidence, carried=False)
+        if self.only:
+            return LanguageGuess(top, top_confidence, carried=False)
+        return _with_preference(ranked, top, top_confidence, self.languages)
+
+    def _ranked(self, text: str, candidates: tuple[str, ...]) -> list[tuple[str, float]]:
+        """Candidates with their confidence, best first (empty when nothing can tell)."""
+        allowed = frozenset(candidates)
+        if self.only:
+            values = _detector(allowed).compute_language_confidence_values(text)
+            ranked = [(v.language.iso_code_639_1.name.lower(), v.value) for v in values]
+        else:
+            ranked = language_ranking.rank_languages(text, _RANKED)
+        return [(code, value) for code, value in ranked if code in allowed and value > 0]
 
     def _dominant(self, text: str, top: str, confidence: float) -> tuple[str, float]:
         """For an unsure, longer message: the language most of its words are in."""
-        detector = _detector(frozenset(self.languages))
-        sections = detector.detect_multiple_languages_of(text)
-        if len(sections) < 2:
+        words: Counter[str] = Counter()
+        for code, count in self._sections(text):
+            words[code] += count
+        if len(words) < 2:
             # One run in another language than the whole text's best guess is not
             # code-switching, only a second opinion ("I need to cancel an order" as Italian).
             return top, confidence
-        words: Counter[str] = Counter()
-        for section in sections:
-            words[section.language.iso_code_639_1.name.lower()] += section.word_count
         total = sum(words.values())
         most = max(words.values(), default=0)
         if not total or words.get(top, 0) == most:
@@ -280,14 +384,85 @@ class LanguageIdentifier:
         code, count = words.most_common(1)[0]
         return code, count / total
 
+    def _sections(self, text: str) -> list[tuple[str, int]]:
+        """(language, word count) of each run of the text in one language."""
+        if self.only:
+            sections = _detector(frozenset(self.languages)).detect_multiple_languages_of(text)
+            return [(s.language.iso_code_639_1.name.lower(), s.word_count) for s in sections]
+        found: list[tuple[str, int]] = []
+        readable = supported_languages()
+        for clause in _CLAUSE.split(text):
+            count = len(clause.split())
+            if count < _CLAUSE_WORDS:
+                continue
+            ranked = language_ranking.rank_languages(clause, _RANKED)
+            best = next(((code, p) for code, p in ranked if code in readable), None)
+            if best is not None and best[1] >= _CLAUSE_SURE:
+                found.append((best[0], count))
+        return found
+
     def _candidates(self, weights: Counter[str]) -> tuple[str, ...]:
-        """The store's languages written in the message's dominant script."""
-        if "kana" in weights and "ja" in self.languages:
+        """The languages (the store's, or every one) written in the message's dominant script."""
+        readable = sorted(supported_languages()) if not self.only else self.languages
+        if "kana" in weights and "ja" in readable:
             return ("ja",)
-        if "hangul" in weights and "ko" in self.languages:
+        if "hangul" in weights and "ko" in readable:
             return ("ko",)
         dominant = weights.most_common(1)[0][0]
-        return tuple(code for code in self.languages if dominant in _SCRIPTS.get(code, _LATIN))
+        if dominant == "han" and "zh" in readable:
+            return ("zh",)  # Japanese is written with kana between its ideographs
+        return tuple(code for code in readable if dominant in _SCRIPTS.get(code, _LATIN))
+
+
+def _by_alphabet(text: str, candidates: tuple[str, ...]) -> tuple[str, ...]:
+    """The candidates whose alphabet fits the text's letters (all of them when none does)."""
+    lowered = text.lower()
+    letters = {char for char in lowered if "\u0400" <= char <= "\u04ff"}
+    if letters:
+        kept = tuple(
+            code
+            for code in candidates
+            if code not in _CYRILLIC_ALPHABETS or letters <= _CYRILLIC_ALPHABETS[code]
+        )
+        return kept or candidates
+    words = [
+        extra
+        for word in lowered.split()
+        if (extra := {char for char in word if char.isalpha() and not char.isascii()})
+    ]
+    if len(words) < _FOREIGN_WORDS:
+        return candidates
+    kept = tuple(
+        code
+        for code in candidates
+        if code not in _LATIN_SETS
+        or sum(not extra <= _LATIN_SETS[code] for extra in words) < _FOREIGN_WORDS
+    )
+    return kept or candidates
+
+
+def _with_preference(
+    ranked: list[tuple[str, float]], top: str, confidence: float, preferred: tuple[str, ...]
+) -> LanguageGuess:
+    """The top guess, unless a store's language or (for a rare top) a widespread one is close."""
+    confidences = dict(ranked)
+    if top not in preferred:
+        for code in preferred:
+            share = confidences.get(code, 0.0)
+            related = any(top in group and code in group for group in _CLOSE_RELATIVES)
+            needed = _RELATIVE_SHARE if related else _PREFERRED_SHARE
+            if share and share >= needed * confidence:
+                return LanguageGuess(code, share, carried=False)
+    if top not in _WIDESPREAD:
+        common = next(((c, v) for c, v in ranked if c in _WIDESPREAD), None)
+        if common is not None and common[1] >= _RARE_SHARE * confidence:
+            return LanguageGuess(common[0], common[1], carried=False)
+    return LanguageGuess(top, confidence, carried=False)
+
+
+def _preferred(candidates: tuple[str, ...], preferred: tuple[str, ...]) -> str:
+    """The first preferred language among the candidates, else the first candidate."""
+    return next((code for code in preferred if code in candidates), candidates[0])
 
 
 _ABBREVIATION_LETTERS = 4

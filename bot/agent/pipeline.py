@@ -30,7 +30,7 @@ from bot.agent.ports import (
     StorePolicies,
     Vector,
 )
-from bot.agent.replies import say
+from bot.agent.replies import english_fallback, say
 from bot.agent.state import Memory, ToolDesks, Turn, result_from_json
 from bot.agent.turn import Outcome, TurnResult
 from bot.domain.answering import AnswerFloors
@@ -115,10 +115,12 @@ class TurnPipeline:
     """The query embedder shared by the router and the retriever (None: each embeds)."""
     translate_questions: _InRoom[bool] = _InRoom("answers", "translate_questions")
 
-    def _identifier(self, languages: Sequence[str]) -> LanguageIdentifier:
-        key = tuple(sorted(languages))
+    def _identifier(self, languages: Sequence[str], *, every: bool = False) -> LanguageIdentifier:
+        # every=True: a shopper's message, read among every language, the store's preferred.
+        key = (*sorted(languages), "*") if every else tuple(sorted(languages))
         if key not in self._identifiers:
-            self._identifiers[key] = self._make_identifier(key)
+            make = self._make_identifier
+            self._identifiers[key] = LanguageIdentifier.preferring(key[:-1]) if every else make(key)
         return self._identifiers[key]
 
     @asynccontextmanager
@@ -184,7 +186,7 @@ class TurnPipeline:
                 conversation = await self.conversations.get(store_id, conversation_id)
                 policy_document = await self.stores.policy(store_id)
                 guess = await anyio.to_thread.run_sync(
-                    self._identifier(store_languages(policy_document)).detect,
+                    self._identifier(store_languages(policy_document), every=True).detect,
                     text,
                     conversation.language,
                 )
@@ -276,6 +278,8 @@ class TurnPipeline:
             meta["memory"] = memory.as_json()
         if result.action is not None:
             meta["action"] = result.action
+        if fallback := english_fallback(result.language, result.reply):
+            meta["reply_fallback"] = fallback  # shown to the console: why English went out
         await self.conversations.append(
             store_id,
             conversation_id,

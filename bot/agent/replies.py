@@ -8,6 +8,7 @@ proposed action's `details` and a refused call's error `code` and `details`.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from functools import cache
@@ -54,7 +55,9 @@ def status_name(language: str, status: str) -> str:
 
 
 # Languages that write 12,50 rather than 12.50.
-_DECIMAL_COMMA = frozenset({"de", "fr", "es", "it", "pt", "nl", "pl", "ru", "tr", "vi"})
+_DECIMAL_COMMA = frozenset(
+    {"de", "fr", "es", "it", "pt", "nl", "pl", "ru", "tr", "vi", "sv", "uk", "id"}
+)
 
 
 def amount(language: str, value: object) -> str:
@@ -166,3 +169,44 @@ def refusal_reason(language: str, error: ParleyError) -> str:
 def refusal(language: str, error: ParleyError) -> str:
     """The whole reply to a refused tool call ("I can't do that: ..."), in the language."""
     return say(language, "refused", reason=refusal_reason(language, error))
+
+
+def _fixed_texts(texts: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
+    """Every fixed text of a language by its dotted key ("refusals.generic")."""
+    found: dict[str, str] = {}
+    for key, value in texts.items():
+        if isinstance(value, Mapping):
+            found.update(_fixed_texts(value, f"{prefix}{key}."))
+        else:
+            found[f"{prefix}{key}"] = str(value)
+    return found
+
+
+_TELLING_LENGTH = 16
+"""A stretch of a fixed text this long between placeholders is only ever found in that text."""
+
+
+@cache
+def _english_stretches() -> tuple[tuple[str, str], ...]:
+    stretches: list[tuple[str, str]] = []
+    for key, template in _fixed_texts(_catalogue()["en"]).items():
+        for stretch in re.split(r"\{[^}]*\}", template):
+            if len(stretch.strip()) >= _TELLING_LENGTH:
+                stretches.append((key, stretch.strip()))
+    return tuple(stretches)
+
+
+def english_fallback(language: str, reply: str) -> dict[str, str] | None:
+    """Why `reply` holds fixed text in English although the shopper writes `language`: None
+    when the language has its fixed replies or the reply holds none of the English ones."""
+    if language in _catalogue():
+        return None
+    keys = sorted({key for key, stretch in _english_stretches() if stretch in reply})
+    if not keys:
+        return None
+    return {
+        "language": "en",
+        "shopper_language": language,
+        "reason": f"no fixed replies are written in {language!r}; sent in English",
+        "texts": ", ".join(keys),
+    }

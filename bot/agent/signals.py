@@ -32,7 +32,31 @@ CUES: tuple[Cue, ...] = (
 )
 
 # Written without spaces between words: a cue may start anywhere (Arabic: clitics such as و, ب, ال).
-_UNSEGMENTED = frozenset({"ar", "zh", "ja", "th"})
+# Hebrew too: its prepositions and articles are written onto the word (במשטרה, לבנק).
+_UNSEGMENTED = frozenset({"ar", "he", "zh", "ja", "th"})
+
+# Languages so close that the detector takes one for the other in a short message (Indonesian
+# as Malay, Danish as Norwegian, Czech as Slovak or Polish, Ukrainian as Russian): a cue is
+# looked for in the detected language's relatives too, so a misread never silences it.
+_RELATIVES: dict[str, tuple[str, ...]] = {
+    "id": ("ms",),
+    "ms": ("id",),
+    "da": ("nb", "nn", "sv"),
+    "nb": ("da", "nn", "sv"),
+    "nn": ("nb", "da", "sv"),
+    "sv": ("da", "nb"),
+    "cs": ("sk",),
+    "sk": ("cs",),
+    "pl": ("cs", "sk"),
+    "uk": ("ru",),
+    "ru": ("uk",),
+    "be": ("uk", "ru"),
+    "bg": ("uk", "ru"),
+    "mk": ("uk", "ru"),
+    "mr": ("hi",),
+    "ne": ("hi",),
+    "ur": ("fa", "ar"),
+}
 
 _ANGER_THRESHOLD = 2.0
 """Strong anger: a strong word alone, or a milder word with shouting (`!!`, capitals, 😡)."""
@@ -94,8 +118,11 @@ class Lexicon:
 
 
 def _with_english(languages: Iterable[str]) -> list[str]:
-    """Shoppers mix English words ("cancel", "refund") into every language."""
-    return list(dict.fromkeys([*languages, "en"]))
+    """Shoppers mix English words ("cancel", "refund") into every language; close relatives
+    (`_RELATIVES`) are read too."""
+    chosen = list(languages)
+    related = [relative for language in chosen for relative in _RELATIVES.get(language, ())]
+    return list(dict.fromkeys([*chosen, *related, "en"]))
 
 
 def _compile(language: str, expressions: list[str]) -> re.Pattern[str]:

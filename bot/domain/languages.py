@@ -1,4 +1,4 @@
-"""The languages a store answers in when its policy names none."""
+"""The languages a store prefers; a store whose policy names none serves every language."""
 
 from __future__ import annotations
 
@@ -12,5 +12,8 @@ DEFAULT_LANGUAGES = (
 
 
 def store_languages(policy: Mapping[str, Any]) -> list[str]:
-    """The languages a store's policy document lists, or the defaults when it lists none."""
-    return list(policy.get("languages") or DEFAULT_LANGUAGES)
+    """The languages a store's policy document lists, empty when it lists none.
+
+    They are a preference, not a limit: a shopper's message is read among every language the
+    detector knows, and these win its close calls (`knowledge.language`)."""
+    return [str(code) for code in policy.get("languages") or ()]

@@ -13,9 +13,11 @@ from bot.agent.language import LanguageIdentifier
 from bot.agent.replies import (
     amount,
     describe_action,
+    english_fallback,
     refusal,
     refusal_reason,
     reply_languages,
+    say,
 )
 from bot.domain.errors import ParleyError
 from bot.domain.orders import (
@@ -30,8 +32,8 @@ from bot.domain.policy import AboveRefundLimit, OutsideReturnWindow, StorePolicy
 from bot.storage.order_actions import ActionExpired
 
 LANGUAGES = [
-    "en", "de", "fr", "es", "it", "pt", "nl", "pl",
-    "ru", "tr", "ar", "zh", "ja", "ko", "th", "vi",
+    "en", "de", "fr", "es", "it", "pt", "nl", "pl", "sv", "ru",
+    "uk", "tr", "ar", "zh", "ja", "ko", "th", "vi", "id", "hi",
 ]  # fmt: skip
 VISA = {"type": "credit_card", "id": "credit_card_1", "brand": "visa", "last_four": "4242"}
 GIFT = {"type": "gift_card", "id": "gift_card_9"}
@@ -195,3 +197,22 @@ def test_amounts_follow_the_languages_decimal_mark() -> None:
     assert amount("ja", Decimal("1200")) == "1200.00"
     assert "89,50" in describe_action("de", ACTIONS["cancel"])
     assert "Visa" in describe_action("de", ACTIONS["cancel"])
+
+
+def test_english_fixed_text_for_a_language_without_replies_is_explained() -> None:
+    assert "fi" not in reply_languages()
+    reply = say("fi", "handoff")
+    assert reply == say("en", "handoff")
+    fallback = english_fallback("fi", reply)
+    assert fallback is not None
+    assert fallback["language"] == "en" and fallback["shopper_language"] == "fi"
+    assert fallback["texts"] == "handoff"
+    # Filled-in texts are recognised by their fixed stretches.
+    refused = refusal("fi", _errors()[0])
+    found = english_fallback("fi", refused)
+    assert found is not None and "refusals.wrong_status_cancel" in found["texts"]
+
+
+def test_no_fallback_is_noted_when_the_language_has_its_replies_or_the_model_wrote() -> None:
+    assert english_fallback("sv", say("sv", "handoff")) is None
+    assert english_fallback("fi", "Palautusaika on 30 päivää toimituksesta.") is None

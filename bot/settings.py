@@ -71,6 +71,21 @@ class RetrievalSettings(BaseModel):
         )
 
 
+class LiveSettings(BaseModel):
+    """The live chat over WebSockets (`bot.live`): limits, heartbeats, turn leases."""
+
+    max_text_chars: int = Field(default=4000, ge=1)
+    """Longest shopper or agent message accepted; longer ones get an `error` frame."""
+    rate_limit_messages: int = Field(default=20, ge=1)
+    """Messages one widget session may send per `rate_limit_window_s` on one worker."""
+    rate_limit_window_s: float = Field(default=60.0, gt=0)
+    heartbeat_s: float = Field(default=20.0, gt=0)
+    """Seconds between `ping` frames the server sends on an idle socket."""
+    turn_lease_s: float = Field(default=30.0, gt=0)
+    """How long a worker holds a conversation's bot turns without renewing; after a worker dies
+    another takes its unanswered messages over once this has passed."""
+
+
 class Settings(BaseSettings):
     """Everything Parley reads from the environment; `bot.wiring` turns it into parts."""
 
@@ -100,6 +115,7 @@ class Settings(BaseSettings):
     """Seed the demo store on start (`make run` sets it)."""
     server: ServerSettings = ServerSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
+    live: LiveSettings = LiveSettings()
 
     def llm_timeout_for(self, spec: str | None = None) -> float:
         """The model timeout for `spec` (default: the configured model): the setting if given."""

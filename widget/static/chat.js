@@ -4,6 +4,8 @@
   "use strict";
 
   var RTL = { ar: true, he: true, fa: true, ur: true };
+  // Error codes that mean "this message will never be stored" (frames.py on the server).
+  var REFUSED_MESSAGE = { message_too_long: true, empty_message: true, invalid_frame: true };
   var params = new URLSearchParams(location.hash.slice(1));
   var key = params.get("key");
   var requested = params.get("locale") || navigator.language || "en";
@@ -26,6 +28,7 @@
   var triedSocket = false;
   var ownerState = null;
   var controls = [];        // confirm / request_human frames waiting for the socket
+  var inflight = [];        // client_ids sent on this socket and not yet stored, oldest first
   var typingSentAt = 0;
   var typingTimer = null;
 
@@ -121,6 +124,7 @@
     remember(frame.seq);
     if (frame.client_id) {
       saved.outbox = saved.outbox.filter(function (queued) { return queued.client_id !== frame.client_id; });
+      inflight = inflight.filter(function (id) { return id !== frame.client_id; });
     }
     persist();
     if (frame.role !== "shopper") {
@@ -156,11 +160,13 @@
         persist();
         return;
       }
-      if (frame.client_id) {
-        // The server refused this message for good (too long, say): stop resending it.
-        saved.outbox = saved.outbox.filter(function (queued) { return queued.client_id !== frame.client_id; });
+      if (REFUSED_MESSAGE[frame.code] && inflight.length) {
+        // The server answers a socket's frames in order: this refusal is for the oldest message
+        // still in flight. It will not be stored, so stop resending it.
+        var refused = inflight.shift();
+        saved.outbox = saved.outbox.filter(function (queued) { return queued.client_id !== refused; });
         persist();
-        var bubble = list.querySelector('li.pending[data-client-id="' + CSS.escape(frame.client_id) + '"]');
+        var bubble = list.querySelector('li.pending[data-client-id="' + CSS.escape(refused) + '"]');
         if (bubble) {
           bubble.classList.add("failed");
           bubble.querySelector(".note").textContent = text;
@@ -218,10 +224,15 @@
     if (!connection || !connection.send(frame)) { controls.push(frame); }
   }
 
+  function sendMessage(queued) {
+    if (connection && connection.send({ type: "message", client_id: queued.client_id, text: queued.text })) {
+      inflight.push(queued.client_id);
+    }
+  }
+
   function flush() {
-    saved.outbox.forEach(function (queued) {
-      connection.send({ type: "message", client_id: queued.client_id, text: queued.text });
-    });
+    inflight = [];
+    saved.outbox.forEach(sendMessage);
     var waiting = controls;
     controls = [];
     waiting.forEach(sendControl);
@@ -236,7 +247,7 @@
     thread.pending(queued.client_id, text);
     input.value = "";
     resize();
-    if (connection) { connection.send({ type: "message", client_id: queued.client_id, text: text }); }
+    sendMessage(queued);
   }
 
   function resize() {
@@ -300,7 +311,7 @@
       onStatus: function (up) {
         online = up;
         triedSocket = true;
-        document.body.classList.toggle("offline", !up);
+        document.body.dataset.connection = up ? "online" : "offline";
         drawBanner();
       },
       refresh: openSession

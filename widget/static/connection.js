@@ -6,6 +6,10 @@
   var BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 15000];
   // Close codes that mean the token is no longer good: open the session again for a fresh one.
   var REFUSED = { 1008: true, 4001: true, 4003: true, 4401: true, 4403: true };
+  // A ping after this long without a frame; no answer within PONG_MS means the line is dead
+  // (a sleeping laptop, a proxy that dropped it) even if the browser has not noticed.
+  var QUIET_MS = 25000;
+  var PONG_MS = 10000;
 
   // hooks: url() -> socket URL, lastSeq() -> int, onOpen(), onFrame(frame), onStatus(online),
   // refresh() -> Promise (re-opens the session: a new token).
@@ -14,6 +18,7 @@
     this.socket = null;
     this.failures = 0;
     this.timer = null;
+    this.watch = null;
     var self = this;
     window.addEventListener("online", function () { self.now(); });
     window.addEventListener("offline", function () {
@@ -37,21 +42,35 @@
     this.socket = socket;
     socket.onopen = function () {
       self.failures = 0;
+      self.listen(socket);
       socket.send(JSON.stringify({ type: "resume", after: self.hooks.lastSeq() }));
       self.hooks.onStatus(true);
       self.hooks.onOpen();
     };
     socket.onmessage = function (event) {
+      self.listen(socket);
       var frame;
       try { frame = JSON.parse(event.data); } catch (error) { return; }
       if (frame && typeof frame.type === "string") { self.hooks.onFrame(frame); }
     };
     socket.onclose = function (event) {
       if (self.socket !== socket) { return; }
+      clearTimeout(self.watch);
       self.socket = null;
       self.hooks.onStatus(false);
       self.retry(REFUSED[event.code] === true);
     };
+  };
+
+  // Heard from the server: wait QUIET_MS, then ping and expect an answer within PONG_MS.
+  Connection.prototype.listen = function (socket) {
+    var self = this;
+    clearTimeout(this.watch);
+    this.watch = setTimeout(function () {
+      if (socket.readyState !== WebSocket.OPEN) { return; }
+      socket.send(JSON.stringify({ type: "ping" }));
+      self.watch = setTimeout(function () { socket.close(); }, PONG_MS);
+    }, QUIET_MS);
   };
 
   Connection.prototype.retry = function (refused) {

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import secrets
+import socket
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -17,6 +18,7 @@ from bot.agent.pipeline import TurnPipeline
 from bot.documents import KnowledgeBase
 from bot.domain.errors import ConfigurationError, ServiceUnavailable
 from bot.jobs import JobQueue, make_queue
+from bot.live import LiveChat
 from bot.realtime import EventBus, MemoryBus, RedisBus
 from bot.settings import Settings
 from bot.storage import ConversationRepository, Database, StoreRepository, connect, migrate
@@ -50,6 +52,8 @@ class Parley:
     orders: OrderStore = field(init=False)
     """Products, customers and orders the order tools work on (built-in SQL store)."""
     knowledge: KnowledgeBase = field(init=False)
+    live: LiveChat = field(init=False)
+    """The live chat of this worker: sockets' actions and the bot turns they start."""
     _agent: TurnPipeline | None = field(default=None, init=False, repr=False)
     _agent_lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
 
@@ -64,6 +68,14 @@ class Parley:
         )
         self.conversations = ConversationRepository(self.database)
         self.orders = SqlOrderStore(self.database)
+        self.live = LiveChat(
+            conversations=self.conversations,
+            stores=self.stores,
+            bus=self.bus,
+            pipeline=self.agent,
+            settings=self.settings.live,
+            worker=f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}",
+        )
 
     async def agent(self) -> TurnPipeline:
         """The turn pipeline, built on first use: it loads the intent router and chat model."""
@@ -97,6 +109,7 @@ class Parley:
 
     async def close(self) -> None:
         """Close every connection this process opened."""
+        await self.live.close()
         await self.knowledge.close()
         await self.jobs.close()
         await anyio.to_thread.run_sync(self.index.close)

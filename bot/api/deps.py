@@ -34,6 +34,11 @@ def _bearer(request: Request) -> str | None:
 async def current_agent(request: Request, parley: ParleyDep) -> Agent:
     """The logged-in agent or admin, from a bearer token or the console cookie."""
     token = _bearer(request) or request.cookies.get(AGENT_COOKIE)
+    return await agent_of_token(token, parley)
+
+
+async def agent_of_token(token: str | None, parley: Parley) -> Agent:
+    """The agent or admin a login token belongs to (HTTP calls and the agent socket)."""
     if not token or token.startswith(("sk_", "pk_")):
         raise Unauthorized("log in first (POST /api/v1/auth/login)")
     claims = read_token(token, parley.secret)

@@ -6,6 +6,7 @@
   var RTL = { ar: true, he: true, fa: true, ur: true };
   // Error codes that mean "this message will never be stored" (frames.py on the server).
   var REFUSED_MESSAGE = { message_too_long: true, empty_message: true, invalid_frame: true };
+  var RATE_RETRY_MS = 5000;
   var params = new URLSearchParams(location.hash.slice(1));
   var key = params.get("key");
   var requested = params.get("locale") || navigator.language || "en";
@@ -15,6 +16,7 @@
   var banner = document.getElementById("banner");
   var typingLine = document.getElementById("typing");
   var humanButton = document.getElementById("human");
+  var contactForm = document.getElementById("contact");
 
   // English until the session brings the shopper's language.
   var strings = {
@@ -107,6 +109,9 @@
     input.placeholder = strings.placeholder;
     document.getElementById("send").setAttribute("aria-label", strings.send);
     humanButton.textContent = strings.human;
+    document.getElementById("email-label").textContent = strings.email_label;
+    document.getElementById("email").placeholder = strings.email_label;
+    document.getElementById("email-send").textContent = strings.email_send;
     if (opened.theme && opened.theme.accent) {
       document.documentElement.style.setProperty("--accent", opened.theme.accent);
     }
@@ -146,7 +151,7 @@
     },
     action: function (frame) {
       thread.action(frame, answerAction);
-      saved.action = { action_id: frame.action_id, summary: frame.summary, needs_confirmation: frame.needs_confirmation, at: saved.seq };
+      saved.action = { action_id: frame.action_id, summary: frame.summary, needs_confirmation: frame.needs_confirmation, reply_to: frame.reply_to || saved.seq };
       persist();
     },
     typing: function (frame) {
@@ -154,11 +159,26 @@
     },
     error: function (frame) {
       var text = strings["error_" + frame.code] || strings.error;
-      if (frame.action_id) {
-        thread.settle(frame.action_id, text);
+      if (frame.code === "stale_action") {
+        thread.settle(text);
         saved.action = null;
         persist();
         return;
+      }
+      if (frame.code === "rate_limited" && inflight.length) {
+        // Not stored: it stays in the outbox and goes again once the window has passed.
+        var later = inflight.shift();
+        var waiting = list.querySelector('li.pending[data-client-id="' + CSS.escape(later) + '"] .note');
+        if (waiting) { waiting.textContent = text; }
+        setTimeout(function () {
+          saved.outbox.forEach(function (queued) { if (queued.client_id === later) { sendMessage(queued); } });
+        }, RATE_RETRY_MS);
+        return;
+      }
+      if (frame.code === "invalid_email") {
+        saved.contact = null;
+        persist();
+        drawBanner();
       }
       if (REFUSED_MESSAGE[frame.code] && inflight.length) {
         // The server answers a socket's frames in order: this refusal is for the oldest message
@@ -216,6 +236,8 @@
     banner.textContent = text;
     banner.className = "banner " + kind;
     banner.hidden = !text;
+    // Outside support hours the shopper may leave an address to be written to.
+    contactForm.hidden = !(kind === "queued" && ownerState.back_at && !saved.contact);
   }
 
   // -- what the shopper sends -----------------------------------------------------------------
@@ -277,6 +299,15 @@
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape") { tell({ type: "close" }); }
   });
+  contactForm.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var email = document.getElementById("email").value.trim();
+    if (!email) { return; }
+    saved.contact = email;
+    persist();
+    sendControl({ type: "contact", email: email });
+    drawBanner();
+  });
   humanButton.addEventListener("click", function () {
     humanButton.disabled = true;
     sendControl({ type: "request_human" });
@@ -301,7 +332,8 @@
     history.messages.forEach(function (frame) { received(frame, false); });
     saved.outbox.forEach(function (queued) { thread.pending(queued.client_id, queued.text); });
     var action = saved.action;
-    var movedOn = history.messages.some(function (m) { return m.role === "shopper" && action && m.seq > action.at + 1; });
+    // A shopper who wrote after the proposal (a typed yes, another question) has moved on.
+    var movedOn = history.messages.some(function (m) { return m.role === "shopper" && action && m.seq > action.reply_to; });
     if (action && !movedOn) { thread.action(action, answerAction); }
     connection = new chat.Connection({
       url: socketUrl,

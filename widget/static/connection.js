@@ -5,7 +5,7 @@
 
   var BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 15000];
   // Close codes that mean the token is no longer good: open the session again for a fresh one.
-  var REFUSED = { 1008: true, 4001: true, 4003: true, 4401: true, 4403: true };
+  var REFUSED = { 1008: true, 4401: true, 4403: true, 4404: true };
   // A ping after this long without a frame; no answer within PONG_MS means the line is dead
   // (a sleeping laptop, a proxy that dropped it) even if the browser has not noticed.
   var QUIET_MS = 25000;

@@ -159,18 +159,25 @@
       card.appendChild(buttons);
     }
     card.appendChild(outcome);
-    this.list.appendChild(card);
+    if (frame.reply_to) {
+      // Right under the reply that proposed it, whichever of the two frames came first.
+      card.dataset.seq = String(frame.reply_to + 0.5);
+      this.place(card, frame.reply_to + 0.5);
+    } else {
+      this.list.appendChild(card);
+    }
     this.scroll();
     return card;
   };
 
-  // An action answered elsewhere (another tab, a typed yes, or refused by the server).
-  Thread.prototype.settle = function (actionId, text) {
-    var card = this.list.querySelector('li.action[data-action-id="' + CSS.escape(actionId) + '"]');
-    if (!card) { return; }
-    Array.prototype.forEach.call(card.querySelectorAll("button"), function (b) { b.disabled = true; });
-    card.classList.add("answered");
-    if (text) { card.querySelector(".outcome").textContent = text; }
+  // Cards no longer waiting for an answer (answered elsewhere, or refused as stale).
+  Thread.prototype.settle = function (text) {
+    var cards = this.list.querySelectorAll("li.action:not(.answered)");
+    Array.prototype.forEach.call(cards, function (card) {
+      Array.prototype.forEach.call(card.querySelectorAll("button"), function (b) { b.disabled = true; });
+      card.classList.add("answered");
+      card.querySelector(".outcome").textContent = text;
+    });
   };
 
   Thread.prototype.scroll = function () {

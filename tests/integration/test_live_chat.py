@@ -74,8 +74,10 @@ async def public_key(parley: Parley, store: str) -> str:
     return key
 
 
-async def open_widget(parley: Parley, server: Server, store: str = STORE) -> dict[str, str]:
-    return await widget_session(server, await public_key(parley, store))
+async def open_widget(
+    parley: Parley, server: Server, store: str = STORE, locale: str = "en"
+) -> dict[str, str]:
+    return await widget_session(server, await public_key(parley, store), locale)
 
 
 def ws_url(server: Server, token: str) -> str:
@@ -227,8 +229,13 @@ async def test_bad_tokens_are_refused_at_the_handshake_with_a_reason(
 async def test_a_model_stalling_mid_stream_ends_in_one_reply_that_replaces_the_draft(
     parley: Parley, server: Server, scripted: Callable[..., FakeChatModel]
 ) -> None:
-    # The first sentence streams, then the model stalls past the timeout.
-    model = scripted(reply(TWO_SENTENCES), delay_s=0.15, timeout_s=1.5)
+    # The first sentence streams, then the model stalls past the timeout in the second.
+    stalling = (
+        "Sie können Artikel innerhalb von 30 Tagen zurückgeben [1]. Die Artikel müssen "
+        + "unbenutzt sein, und die Rücksendung muss vorher angemeldet werden, " * 6
+        + "damit wir sie bearbeiten können [1]."
+    )
+    model = scripted(reply(stalling), delay_s=0.05, timeout_s=1.5)
     session = await open_widget(parley, server)
     async with peer(ws_url(server, session["token"])) as shopper:
         await shopper.say(RETURN_QUESTION)
@@ -237,7 +244,7 @@ async def test_a_model_stalling_mid_stream_ends_in_one_reply_that_replaces_the_d
         elapsed = time.monotonic() - started
     tokens = [f["delta"] for f in shopper.frames if f["type"] == "token"]
     assert tokens, "the first sentence streamed before the stall"
-    assert tokens[0].startswith("Sie können Artikel innerhalb von 30 Tagen")
+    assert tokens[0] == "Sie können Artikel innerhalb von 30 Tagen zurückgeben [1]."
     stored = await parley.conversations.messages_after(STORE, session["conversation_id"])
     bots = [m for m in stored if m.role is Role.BOT]
     assert len(bots) == 1 and bots[0].text == final["text"]  # one reply, the whole of it
@@ -288,7 +295,7 @@ async def test_a_proposed_cancellation_is_an_action_card_confirmed_by_the_confir
         await shopper.wait_for(of_type("pong"), start=len(shopper.frames))
     async with parley.orders.session(STORE) as orders:
         order = await orders.order("#W1000002")
-    assert order["status"] == "cancelled"
+    assert order.status == "cancelled"
     assert "#W1000002" in done["text"]
     stored = await parley.conversations.messages_after(STORE, session["conversation_id"])
     assert [m.seq for m in stored] == [1, 2, 3, 4]
@@ -298,8 +305,8 @@ async def test_asking_for_a_person_queues_the_thread_and_tells_the_place_in_the_
     parley: Parley, server: Server, scripted: Callable[..., FakeChatModel]
 ) -> None:
     scripted()
-    first = await open_widget(parley, server)
-    second = await open_widget(parley, server)
+    first = await open_widget(parley, server, locale="de")
+    second = await open_widget(parley, server, locale="de")
     async with (
         peer(ws_url(server, first["token"])) as one,
         peer(ws_url(server, second["token"])) as two,

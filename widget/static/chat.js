@@ -142,7 +142,7 @@
     message: function (frame) { received(frame, true); },
     token: function (frame) {
       showTyping(null);
-      thread.token(frame.delta || "");
+      thread.token(frame);
     },
     state: function (frame) {
       ownerState = frame;

@@ -20,7 +20,7 @@
     this.list = list;
     this.strings = strings;
     this.seen = {};        // seq -> true: a resumed or repeated frame is drawn once
-    this.draft = null;     // the bot's reply while its tokens arrive
+    this.drafts = {};      // reply_to -> the bot's reply while its tokens arrive
   }
 
   // Who wrote a message, read out before its text (the bubbles' colours say it to sighted users).
@@ -37,6 +37,9 @@
       item.appendChild(el("span", role === "agent" ? "author" : "author visually-hidden", author));
     }
     var body = el("div", "text", text);
+    // Each text runs in its own direction: a German passage quoted to an Arabic shopper
+    // reads left to right inside the right-to-left widget.
+    body.dir = "auto";
     if (frame && frame.language) { body.lang = frame.language; }
     item.appendChild(body);
     return item;
@@ -55,6 +58,7 @@
         var source = el("details", "source");
         source.appendChild(el("summary", null, where));
         var passage = el("blockquote", null, quote);
+        passage.dir = "auto";
         if (citation.language) { passage.lang = citation.language; }
         source.appendChild(passage);
         item.appendChild(source);
@@ -89,14 +93,8 @@
     if (pending) {
       pending.parentNode.removeChild(pending);
     }
-    if (frame.role === "bot" && this.draft) {
-      // The stored reply replaces what streamed: the stored text is the one that counts.
-      this.draft.parentNode.replaceChild(item, this.draft);
-      this.draft = null;
-      this.list.removeAttribute("aria-busy");
-    } else {
-      this.place(item, frame.seq);
-    }
+    if (frame.role === "bot") { this.dropDraft(frame); }
+    this.place(item, frame.seq);
     this.scroll();
     return true;
   };
@@ -111,15 +109,35 @@
     this.scroll();
   };
 
-  Thread.prototype.token = function (delta) {
-    if (!this.draft) {
-      this.draft = this.bubble("bot", "");
-      this.draft.classList.add("draft");
+  // Token frames and the stored reply name the shopper message they answer (`reply_to`).
+  function draftKey(frame) {
+    return frame.reply_to === undefined || frame.reply_to === null ? "?" : String(frame.reply_to);
+  }
+
+  // The stored reply replaces what streamed (the stored text is the one that counts). A frame
+  // without `reply_to` on either side takes the draft there is.
+  Thread.prototype.dropDraft = function (frame) {
+    var key = draftKey(frame);
+    var keys = Object.keys(this.drafts);
+    if (!this.drafts[key]) { key = this.drafts["?"] ? "?" : (key === "?" && keys.length === 1 ? keys[0] : null); }
+    if (key === null) { return; }
+    var draft = this.drafts[key];
+    delete this.drafts[key];
+    draft.parentNode.removeChild(draft);
+    if (!Object.keys(this.drafts).length) { this.list.removeAttribute("aria-busy"); }
+  };
+
+  Thread.prototype.token = function (frame) {
+    var key = draftKey(frame);
+    var draft = this.drafts[key];
+    if (!draft) {
+      draft = this.drafts[key] = this.bubble("bot", "");
+      draft.classList.add("draft");
       // Screen readers hear the finished reply once, not every token.
       this.list.setAttribute("aria-busy", "true");
-      this.list.appendChild(this.draft);
+      this.list.appendChild(draft);
     }
-    this.draft.querySelector(".text").textContent += delta;
+    draft.querySelector(".text").textContent += frame.delta || "";
     this.scroll();
   };
 

@@ -131,7 +131,38 @@ class ConversationRepository:
         citations: list[dict[str, Any]] | None = None,
         meta: dict[str, Any] | None = None,
     ) -> tuple[Message, bool]:
-        """Store a message with the next seq; `(message, False)` if its `client_id` was seen."""
+        """Store a message with the next seq; `(message, False)` if its `client_id` was seen
+        (also when the same `client_id` arrives twice at once, on two workers)."""
+        try:
+            return await self._append(
+                store_id, conversation_id, role, text, language, client_id, citations, meta
+            )
+        except IntegrityError:
+            if client_id is None:
+                raise
+            # The concurrent twin committed first; this transaction (and its seq) rolled back.
+            async with self.database.session() as session:
+                existing = await session.scalar(
+                    sa.select(MessageRow).where(
+                        MessageRow.conversation_id == conversation_id,
+                        MessageRow.client_id == client_id,
+                    )
+                )
+            if existing is None:
+                raise
+            return _message(existing), False
+
+    async def _append(
+        self,
+        store_id: str,
+        conversation_id: str,
+        role: Role,
+        text: str,
+        language: str | None,
+        client_id: str | None,
+        citations: list[dict[str, Any]] | None,
+        meta: dict[str, Any] | None,
+    ) -> tuple[Message, bool]:
         async with self.database.session() as session:
             await _row(session, store_id, conversation_id)
             if client_id is not None:
@@ -425,7 +456,9 @@ async def _note_handoff(
 ) -> None:
     """Keep the handoff record in step: opened when queued, taken, closed when it ends."""
     if target is OwnerState.QUEUED:
-        session.add(HandoffRow(store_id=store_id, conversation_id=conversation_id, reason=reason or ""))
+        session.add(
+            HandoffRow(store_id=store_id, conversation_id=conversation_id, reason=reason or "")
+        )
         return
     latest = await session.scalar(
         sa.select(HandoffRow)

@@ -173,6 +173,32 @@ def is_message(role: str, **fields: Any) -> Callable[[Frame], bool]:
 
 def of_type(kind: str, **fields: Any) -> Callable[[Frame], bool]:
     """Matches a frame of this type with these fields."""
-    return lambda frame: frame["type"] == kind and all(
-        frame.get(key) == value for key, value in fields.items()
+    return lambda frame: (
+        frame["type"] == kind and all(frame.get(key) == value for key, value in fields.items())
     )
+
+
+async def second_worker(first: Parley) -> Parley:
+    """Another API worker on the first's database and Redis, as a second process would be,
+    sharing only the loaded embedding models (so the test loads them once)."""
+    from bot.jobs import make_queue
+    from bot.storage import connect
+    from bot.wiring import make_bus
+
+    settings = first.settings
+    return Parley(
+        settings=settings,
+        database=await connect(settings.resolved_database_url),
+        bus=make_bus(settings),
+        index=first.index,
+        jobs=make_queue(None),
+        secret=first.secret,
+    )
+
+
+async def close_worker(worker: Parley) -> None:
+    """Close what `second_worker` opened (not the shared index)."""
+    await worker.live.close()
+    await worker.jobs.close()
+    await worker.bus.close()
+    await worker.database.close()

@@ -70,7 +70,9 @@ async def public_key(parley: Parley, store: str) -> str:
 
     key = new_key("pk")
     async with parley.database.session() as session:
-        session.add(ApiKeyRow(store_id=store, kind="public", prefix=key[:7], key_hash=key_hash(key)))
+        session.add(
+            ApiKeyRow(store_id=store, kind="public", prefix=key[:7], key_hash=key_hash(key))
+        )
     return key
 
 
@@ -415,7 +417,10 @@ async def test_an_agent_takes_a_queued_thread_and_the_shopper_reads_them_live(
     changes = await parley.conversations.owner_changes(STORE, conversation_id)
     trail = [(c.to_state.value, c.actor) for c in changes]
     assert trail[0] == ("queued", "shopper")
-    assert trail[-2:] == [("resolved", f"agent:{changes[-2].actor.split(':')[1]}"), ("bot", "shopper")]
+    assert trail[-2:] == [
+        ("resolved", f"agent:{changes[-2].actor.split(':')[1]}"),
+        ("bot", "shopper"),
+    ]
     assert changes[-1].reason == "reopened"
 
 
@@ -435,7 +440,9 @@ async def test_agents_of_another_store_reach_nothing_here(
         await console.wait_for(of_type("queue", event="snapshot"))
         await shopper.send({"type": "request_human"})
         await shopper.wait_for(of_type("state", state="queued"))
-        taken = await http.post(f"/api/v1/conversations/{conversation_id}/take", headers=bearer(eve))
+        taken = await http.post(
+            f"/api/v1/conversations/{conversation_id}/take", headers=bearer(eve)
+        )
         assert taken.status_code == 404
         await console.send({"type": "resume", "conversation_id": conversation_id, "after": 0})
         await console.wait_for(of_type("error", code="not_found"))

@@ -57,12 +57,13 @@ def test_a_japanese_question_streams_a_japanese_answer_with_a_citation(
     assert stored["citations"], "the answer has no citation"
     citation = stored["citations"][0]
     answer.locator("details.sources > summary").click()
+    shopper.screenshot("ja-answer.png")
     source = answer.locator("details.source").first
     expect(source.locator("summary")).to_contain_text(citation["document"])
     expect(source.locator("summary")).to_contain_text(citation["section"])
     source.locator("summary").click()
     expect(source.locator("blockquote")).to_contain_text("30日以内")
-    shopper.screenshot("ja-answer.png")
+    shopper.screenshot("ja-answer-passage.png")
 
 
 def test_a_reload_keeps_the_thread(japanese_shopper: Shopper) -> None:

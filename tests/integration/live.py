@@ -123,10 +123,10 @@ class Peer:
         return client_id
 
     async def wait_for(
-        self, predicate: Callable[[Frame], bool], timeout: float = 20.0, start: int = 0
+        self, predicate: Callable[[Frame], bool], within: float = 20.0, start: int = 0
     ) -> Frame:
-        """The first frame (from index `start`) that matches, waiting up to `timeout` s."""
-        async with asyncio.timeout(timeout):
+        """The first frame (from index `start`) that matches, waiting up to `within` s."""
+        async with asyncio.timeout(within):
             async with self._arrived:
                 while True:
                     for frame in self.frames[start:]:

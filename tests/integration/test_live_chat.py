@@ -178,7 +178,7 @@ async def test_bad_frames_get_an_error_and_the_socket_stays_open(
         await shopper.send({"type": "ping"})
         await shopper.wait_for(of_type("pong"))
         heartbeat = len(shopper.frames)
-        await shopper.wait_for(of_type("ping"), start=heartbeat, timeout=3)
+        await shopper.wait_for(of_type("ping"), start=heartbeat, within=3)
     stored = await parley.conversations.messages_after(STORE, session["conversation_id"])
     shopper_texts = [m.text for m in stored if m.role is Role.SHOPPER]
     assert shopper_texts == [f"Hallo {n}" for n in range(8)]  # nothing over the limit stored
@@ -263,7 +263,7 @@ async def test_one_conversations_messages_are_answered_in_order_one_at_a_time(
     async with peer(ws_url(server, session["token"])) as shopper:
         await shopper.say(RETURN_QUESTION)
         await shopper.say("Und wie lange dauert eine Rückgabe, bis ich das Geld habe?")
-        await shopper.wait_for(is_message("bot", reply_to=2), timeout=30)
+        await shopper.wait_for(is_message("bot", reply_to=2), within=30)
     replies = [f for f in shopper.messages() if f["role"] == "bot"]
     assert [f["reply_to"] for f in replies] == [1, 2]
     assert shopper.seqs()[:2] == [1, 2] and sorted(shopper.seqs()) == shopper.seqs()

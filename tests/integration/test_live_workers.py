@@ -356,8 +356,11 @@ async def test_a_worker_killed_mid_turn_leaves_nothing_unanswered_or_doubled(
         "PARLEY_LOG_JSON": "false",
         "PARLEY_LIVE__TURN_LEASE_S": "3",
     }
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "tests.integration.live_worker", str(port)],
+    worker = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.integration.live_worker",
+        str(port),
         cwd=ROOT,
         env=environment,
         stdout=subprocess.DEVNULL,
@@ -371,29 +374,29 @@ async def test_a_worker_killed_mid_turn_leaves_nothing_unanswered_or_doubled(
             await shopper.wait_for(is_message("shopper", client_id=client_id))
             # The worker is still loading its models for this turn: kill it now.
             worker.send_signal(signal.SIGKILL)
-            worker.wait(timeout=10)
+            await asyncio.wait_for(worker.wait(), 10)
             with pytest.raises(ConnectionError):
-                await shopper.wait_for(lambda _: False, timeout=10)
+                await shopper.wait_for(lambda _: False, within=10)
         assert await stored_seqs(first, session["conversation_id"]) == [(1, "shopper")]
         async with peer(widget_url(two, session["token"])) as back:
             await back.send({"type": "resume", "after": 1})
             await back.say("Hallo!", client_id)  # the widget resends what it was unsure of
-            answer = await back.wait_for(is_message("bot", reply_to=1), timeout=30)
+            answer = await back.wait_for(is_message("bot", reply_to=1), within=30)
             await asyncio.sleep(0.5)
         assert answer["seq"] == 2
         assert await stored_seqs(first, session["conversation_id"]) == [(1, "shopper"), (2, "bot")]
         assert [f["seq"] for f in back.messages() if f["role"] == "bot"] == [2]
     finally:
-        if worker.poll() is None:
+        if worker.returncode is None:
             worker.kill()
-            worker.wait(timeout=10)
+            await asyncio.wait_for(worker.wait(), 10)
 
 
-async def _until_up(port: int, worker: subprocess.Popen[bytes]) -> Server:
+async def _until_up(port: int, worker: asyncio.subprocess.Process) -> Server:
     url = f"http://127.0.0.1:{port}"
     async with httpx.AsyncClient(base_url=url) as http:
         for _ in range(300):
-            if worker.poll() is not None:
+            if worker.returncode is not None:
                 raise RuntimeError(f"the worker exited with {worker.returncode}")
             try:
                 if (await http.get("/healthz")).status_code == 200:

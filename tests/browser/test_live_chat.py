@@ -4,12 +4,16 @@ widget offline and back, and Arabic laid out right to left."""
 
 from __future__ import annotations
 
+import json
 import re
+import time
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, expect
+from websockets.sync.client import ClientConnection, connect
 
 from bot.demo.seed import DEMO_AGENTS
 from tests.browser.shopper import Shopper
@@ -129,6 +133,14 @@ def test_a_person_takes_over_and_the_shopper_sees_it_live(
         taken = api.post(f"/api/v1/conversations/{conversation}/take", headers=agent)
         assert taken.status_code == 200, taken.text
         expect(banner).to_contain_text("担当者がチャットに参加しました", timeout=ANSWER_MS)
+
+        # Typing shows both ways: the agent sees the shopper type, the shopper sees the agent.
+        socket_url = server.replace("http://", "ws://") + "/api/v1/agent/ws"
+        with connect(f"{socket_url}?token={login.json()['token']}") as agent_socket:
+            shopper.chat.get_by_role("textbox").press_sequentially("す", delay=50)
+            assert _next_frame(agent_socket, "typing")["role"] == "shopper"
+            agent_socket.send(json.dumps({"type": "typing", "conversation_id": conversation}))
+            expect(shopper.chat.locator("#typing")).to_have_text("担当者が入力中…")
         written = api.post(
             f"/api/v1/conversations/{conversation}/messages",
             headers=agent,
@@ -140,6 +152,16 @@ def test_a_person_takes_over_and_the_shopper_sees_it_live(
     expect(reply).to_contain_text("担当の佐藤です", timeout=ANSWER_MS)
     assert shopper.frames_of("state")[-1]["state"] == "human"
     shopper.screenshot("ja-agent-live.png")
+
+
+def _next_frame(socket: ClientConnection, kind: str) -> dict[str, Any]:
+    """The next frame of one type on a socket (others are skipped), within ANSWER_MS."""
+    deadline = time.monotonic() + ANSWER_MS / 1000
+    while time.monotonic() < deadline:
+        frame: dict[str, Any] = json.loads(socket.recv(timeout=deadline - time.monotonic()))
+        if frame.get("type") == kind:
+            return frame
+    raise AssertionError(f"no {kind} frame within {ANSWER_MS} ms")
 
 
 def test_messages_typed_offline_are_sent_once_back(japanese_shopper: Shopper) -> None:

@@ -7,6 +7,8 @@
   // Error codes that mean "this message will never be stored" (frames.py on the server).
   var REFUSED_MESSAGE = { message_too_long: true, empty_message: true, invalid_frame: true };
   var RATE_RETRY_MS = 5000;
+  var TYPING_MS = 6000;
+  var BOT_THINKING_MS = 60000;
   var params = new URLSearchParams(location.hash.slice(1));
   var key = params.get("key");
   var requested = params.get("locale") || navigator.language || "en";
@@ -135,7 +137,14 @@
     if (frame.role !== "shopper") {
       showTyping(null);
       if (live) { tell({ type: "message", role: frame.role }); }
+    } else if (live && botAnswers()) {
+      // The bot is at work on it until its first token: a local model can take seconds.
+      showTyping("bot", BOT_THINKING_MS);
     }
+  }
+
+  function botAnswers() {
+    return !ownerState || ownerState.state === "bot" || ownerState.state === "resolved";
   }
 
   var handlers = {
@@ -146,6 +155,7 @@
     },
     state: function (frame) {
       ownerState = frame;
+      if (!botAnswers()) { showTyping(null); }
       humanButton.disabled = frame.state === "queued" || frame.state === "human";
       drawBanner();
     },
@@ -205,11 +215,11 @@
     if (actionId) { sendControl({ type: "confirm", action_id: actionId, accept: accept }); }
   }
 
-  function showTyping(role) {
+  function showTyping(role, forMs) {
     clearTimeout(typingTimer);
     typingLine.textContent = role ? (role === "agent" ? strings.typing_agent : strings.typing_bot) : "";
     // A typing frame is a hint, not a promise: it fades if nothing follows.
-    if (role) { typingTimer = setTimeout(function () { typingLine.textContent = ""; }, 6000); }
+    if (role) { typingTimer = setTimeout(function () { typingLine.textContent = ""; }, forMs || TYPING_MS); }
   }
 
   function drawBanner() {

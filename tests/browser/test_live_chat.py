@@ -148,10 +148,27 @@ def test_a_person_takes_over_and_the_shopper_sees_it_live(
         )
         assert written.status_code in (200, 201), written.text
 
-    reply = shopper.chat.locator("li.msg.agent")
-    expect(reply).to_contain_text("担当の佐藤です", timeout=ANSWER_MS)
-    assert shopper.frames_of("state")[-1]["state"] == "human"
-    shopper.screenshot("ja-agent-live.png")
+        replies = shopper.chat.locator("li.msg.agent")
+        expect(replies).to_contain_text("担当の佐藤です", timeout=ANSWER_MS)
+        assert shopper.frames_of("state")[-1]["state"] == "human"
+        shopper.screenshot("ja-agent-live.png")
+
+        # What the agent writes while the shopper's connection is down arrives once it is back.
+        seen = shopper.saved()["seq"]
+        body = shopper.chat.locator("body")
+        shopper.context.set_offline(True)
+        expect(body).to_have_attribute("data-connection", "offline")
+        later = api.post(
+            f"/api/v1/conversations/{conversation}/messages",
+            headers=agent,
+            json={"text": "キャンセルの件、確認が取れました。"},
+        )
+        assert later.status_code in (200, 201), later.text
+        shopper.context.set_offline(False)
+        expect(replies).to_have_count(2, timeout=ANSWER_MS)
+        expect(replies.last).to_contain_text("確認が取れました")
+        resumes = [f for f in shopper.sent if f["type"] == "resume"]
+        assert resumes[-1]["after"] == seen
 
 
 def _next_frame(socket: ClientConnection, kind: str) -> dict[str, Any]:

@@ -7,6 +7,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, expect
 
+from bot.demo.seed import DEMO_ADMIN
+
 pytestmark = pytest.mark.browser
 
 # Runs in every frame: keeps the policy violations the browser reports.
@@ -50,6 +52,14 @@ def test_the_pages_run_under_their_policy(server: str, browser: Browser) -> None
         assert frame.evaluate("window.__violations") == [], frame.url
 
     page.goto(f"{server}/admin")
-    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    page.get_by_label("Email").fill(DEMO_ADMIN[0])
+    page.get_by_label("Password").fill(DEMO_ADMIN[1])
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Documents")).to_be_visible()
+    expect(page.get_by_label("Policy (JSON)")).not_to_be_empty()
+    assert page.evaluate("window.__violations") == []
+
+    page.goto(f"{server}/console")
+    expect(page.get_by_role("heading", name="Queue")).to_be_visible()
     assert page.evaluate("window.__violations") == []
     context.close()

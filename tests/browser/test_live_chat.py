@@ -53,8 +53,10 @@ def test_a_japanese_question_streams_a_japanese_answer_with_a_citation(
     drafts = shopper.drafts()
     assert drafts, "no draft bubble was shown while the reply streamed"
     assert stored["text"].startswith(drafts[-1][:20])
-    # The stored reply replaced the draft: one bubble, the stored text.
+    # The stored reply replaced the draft: one bubble, the stored text; the question shows once.
     expect(shopper.chat.locator("li.draft")).to_have_count(0)
+    expect(shopper.chat.locator("li.msg.shopper")).to_have_count(1)
+    expect(shopper.chat.locator("li.pending")).to_have_count(0)
     expect(answer.locator(".text")).to_have_text(stored["text"])
 
     # The citation opens to its document, section and quoted passage.

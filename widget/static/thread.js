@@ -101,6 +101,7 @@
 
   // The shopper's message before the server has stored it (offline, or on its way).
   Thread.prototype.pending = function (clientId, text) {
+    if (this.list.querySelector('li.pending[data-client-id="' + CSS.escape(clientId) + '"]')) { return; }
     var item = this.bubble("shopper", text);
     item.classList.add("pending");
     item.dataset.clientId = clientId;

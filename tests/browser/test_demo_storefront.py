@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Route, expect
 
 pytestmark = pytest.mark.browser
 
@@ -70,4 +70,29 @@ def test_reload_keeps_the_same_conversation(server: str, browser: Browser) -> No
     second = page.frames[1].evaluate("localStorage.getItem('parley:pk_demo_storefront')")
     assert first is not None and second is not None
     assert json.loads(first)["conversation_id"] == json.loads(second)["conversation_id"]
+    context.close()
+
+
+def test_the_widget_recovers_when_parley_was_unreachable(server: str, browser: Browser) -> None:
+    context = browser.new_context(locale="de-DE")
+    refused: list[str] = []
+
+    def refuse_once(route: Route) -> None:
+        if refused:
+            route.continue_()
+        else:
+            refused.append(route.request.url)
+            route.abort("connectionrefused")
+
+    context.route("**/api/v1/widget/sessions", refuse_once)
+    page = context.new_page()
+    page.goto(f"{server}/demo")
+    page.locator("#parley-launcher").click()
+    chat = page.frame_locator("#parley-frame")
+    expect(chat.locator("li.notice.error")).to_have_text("The chat is not available right now.")
+    # It tries again by itself and the shopper gets the chat without reloading.
+    expect(chat.locator("li.greeting")).to_contain_text("Hallo!", timeout=15_000)
+    expect(chat.locator("li.notice.error")).to_have_count(0)
+    expect(chat.locator("body")).to_have_attribute("data-connection", "online")
+    assert len(refused) == 1
     context.close()

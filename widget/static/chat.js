@@ -89,6 +89,7 @@
         saved.action = null;
         list.textContent = "";
         thread = new chat.Thread(list, strings);
+        thread.notice(strings.greeting, "greeting");
         saved.outbox.forEach(function (queued) { thread.pending(queued.client_id, queued.text); });
       }
       session = opened;
@@ -333,12 +334,26 @@
     return scheme + "//" + location.host + "/api/v1/widget/ws?token=" + encodeURIComponent(session.token);
   }
 
-  openSession().then(function (opened) {
-    applyStrings(opened);
-    thread.notice(strings.greeting, "greeting");
-    if (opened.state) { handlers.state({ state: opened.state }); }
-    return api("/api/v1/widget/conversations/" + opened.conversation_id + "/messages?after=0");
-  }).then(function (history) {
+  var startFailures = 0;
+  var unavailable = null;
+
+  function start() {
+    openSession().then(function (opened) {
+      if (unavailable) { unavailable.parentNode.removeChild(unavailable); unavailable = null; }
+      applyStrings(opened);
+      if (!list.querySelector(".greeting")) { thread.notice(strings.greeting, "greeting"); }
+      if (opened.state) { handlers.state({ state: opened.state }); }
+      return api("/api/v1/widget/conversations/" + opened.conversation_id + "/messages?after=0");
+    }).then(joined, function (error) {
+      // Parley unreachable as the page loads (offline, a restart): say so, try again later.
+      console.error("parley:", error);
+      if (!unavailable) { unavailable = thread.notice(strings.unavailable, "error"); }
+      startFailures += 1;
+      setTimeout(start, Math.min(30000, 1000 * Math.pow(2, startFailures)));
+    });
+  }
+
+  function joined(history) {
     history.messages.forEach(function (frame) { received(frame, false); });
     saved.outbox.forEach(function (queued) { thread.pending(queued.client_id, queued.text); });
     var action = saved.action;
@@ -359,8 +374,7 @@
       refresh: openSession
     });
     connection.open();
-  }).catch(function (error) {
-    thread.notice(strings.unavailable, "error");
-    console.error("parley:", error);
-  });
+  }
+
+  start();
 })(window.ParleyChat = window.ParleyChat || {});

@@ -28,6 +28,8 @@ from bot.storage.conversations import Conversation, Message
 from bot.storage.tables import utcnow
 
 log = logging.getLogger(__name__)
+_SWEEP_ABOVE = 1000
+"""Rate windows kept before those of quiet sessions are dropped."""
 
 
 def conversation_channel(store_id: str, conversation_id: str) -> str:
@@ -98,6 +100,10 @@ class LiveChat:
     def allow(self, session_id: str) -> bool:
         """Whether this widget session may send another message now (per worker)."""
         now = time.monotonic()
+        if len(self._sent) > _SWEEP_ABOVE:  # sessions that left within their window
+            window = self.settings.rate_limit_window_s
+            for quiet in [k for k, v in self._sent.items() if not v or now - v[-1] > window]:
+                del self._sent[quiet]
         sent = self._sent[session_id]
         while sent and now - sent[0] > self.settings.rate_limit_window_s:
             sent.popleft()
@@ -313,11 +319,13 @@ class LiveChat:
         await self.conversations.set_message_language(
             store_id, conversation_id, message.seq, result.language
         )
-        # The turn's reply (with `reply_to`): it replaces the draft the tokens built.
+        # The turn's reply (with `reply_to`): it replaces the draft the tokens built. Also a
+        # reply stored by a worker that died before publishing it.
         for stored in await self.conversations.messages_after(
             store_id, conversation_id, message.seq
         ):
-            await self.publish_message(store_id, conversation_id, stored)
+            if stored.meta.get("reply_to") == message.seq:
+                await self.publish_message(store_id, conversation_id, stored)
         if result.action is not None:
             await self.publish(store_id, conversation_id, action_frame(result, message.seq))
         conversation = await self.conversations.get(store_id, conversation_id)

@@ -48,6 +48,8 @@ ROOT = Path(__file__).parents[2]
 FAQ_QUESTION = "Wie lange habe ich Zeit, einen Artikel zurückzugeben?"
 FAQ_ANSWER = "Sie können Artikel innerhalb von 30 Tagen nach der Lieferung zurückgeben [1]."
 SECRET = uuid.uuid4().hex * 2
+WARM = 50
+"""Idle sockets opened before memory is measured."""
 
 
 class Worker:
@@ -58,6 +60,10 @@ class Worker:
         self.port = port
         self.http = f"http://127.0.0.1:{port}"
         self.ws = f"ws://127.0.0.1:{port}"
+
+    def widget(self, token: str) -> str:
+        """The widget socket's URL for a session token."""
+        return f"{self.ws}/api/v1/widget/ws?token={token}"
 
     def rss_kb(self) -> int:
         """Resident memory of the worker process."""
@@ -116,6 +122,12 @@ async def worker(
                 await process.wait()
 
 
+def open_socket(url: str) -> Any:
+    """A client connection without keepalive pings: a worker busy loading its models on a
+    loaded machine must not be taken for dead, and idle sockets should be idle."""
+    return connect(url, ping_interval=None)
+
+
 async def new_public_key(parley: Parley, store: str) -> str:
     key = new_key("pk")
     async with parley.database.session() as session:
@@ -165,8 +177,8 @@ async def bench_relay(parley: Parley, store: str, url: str, base: Path, count: i
         token = login.json()["token"]
         conversation_id = session["conversation_id"]
         async with (
-            connect(f"{one.ws}/api/v1/widget/ws?token={session['token']}") as shopper,
-            connect(f"{two.ws}/api/v1/agent/ws?token={token}") as agent,
+            open_socket(one.widget(session["token"])) as shopper,
+            open_socket(f"{two.ws}/api/v1/agent/ws?token={token}") as agent,
         ):
             await until(agent, "queue", event="snapshot")
             await shopper.send(json.dumps({"type": "request_human"}))
@@ -191,32 +203,29 @@ async def bench_idle(parley: Parley, store: str, url: str, base: Path, count: in
     """RSS growth of one worker per idle widget socket."""
     async with worker(url, base / "idle") as one, httpx.AsyncClient(base_url=one.http) as http:
         key = await new_public_key(parley, store)
-        sessions = await open_sessions(http, key, count)
-        # One socket first: whatever is loaded once per process is not per connection.
-        async with connect(f"{one.ws}/api/v1/widget/ws?token={sessions[0]['token']}") as first:
-            await until(first, "state")
-            await asyncio.sleep(1)
-            before = one.rss_kb()
-            sockets: list[ClientConnection] = []
-            try:
-                for start in range(1, count, 50):
-                    batch = await asyncio.gather(
-                        *(
-                            connect(
-                                f"{one.ws}/api/v1/widget/ws?token={s['token']}", ping_interval=None
-                            )
-                            for s in sessions[start : start + 50]
-                        )
-                    )
-                    await asyncio.gather(*(until(c, "state") for c in batch))
-                    sockets.extend(batch)
-                await asyncio.sleep(2)
-                after = one.rss_kb()
-            finally:
-                await asyncio.gather(*(s.close() for s in sockets), return_exceptions=True)
+        sessions = await open_sessions(http, key, count + WARM)
+        # A first batch warms up what a process grows once (database pool, caches), not per
+        # connection; it is not counted.
+        warm = await asyncio.gather(*(open_socket(one.widget(s["token"])) for s in sessions[:WARM]))
+        await asyncio.gather(*(until(c, "state") for c in warm))
+        await asyncio.sleep(1)
+        before = one.rss_kb()
+        sockets: list[ClientConnection] = []
+        try:
+            for start in range(WARM, len(sessions), 50):
+                batch = await asyncio.gather(
+                    *(open_socket(one.widget(s["token"])) for s in sessions[start : start + 50])
+                )
+                await asyncio.gather(*(until(c, "state") for c in batch))
+                sockets.extend(batch)
+            await asyncio.sleep(2)
+            after = one.rss_kb()
+        finally:
+            await asyncio.gather(*(s.close() for s in [*warm, *sockets]), return_exceptions=True)
     opened = len(sockets)
     return {
-        "connections": opened + 1,
+        "connections": opened + WARM,
+        "counted": opened,
         "rss_before_kb": before,
         "rss_after_kb": after,
         "kb_per_connection": round((after - before) / max(opened, 1), 1),
@@ -246,7 +255,7 @@ async def bench_load(
             seen[conversation], sent[conversation], replies[conversation] = [], 0, 0
             done_sending = False
             answered = asyncio.Event()
-            async with connect(f"{one.ws}/api/v1/widget/ws?token={session['token']}") as socket:
+            async with open_socket(one.widget(session["token"])) as socket:
 
                 async def read() -> None:
                     async for raw in socket:
@@ -316,7 +325,7 @@ async def bench_first_token(parley: Parley, store: str, url: str, base: Path, co
         samples = []
         for n in range(count + 5):
             (session,) = await open_sessions(http, key, 1)
-            async with connect(f"{one.ws}/api/v1/widget/ws?token={session['token']}") as socket:
+            async with open_socket(one.widget(session["token"])) as socket:
                 await until(socket, "state")
                 started = time.perf_counter()
                 await socket.send(json.dumps({"type": "message", "text": FAQ_QUESTION}))

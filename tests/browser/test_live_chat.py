@@ -172,6 +172,20 @@ def test_a_person_takes_over_and_the_shopper_sees_it_live(
         resumes = [f for f in shopper.sent if f["type"] == "resume"]
         assert resumes[-1]["after"] == seen
 
+        # With the chat closed, a new reply marks the launcher; opening it shows the reply.
+        shopper.chat.get_by_role("textbox").press("Escape")
+        expect(shopper.page.locator("#parley-frame")).to_be_hidden()
+        api.post(
+            f"/api/v1/conversations/{conversation}/messages",
+            headers=agent,
+            json={"text": "ほかにご質問はありますか？"},
+        )
+        unread = shopper.page.locator("#parley-unread")
+        expect(unread).to_be_visible(timeout=ANSWER_MS)
+        shopper.open_chat()
+        expect(unread).to_be_hidden()
+        expect(replies.last).to_contain_text("ほかにご質問はありますか？")
+
 
 def _next_frame(socket: ClientConnection, kind: str) -> dict[str, Any]:
     """The next frame of one type on a socket (others are skipped), within ANSWER_MS."""

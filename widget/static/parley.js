@@ -34,6 +34,7 @@
   button.style.cssText = "position:fixed;bottom:20px;width:56px;height:56px;border-radius:50%;border:0;background:#2f5bea;color:#fff;display:flex;align-items:center;justify-content:center;cursor:pointer;box-shadow:0 6px 20px rgba(0,0,0,.2);z-index:2147483647";
   button.style[side] = "20px";
   var badge = document.createElement("span");
+  badge.id = "parley-unread";
   badge.style.cssText = "position:absolute;top:4px;width:12px;height:12px;border-radius:50%;background:#e5484d;border:2px solid #fff;display:none";
   badge.style[side] = "4px";
   button.appendChild(badge);

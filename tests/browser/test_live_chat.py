@@ -8,6 +8,7 @@ import json
 import re
 import time
 from collections.abc import Iterator
+from itertools import pairwise
 from typing import Any
 
 import httpx
@@ -16,6 +17,7 @@ from playwright.sync_api import Browser, expect
 from websockets.sync.client import ClientConnection, connect
 
 from bot.demo.seed import DEMO_AGENTS
+from tests.browser.conftest import SCRIPTED_ANSWER
 from tests.browser.shopper import Shopper
 
 pytestmark = pytest.mark.browser
@@ -70,6 +72,39 @@ def test_a_japanese_question_streams_a_japanese_answer_with_a_citation(
     source.locator("summary").click()
     expect(source.locator("blockquote")).to_contain_text("30日以内")
     shopper.screenshot("ja-answer-passage.png")
+
+
+def test_a_model_answer_streams_into_the_draft_bubble(
+    scripted_server: str, browser: Browser
+) -> None:
+    # Behind this server the pipeline asks a scripted chat model, which streams SCRIPTED_ANSWER
+    # sentence by sentence: the shopper watches the reply grow, then the stored reply replaces it.
+    shopper = Shopper.visit(browser, scripted_server, locale="ja-JP")
+    try:
+        shopper.open_chat()
+        shopper.write("返品は何日以内にできますか？")
+        draft = shopper.chat.locator("li.draft")
+        expect(draft).to_be_visible(timeout=FIRST_ANSWER_MS)
+        expect(shopper.chat.locator("#messages")).to_have_attribute("aria-busy", "true")
+        shopper.screenshot("ja-streaming.png")
+
+        answer = shopper.bot_replies().last
+        expect(answer).to_contain_text("元の梱包", timeout=ANSWER_MS)
+        expect(draft).to_have_count(0)
+        stored = [f for f in shopper.frames_of("message") if f["role"] == "bot"][-1]
+        tokens = [f for f in shopper.frames_of("token") if f.get("reply_to") == stored["reply_to"]]
+        assert len(tokens) >= 2, tokens
+        assert "".join(f["delta"] for f in tokens) == stored["text"]
+        assert stored["text"].startswith(SCRIPTED_ANSWER.split(" ")[0])
+        # The draft grew piece by piece: each text it showed begins the next one.
+        shown = list(dict.fromkeys(shopper.drafts()))
+        assert len(shown) >= 2, shown
+        assert all(later.startswith(earlier) for earlier, later in pairwise(shown))
+        expect(answer.locator(".text")).to_have_text(stored["text"])
+        assert stored["citations"], "the answer has no citation"
+        expect(shopper.chat.locator("#messages")).not_to_have_attribute("aria-busy", "true")
+    finally:
+        shopper.close()
 
 
 def test_a_reload_keeps_the_thread(japanese_shopper: Shopper) -> None:

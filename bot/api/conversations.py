@@ -148,7 +148,7 @@ async def reply(
     conversation_id: str, body: AgentReply, agent: CurrentAgentDep, parley: ParleyDep
 ) -> MessageOut:
     """Write to the shopper in a thread this agent holds (stored, then sent live)."""
-    message = await parley.live.agent_message(
+    message, _ = await parley.live.agent_message(
         agent.store_id, conversation_id, agent.id, body.text, body.client_id
     )
     return MessageOut(message={**message.frame(), "conversation_id": conversation_id})

@@ -160,15 +160,21 @@ class ShopperSocket(_Socket):
         if isinstance(frame, SendMessage):
             if not self.live.allow(self.session.session_id):
                 raise FrameError("rate_limited", "too many messages in a short time; wait a moment")
-            message = await self.live.shopper_message(
+            message, created = await self.live.shopper_message(
                 store, conversation, frame.text, frame.client_id
             )
-            await self.delivery.acknowledge({**message.frame(), "conversation_id": conversation})
+            await self.delivery.acknowledge(
+                {**message.frame(), "conversation_id": conversation}, resent=not created
+            )
         elif isinstance(frame, Resume):
             await self.delivery.catch_up(conversation, frame.after)
         elif isinstance(frame, Confirm):
-            message = await self.live.confirm(store, conversation, frame.action_id, frame.accept)
-            await self.delivery.acknowledge({**message.frame(), "conversation_id": conversation})
+            message, created = await self.live.confirm(
+                store, conversation, frame.action_id, frame.accept
+            )
+            await self.delivery.acknowledge(
+                {**message.frame(), "conversation_id": conversation}, resent=not created
+            )
         elif isinstance(frame, RequestHuman):
             await self.live.request_human(store, conversation)
         elif isinstance(frame, Typing):
@@ -238,10 +244,12 @@ class AgentSocket(_Socket):
         if not conversation_id:
             raise FrameError("invalid_frame", f"{frame.type}: conversation_id is required")
         if isinstance(frame, SendMessage):
-            message = await self.live.agent_message(
+            message, created = await self.live.agent_message(
                 self.store_id, conversation_id, self.agent.id, frame.text, frame.client_id
             )
-            await self.delivery.acknowledge({**message.frame(), "conversation_id": conversation_id})
+            await self.delivery.acknowledge(
+                {**message.frame(), "conversation_id": conversation_id}, resent=not created
+            )
         elif isinstance(frame, Resume):
             await self.live.conversations.get(self.store_id, conversation_id)  # same store
             if not self.delivery.following(conversation_id):

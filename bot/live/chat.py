@@ -120,8 +120,9 @@ class LiveChat:
 
     async def shopper_message(
         self, store_id: str, conversation_id: str, text: str, client_id: str
-    ) -> Message:
-        """Store the shopper's message (once per `client_id`), publish it, start its turn."""
+    ) -> tuple[Message, bool]:
+        """Store the shopper's message (once per `client_id`), publish it, start its turn;
+        `(stored message, False)` for a resend."""
         message, created = await self.conversations.append(
             store_id, conversation_id, Role.SHOPPER, text, client_id=client_id
         )
@@ -130,11 +131,11 @@ class LiveChat:
         # Also for a resend: a message whose turn a dead worker never ran gets it now; one
         # that was answered starts nothing.
         self.runner.submit(store_id, conversation_id)
-        return message
+        return message, created
 
     async def confirm(
         self, store_id: str, conversation_id: str, action_id: str, accept: bool
-    ) -> Message:
+    ) -> tuple[Message, bool]:
         """The shopper's Confirm/Cancel on an action card: written into the thread as the plain
         yes/no in their language, so the turn confirms through the same single-use path as a
         typed yes. A repeated tap returns the stored answer; a stale card is refused."""
@@ -145,7 +146,7 @@ class LiveChat:
         )
         for message in recent:
             if message.client_id == client_id:
-                return message
+                return message, False
         latest_bot = next((m for m in reversed(recent) if m.role is Role.BOT), None)
         pending = (latest_bot.meta.get("action") or {}) if latest_bot else {}
         if pending.get("action_id") != action_id:
@@ -196,8 +197,9 @@ class LiveChat:
 
     async def agent_message(
         self, store_id: str, conversation_id: str, agent_id: int, text: str, client_id: str | None
-    ) -> Message:
-        """An agent's reply in a thread they hold, stored then published."""
+    ) -> tuple[Message, bool]:
+        """An agent's reply in a thread they hold, stored then published; `(stored message,
+        False)` for a resend."""
         conversation = await self.conversations.get(store_id, conversation_id)
         if conversation.state is not OwnerState.HUMAN or conversation.assigned_agent_id != agent_id:
             raise Forbidden("take the conversation before writing in it")
@@ -206,7 +208,7 @@ class LiveChat:
         )
         if created:
             await self.publish_message(store_id, conversation_id, message)
-        return message
+        return message, created
 
     async def change_owner(
         self,

@@ -58,21 +58,17 @@ class Delivery:
             await self._send(frame)
             self._last[conversation_id] = seq
 
-    async def acknowledge(self, frame: dict[str, Any]) -> None:
-        """Answer a client's own send with its stored message frame, even if the socket sent
-        that frame before (a resend gets the stored message back)."""
-        async with self._lock:
-            conversation_id = str(frame["conversation_id"])
-            last = self._last.get(conversation_id, 0)
-            seq = int(frame["seq"])
-            if seq <= last:
-                await self._send(frame)
-                return
-            if seq > last + 1:
-                await self._fill(conversation_id, last)  # sends this one too
-                return
-            await self._send(frame)
-            self._last[conversation_id] = seq
+    async def acknowledge(self, frame: dict[str, Any], *, resent: bool) -> None:
+        """Answer a client's own send with its stored message frame. A resend gets the stored
+        frame back even though the socket sent it before; a new message is sent once, whether
+        the bus's copy or this one comes first."""
+        if resent:
+            async with self._lock:
+                conversation_id = str(frame["conversation_id"])
+                if int(frame["seq"]) <= self._last.get(conversation_id, 0):
+                    await self._send(frame)
+                    return
+        await self.frame(frame)
 
     async def catch_up(self, conversation_id: str, after: int) -> None:
         """Send every message after `after` again (a client's `resume`)."""

@@ -293,12 +293,13 @@ async def bench_load(
     lost = duplicated = out_of_order = 0
     for conversation, seqs in seen.items():
         stored = await parley.conversations.messages_after(store, conversation, limit=100_000)
-        stored_seqs = [m.seq for m in stored]
         duplicated += len(seqs) - len(set(seqs))
         out_of_order += sum(1 for a, b in itertools.pairwise(seqs) if b < a)
-        lost += len(set(stored_seqs) - set(seqs))
-        shopper_stored = sum(1 for m in stored if m.role.value == "shopper")
-        lost += sent[conversation] - shopper_stored
+        # Lost: stored before the last one the client saw but never shown to it (replies
+        # stored after the client left are owed, not lost), or sent and never stored.
+        last_seen = max(seqs, default=0)
+        lost += len({m.seq for m in stored if m.seq <= last_seen} - set(seqs))
+        lost += sent[conversation] - sum(1 for m in stored if m.role.value == "shopper")
     total_sent = sum(sent.values())
     total_replies = sum(replies.values())
     return {

@@ -130,3 +130,38 @@ async def test_the_same_client_id_sent_twice_at_once_is_stored_once(database: Da
     assert [m.seq for m in stored] == [1]
     again, _ = await conversations.append("acme", thread.id, Role.BOT, "Hallo!")
     assert again.seq == 2  # no gap left by the twins' rolled-back numbers
+
+
+async def test_a_socket_sends_each_message_once_in_order_and_fills_gaps(
+    database: Database,
+) -> None:
+    from typing import Any
+
+    from bot.live import Delivery
+
+    stores, conversations = StoreRepository(database), ConversationRepository(database)
+    await stores.create("acme")
+    thread = await conversations.start("acme")
+    frames = []
+    for n in range(1, 4):
+        message, _ = await conversations.append(
+            "acme", thread.id, Role.SHOPPER, f"m{n}", client_id=f"c{n}"
+        )
+        frames.append({**message.frame(), "conversation_id": thread.id})
+    sent: list[dict[str, Any]] = []
+
+    async def send(frame: dict[str, Any]) -> None:
+        sent.append(frame)
+
+    delivery = Delivery(send, conversations, "acme")
+    delivery.follow(thread.id, 0)
+    await delivery.frame(frames[0])  # the bus's copy of the shopper's own message...
+    await delivery.acknowledge(frames[0], resent=False)  # ...then the acknowledgement
+    assert [f["seq"] for f in sent] == [1]
+    await delivery.acknowledge(frames[0], resent=True)  # a resend gets it back
+    assert [f["seq"] for f in sent] == [1, 1]
+    await delivery.frame(frames[2])  # seq 2 never came over the bus: read from the database
+    await delivery.frame(frames[1])
+    assert [f["seq"] for f in sent] == [1, 1, 2, 3]
+    await delivery.catch_up(thread.id, 1)
+    assert [f["seq"] for f in sent] == [1, 1, 2, 3, 2, 3]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from playwright.sync_api import Browser, Route, expect
@@ -95,4 +96,35 @@ def test_the_widget_recovers_when_parley_was_unreachable(server: str, browser: B
     expect(chat.locator("li.notice.error")).to_have_count(0)
     expect(chat.locator("body")).to_have_attribute("data-connection", "online")
     assert len(refused) == 1
+    context.close()
+
+
+def test_a_stale_saved_token_starts_a_new_conversation(server: str, browser: Browser) -> None:
+    context = browser.new_context(locale="en-US")
+    page = context.new_page()
+    page.goto(f"{server}/demo")
+    page.locator("#parley-launcher").click()
+    chat = page.frame_locator("#parley-frame")
+    expect(chat.locator("body")).to_have_attribute("data-connection", "online")
+    frame = page.frame(url=re.compile(r"/widget/chat\.html"))
+    assert frame is not None
+    # A token the server no longer accepts (expired, or signed with a rotated secret).
+    old = frame.evaluate(
+        """() => {
+          const saved = JSON.parse(localStorage.getItem('parley:pk_demo_storefront'));
+          const old = saved.conversation_id;
+          saved.token = 'eyJraW5kIjoid2lkZ2V0In0.forged';
+          localStorage.setItem('parley:pk_demo_storefront', JSON.stringify(saved));
+          return old;
+        }"""
+    )
+
+    page.reload()
+    chat = page.frame_locator("#parley-frame")
+    expect(chat.locator("body")).to_have_attribute("data-connection", "online")
+    expect(chat.locator("li.notice.error")).to_have_count(0)
+    frame = page.frame(url=re.compile(r"/widget/chat\.html"))
+    assert frame is not None
+    saved = json.loads(frame.evaluate("localStorage.getItem('parley:pk_demo_storefront')"))
+    assert saved["conversation_id"] != old
     context.close()

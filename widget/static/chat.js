@@ -65,7 +65,11 @@
     if (session) { options.headers.Authorization = "Bearer " + session.token; }
     return fetch(path, options).then(function (response) {
       return response.json().then(function (body) {
-        if (!response.ok) { throw new Error((body.error && body.error.message) || response.status); }
+        if (!response.ok) {
+          var error = new Error((body.error && body.error.message) || response.status);
+          error.status = response.status;
+          throw error;
+        }
         return body;
       });
     });
@@ -74,6 +78,16 @@
   // -- the session ----------------------------------------------------------------------------
 
   function openSession() {
+    return requestSession().catch(function (error) {
+      if (error.status !== 401 || !saved.token) { throw error; }
+      // The saved token is expired or no longer valid: the old thread is out of reach, so
+      // start a new one rather than fail on every visit.
+      saved.token = null;
+      return requestSession();
+    });
+  }
+
+  function requestSession() {
     return api("/api/v1/widget/sessions", {
       method: "POST",
       body: JSON.stringify({

@@ -123,7 +123,7 @@ class Peer:
         return client_id
 
     async def wait_for(
-        self, predicate: Callable[[Frame], bool], within: float = 20.0, start: int = 0
+        self, predicate: Callable[[Frame], bool], within: float = 60.0, start: int = 0
     ) -> Frame:
         """The first frame (from index `start`) that matches, waiting up to `within` s."""
         async with asyncio.timeout(within):
@@ -202,3 +202,11 @@ async def close_worker(worker: Parley) -> None:
     await worker.jobs.close()
     await worker.bus.close()
     await worker.database.close()
+
+
+async def warm_up(parley: Parley, store: str) -> None:
+    """One turn through the pipeline outside any test, so the models and language detectors
+    that load on first use do not count against the first test's time."""
+    pipeline = await parley.agent()
+    thread = await parley.conversations.start(store, language="de")
+    await pipeline.handle(store, thread.id, "Hallo, wie lange habe ich Zeit für eine Rückgabe?")

@@ -28,6 +28,7 @@ from tests.integration.live import (
     of_type,
     peer,
     serving,
+    warm_up,
     widget_session,
 )
 
@@ -50,7 +51,7 @@ async def parley(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Parl
     await opened.stores.create(OTHER_STORE)
     await opened.stores.add_agent(STORE, "ana@nordlicht.example", "correct horse 1")
     await opened.stores.add_agent(STORE, "ben@nordlicht.example", "correct horse 2")
-    await opened.agent()  # load the models before the first socket waits on them
+    await warm_up(opened, STORE)  # load the models before the first socket waits on them
     try:
         yield opened
     finally:
@@ -263,7 +264,7 @@ async def test_one_conversations_messages_are_answered_in_order_one_at_a_time(
     async with peer(ws_url(server, session["token"])) as shopper:
         await shopper.say(RETURN_QUESTION)
         await shopper.say("Und wie lange dauert eine Rückgabe, bis ich das Geld habe?")
-        await shopper.wait_for(is_message("bot", reply_to=2), within=30)
+        await shopper.wait_for(is_message("bot", reply_to=2), within=60)
     replies = [f for f in shopper.messages() if f["role"] == "bot"]
     assert [f["reply_to"] for f in replies] == [1, 2]
     assert shopper.seqs()[:2] == [1, 2] and sorted(shopper.seqs()) == shopper.seqs()

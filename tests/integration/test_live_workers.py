@@ -38,6 +38,7 @@ from tests.integration.live import (
     peer,
     second_worker,
     serving,
+    warm_up,
     widget_session,
 )
 
@@ -91,7 +92,7 @@ async def first(postgres: str, tmp_path_factory: pytest.TempPathFactory) -> Asyn
     await opened.stores.add_agent(STORE, f"ana@{STORE}.example", "correct horse 1")
     job = await opened.knowledge.ingest_paths(STORE, sorted(KB.iterdir()))
     assert job.state == "done" and not job.errors, job.errors
-    await opened.agent()
+    await warm_up(opened, STORE)  # load the models before the first socket waits on them
     try:
         yield opened
     finally:
@@ -381,7 +382,7 @@ async def test_a_worker_killed_mid_turn_leaves_nothing_unanswered_or_doubled(
         async with peer(widget_url(two, session["token"])) as back:
             await back.send({"type": "resume", "after": 1})
             await back.say("Hallo!", client_id)  # the widget resends what it was unsure of
-            answer = await back.wait_for(is_message("bot", reply_to=1), within=30)
+            answer = await back.wait_for(is_message("bot", reply_to=1), within=60)
             await asyncio.sleep(0.5)
         assert answer["seq"] == 2
         assert await stored_seqs(first, session["conversation_id"]) == [(1, "shopper"), (2, "bot")]

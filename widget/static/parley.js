@@ -19,7 +19,6 @@
   frame.id = "parley-frame";
   frame.title = "Chat with us";
   frame.src = origin + "/widget/chat.html#key=" + encodeURIComponent(key) + "&locale=" + encodeURIComponent(locale);
-  frame.setAttribute("allow", "clipboard-write");
   // Styles through the CSSOM, which a host page's Content-Security-Policy does not block.
   frame.style.cssText = "position:fixed;bottom:90px;width:370px;max-width:calc(100vw - 24px);height:560px;max-height:calc(100vh - 110px);border:0;border-radius:14px;box-shadow:0 12px 40px rgba(0,0,0,.18);display:none;z-index:2147483646;background:#fff";
   frame.style[side] = "12px";

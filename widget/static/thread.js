@@ -37,8 +37,8 @@
       item.appendChild(el("span", role === "agent" ? "author" : "author visually-hidden", author));
     }
     var body = el("div", "text", text);
-    // Each text runs in its own direction: a German passage quoted to an Arabic shopper
-    // reads left to right inside the right-to-left widget.
+    // A text runs in its own script's direction (chat.css: paragraph by paragraph), so a German
+    // passage quoted to an Arabic shopper reads left to right inside the right-to-left widget.
     body.dir = "auto";
     if (frame && frame.language) { body.lang = frame.language; }
     item.appendChild(body);

@@ -146,6 +146,21 @@ def test_an_order_cancelled_on_the_confirmation_card(japanese_shopper: Shopper) 
     shopper.screenshot("ja-cancelled.png")
 
 
+def test_cancel_on_the_card_changes_nothing(japanese_shopper: Shopper) -> None:
+    shopper = japanese_shopper
+    shopper.write("注文 #W1000006 をキャンセルしたいです。somchai.b@example.com")
+    card = shopper.chat.locator("li.action")
+    expect(card).to_be_visible(timeout=FIRST_ANSWER_MS)
+    card.get_by_role("button", name="キャンセル").click()
+    action = shopper.frames_of("action")[-1]
+    confirms = [f for f in shopper.sent if f["type"] == "confirm"]
+    assert confirms == [{"type": "confirm", "action_id": action["action_id"], "accept": False}]
+    expect(shopper.bot_replies().last).to_contain_text("何も変更していません", timeout=ANSWER_MS)
+
+    shopper.write("注文 #W1000006 の状況を教えてください")
+    expect(shopper.bot_replies().last).to_contain_text("受付済み", timeout=ANSWER_MS)
+
+
 def test_a_person_takes_over_and_the_shopper_sees_it_live(
     server: str, japanese_shopper: Shopper
 ) -> None:
@@ -220,6 +235,11 @@ def test_a_person_takes_over_and_the_shopper_sees_it_live(
         shopper.open_chat()
         expect(unread).to_be_hidden()
         expect(replies.last).to_contain_text("ほかにご質問はありますか？")
+
+        resolved = api.post(f"/api/v1/conversations/{conversation}/resolve", headers=agent)
+        assert resolved.status_code == 200, resolved.text
+        expect(banner).to_contain_text("解決済み", timeout=ANSWER_MS)
+        expect(human).to_be_enabled()
 
 
 def _next_frame(socket: ClientConnection, kind: str) -> dict[str, Any]:

@@ -8,15 +8,17 @@ import json
 import re
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from itertools import pairwise
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, expect
 from websockets.sync.client import ClientConnection, connect
 
-from bot.demo.seed import DEMO_AGENTS
+from bot.demo.seed import DEMO_ADMIN, DEMO_AGENTS
 from tests.browser.conftest import SCRIPTED_ANSWER
 from tests.browser.shopper import Shopper
 
@@ -302,3 +304,37 @@ def test_the_arabic_widget_is_right_to_left(server: str, browser: Browser) -> No
         shopper.screenshot("ar-rtl.png")
     finally:
         shopper.close()
+
+
+def test_outside_support_hours_the_shopper_may_leave_an_email(
+    server: str, japanese_shopper: Shopper
+) -> None:
+    shopper = japanese_shopper
+    with httpx.Client(base_url=server, timeout=30) as api:
+        login = api.post(
+            "/api/v1/auth/login", json={"email": DEMO_ADMIN[0], "password": DEMO_ADMIN[1]}
+        )
+        admin = {"Authorization": f"Bearer {login.json()['token']}"}
+        policy = api.get("/api/v1/store/policy", headers=admin).json()
+        # One hour a week, on another weekday than today's in Tokyo: nobody is on duty now.
+        today = datetime.now(ZoneInfo("Asia/Tokyo")).strftime("%a").lower()
+        other = next(day for day in ("mon", "tue", "wed") if day != today)
+        hours = {**policy, "support_hours": {other: ["09:00-10:00"]}, "time_zone": "Asia/Tokyo"}
+        changed = api.put("/api/v1/store/policy", headers=admin, json=hours)
+        assert changed.status_code == 200, changed.text
+        try:
+            shopper.chat.get_by_role("button", name="担当者と話す").click()
+            banner = shopper.chat.locator("#banner")
+            expect(banner).to_contain_text("担当者は", timeout=ANSWER_MS)
+            assert shopper.frames_of("state")[-1]["back_at"]
+            email = shopper.chat.get_by_label("メールアドレス")
+            email.fill("yuki.tanaka@example.com")
+            shopper.chat.get_by_role("button", name="メールアドレスを残す").click()
+            thanks = shopper.chat.locator("li.msg.system", has_text="yuki.tanaka@example.com")
+            expect(thanks).to_be_visible(timeout=ANSWER_MS)
+            expect(email).to_be_hidden()
+            assert {"type": "contact", "email": "yuki.tanaka@example.com"} in shopper.sent
+            shopper.screenshot("ja-after-hours.png")
+        finally:
+            restored = api.put("/api/v1/store/policy", headers=admin, json=policy)
+            assert restored.status_code == 200, restored.text

@@ -247,7 +247,10 @@
       text = ownerState.position ? chat.fill(strings.queued, { position: ownerState.position }) : strings.queued_plain;
       if (ownerState.back_at) {
         var back = new Date(ownerState.back_at);
-        var when = isNaN(back) ? ownerState.back_at : back.toLocaleString(document.documentElement.lang, { weekday: "short", hour: "2-digit", minute: "2-digit" });
+        // In the shopper's own clock, with its zone named: they may not be where the store is.
+        var when = isNaN(back) ? ownerState.back_at : back.toLocaleString(document.documentElement.lang, {
+          weekday: "short", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short"
+        });
         text += " " + chat.fill(strings.after_hours, { time: when });
       }
       kind = "queued";

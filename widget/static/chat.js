@@ -200,6 +200,10 @@
         }, RATE_RETRY_MS);
         return;
       }
+      if (frame.code === "turn_failed") {
+        thread.dropAllDrafts();
+        showTyping(null);
+      }
       if (frame.code === "invalid_email") {
         saved.contact = null;
         persist();

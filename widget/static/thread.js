@@ -128,6 +128,12 @@
     if (!Object.keys(this.drafts).length) { this.list.removeAttribute("aria-busy"); }
   };
 
+  // A turn that failed leaves no half-written reply behind.
+  Thread.prototype.dropAllDrafts = function () {
+    var self = this;
+    Object.keys(this.drafts).forEach(function (key) { self.dropDraft({ reply_to: key === "?" ? null : key }); });
+  };
+
   Thread.prototype.token = function (frame) {
     var key = draftKey(frame);
     var draft = this.drafts[key];

@@ -232,6 +232,8 @@
     saved.action = null;
     persist();
     if (actionId) { sendControl({ type: "confirm", action_id: actionId, accept: accept }); }
+    // The buttons just pressed are disabled now: keep the keyboard user's focus in the chat.
+    input.focus();
   }
 
   function showTyping(role, forMs) {
@@ -343,6 +345,7 @@
   humanButton.addEventListener("click", function () {
     humanButton.disabled = true;
     sendControl({ type: "request_human" });
+    input.focus();
   });
   window.addEventListener("message", function (event) {
     if (event.source === window.parent && event.data && event.data.parley === "focus") { input.focus(); }

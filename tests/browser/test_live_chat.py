@@ -191,6 +191,8 @@ def test_a_person_takes_over_and_the_shopper_sees_it_live(
         # Typing shows both ways: the agent sees the shopper type, the shopper sees the agent.
         socket_url = server.replace("http://", "ws://") + "/api/v1/agent/ws"
         with connect(f"{socket_url}?token={login.json()['token']}") as agent_socket:
+            # The snapshot comes once the socket follows the threads the agent holds.
+            assert _next_frame(agent_socket, "queue")["event"] == "snapshot"
             shopper.chat.get_by_role("textbox").press_sequentially("す", delay=50)
             assert _next_frame(agent_socket, "typing")["role"] == "shopper"
             agent_socket.send(json.dumps({"type": "typing", "conversation_id": conversation}))

@@ -15,13 +15,17 @@ SCREENSHOTS = Path(__file__).parent / "screenshots"
 STORAGE_KEY = "parley:pk_demo_storefront"
 
 # Runs in every frame before its scripts: in the chat iframe, it keeps each text the bot's draft
-# bubble showed while the reply streamed, so a test can tell a streamed reply from a pasted one.
+# bubble showed while the reply streamed (and whether the log was busy meanwhile), so a test can
+# tell a streamed reply from a pasted one.
 DRAFT_RECORDER = """
 if (location.pathname === "/widget/chat.html") {
   window.__drafts = [];
   new MutationObserver(function () {
     var draft = document.querySelector("li.draft .text");
-    if (draft && draft.textContent) { window.__drafts.push(draft.textContent); }
+    if (draft && draft.textContent) {
+      var busy = document.getElementById("messages").getAttribute("aria-busy") === "true";
+      window.__drafts.push({ text: draft.textContent, busy: busy });
+    }
   }).observe(document, { subtree: true, childList: true, characterData: true });
 }
 """
@@ -86,7 +90,14 @@ class Shopper:
 
     def drafts(self) -> list[str]:
         """Every text the streaming draft bubble showed, in order."""
-        shown: list[str] = self.frame.evaluate("window.__drafts || []")
+        return [shown["text"] for shown in self._drafts()]
+
+    def drafts_were_busy(self) -> bool:
+        """Whether the message log was marked busy (screen readers wait) whenever a draft showed."""
+        return all(shown["busy"] for shown in self._drafts())
+
+    def _drafts(self) -> list[dict[str, Any]]:
+        shown: list[dict[str, Any]] = self.frame.evaluate("window.__drafts || []")
         return shown
 
     def frames_of(self, kind: str) -> list[dict[str, Any]]:

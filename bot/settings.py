@@ -81,6 +81,9 @@ class LiveSettings(BaseModel):
     rate_limit_window_s: float = Field(default=60.0, gt=0)
     heartbeat_s: float = Field(default=20.0, gt=0)
     """Seconds between `ping` frames the server sends on an idle socket."""
+    compression: bool = False
+    """permessage-deflate on the sockets: off, since chat frames are short and each compressing
+    socket keeps zlib state (measured ~95 KB per idle socket with it, see `make bench`)."""
     turn_lease_s: float = Field(default=30.0, gt=0)
     """How long a worker holds a conversation's bot turns without renewing; after a worker dies
     another takes its unanswered messages over once this has passed."""

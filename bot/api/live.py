@@ -10,8 +10,9 @@ reconnect, to another worker if need be, and `resume` from the last `seq` they s
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
@@ -77,34 +78,29 @@ class _Socket:
             await self.websocket.send_json(frame)
 
     async def serve(self) -> None:
-        """Run the reader, the bus forwarder and the heartbeat until the client leaves."""
+        """Read the client's frames here and forward the bus's in one more task, until the
+        client leaves (two tasks per socket: idle sockets are most of a worker's sockets)."""
+        forwarder = asyncio.create_task(self._forward())
         try:
-            async with anyio.create_task_group() as group:
-                for work in (self._read, self._forward, self._heartbeat):
-                    group.start_soon(self._until_closed, work, group.cancel_scope)
-        finally:
-            with anyio.CancelScope(shield=True):
-                await self.subscription.close()
-
-    async def _until_closed(
-        self, work: Callable[[], Awaitable[None]], scope: anyio.CancelScope
-    ) -> None:
-        try:
-            await work()
+            await self._read()
         except _CLOSED:
             pass
         finally:
-            scope.cancel()
-
-    async def _heartbeat(self) -> None:
-        while True:
-            await anyio.sleep(self.heartbeat_s)
-            await self.delivery.frame({"type": "ping"})
+            forwarder.cancel()
+            with contextlib.suppress(asyncio.CancelledError, *_CLOSED):
+                await forwarder
+            await asyncio.shield(self.subscription.close())
 
     async def _forward(self) -> None:
+        """Bus events to the client; a `ping` frame whenever the socket was quiet for a
+        heartbeat."""
         while True:
-            event = await self.subscription.get()
-            if event is RESYNC:
+            event: dict[str, Any] | None = None
+            with anyio.move_on_after(self.heartbeat_s):
+                event = await self.subscription.get()
+            if event is None:
+                await self.delivery.frame({"type": "ping"})
+            elif event is RESYNC:
                 await self.delivery.resync()
             else:
                 await self.on_event(event)
@@ -130,6 +126,13 @@ class _Socket:
                 await self.delivery.frame(error.frame())
             except ParleyError as error:
                 await self.delivery.frame(error_frame(error.code, error.message))
+            except _CLOSED:
+                raise
+            except Exception:  # one failed frame must not end the shopper's chat
+                log.exception("live frame failed", extra={"store_id": self.store_id})
+                await self.delivery.frame(
+                    error_frame("internal", "internal error; see the server log")
+                )
 
     async def handle(self, frame: ClientFrame) -> None:
         """One client frame."""

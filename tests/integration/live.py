@@ -39,6 +39,7 @@ async def serving(parley: Parley, port: int | None = None) -> AsyncIterator[Serv
         host="127.0.0.1",
         port=port,
         ws="websockets-sansio",
+        ws_per_message_deflate=parley.settings.live.compression,
         log_config=None,
         lifespan="on",
     )

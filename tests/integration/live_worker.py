@@ -38,6 +38,7 @@ async def main(port: int, ingest: str | None, scripted: str | None) -> None:
         host="127.0.0.1",
         port=port,
         ws="websockets-sansio",
+        ws_per_message_deflate=settings.live.compression,
         log_config=None,
     )
     try:

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import faulthandler
+import signal
+import sys
+from typing import Any
 
 import uvicorn
 
@@ -18,12 +22,25 @@ from bot.wiring import open_parley
 from tests.fakes import FakeChatModel, reply
 from tests.integration.conftest import KB
 
-SCRIPTED_ANSWERS = 100_000
-"""Enough scripted answers for any benchmark run (the fake model fails when they run out)."""
+
+class Endless(list[Any]):
+    """A script that gives the same answer to every call. It holds one item, so the model's
+    repr (which LangChain writes out on every call) stays short."""
+
+    def __init__(self, answer: Any) -> None:
+        super().__init__([answer])
+        self.answer = answer
+
+    def __len__(self) -> int:
+        return sys.maxsize
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.answer
 
 
 async def main(port: int, ingest: str | None, scripted: str | None) -> None:
-    """Serve until killed."""
+    """Serve until killed; SIGUSR1 prints every thread's stack (a stuck worker)."""
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     settings = Settings()
     parley = await open_parley(settings, run_migrations=False)
     if ingest is not None:
@@ -32,7 +49,9 @@ async def main(port: int, ingest: str | None, scripted: str | None) -> None:
             raise SystemExit(f"ingestion failed: {job.errors}")
     if scripted is not None:
         pipeline = await parley.agent()
-        pipeline.llm = FakeChatModel(script=[reply(scripted)] * SCRIPTED_ANSWERS)
+        model = FakeChatModel()
+        model.script = Endless(reply(scripted))
+        pipeline.llm = model
     config = uvicorn.Config(
         create_app(settings, parley),
         host="127.0.0.1",

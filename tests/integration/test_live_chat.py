@@ -225,6 +225,12 @@ async def test_bad_tokens_are_refused_at_the_handshake_with_a_reason(
             assert closed.value.rcvd is not None
             assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (code, reason)
             assert refused.frames == []  # not even a state frame
+    # A widget token does not open the agents' socket.
+    async with peer(f"{server.ws}/api/v1/agent/ws?token={mine['token']}") as refused:
+        with pytest.raises(ConnectionClosed) as closed:
+            await refused.connection.recv()
+        assert closed.value.rcvd is not None
+        assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (4401, "not an agent token")
     # The crossed token never touched store B's thread.
     assert await parley.conversations.messages_after(OTHER_STORE, other["conversation_id"]) == []
 

@@ -17,8 +17,9 @@ from bot.settings import Settings
 from bot.wiring import open_parley
 from tests.fakes import FakeChatModel, reply
 
-SCRIPTED_ANSWERS = 1_000
-"""More answers than a browser test asks for (the fake model fails when they run out)."""
+SCRIPTED_ANSWERS = 50
+"""More answers than the browser tests ask for (the fake model fails when they run out), and
+few: LangChain writes the model's repr, script included, on every call."""
 
 
 async def main(port: int, answer: str, delay_s: float) -> None:

@@ -81,6 +81,10 @@ class LiveSettings(BaseModel):
     rate_limit_window_s: float = Field(default=60.0, gt=0)
     heartbeat_s: float = Field(default=20.0, gt=0)
     """Seconds between `ping` frames the server sends on an idle socket."""
+    concurrent_turns: int = Field(default=4, ge=1)
+    """Bot turns one worker runs at once (across conversations); more wait their turn. Each
+    turn embeds and searches on the CPU: twenty at once on two cores thrash (measured: one reply
+    per conversation in 50 s for 20 conversations) where a few at a time keep up."""
     compression: bool = False
     """permessage-deflate on the sockets: off, since chat frames are short and each compressing
     socket keeps zlib state (measured ~95 KB per idle socket with it, see `make bench`)."""

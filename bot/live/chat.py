@@ -67,6 +67,7 @@ class LiveChat:
             on_reopen=self._reopen,
             holder=worker,
             lease_s=settings.turn_lease_s,
+            concurrent=settings.concurrent_turns,
         )
         self._sent: dict[str, deque[float]] = defaultdict(deque)
 

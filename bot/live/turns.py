@@ -48,6 +48,7 @@ class TurnRunner:
         on_reopen: Reopen,
         holder: str,
         lease_s: float,
+        concurrent: int = 4,
     ) -> None:
         self.conversations = conversations
         self.pipeline = pipeline
@@ -56,6 +57,7 @@ class TurnRunner:
         self.on_reopen = on_reopen
         self.holder = holder
         self.lease_s = lease_s
+        self._slots = asyncio.Semaphore(concurrent)
         self._drains: dict[str, asyncio.Task[None]] = {}
         self._retries: dict[str, asyncio.Task[None]] = {}
 
@@ -139,9 +141,12 @@ class TurnRunner:
     async def _run(self, store_id: str, conversation_id: str, message: Message) -> TurnResult:
         pipeline = await self.pipeline()
         result: TurnResult | None = None
-        async with pipeline.stream(
-            store_id, conversation_id, message.text, client_id=message.client_id
-        ) as items:
+        async with (
+            self._slots,
+            pipeline.stream(
+                store_id, conversation_id, message.text, client_id=message.client_id
+            ) as items,
+        ):
             async for item in items:
                 if isinstance(item, TurnResult):
                     result = item

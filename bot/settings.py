@@ -80,6 +80,28 @@ class AuthSettings(BaseModel):
     """Failed logins from one client address within the window (higher: an office shares one)."""
 
 
+class LiveSettings(BaseModel):
+    """The live chat over WebSockets (`bot.live`): limits, heartbeats, turn leases."""
+
+    max_text_chars: int = Field(default=4000, ge=1)
+    """Longest shopper or agent message accepted; longer ones get an `error` frame."""
+    rate_limit_messages: int = Field(default=20, ge=1)
+    """Messages one widget session may send per `rate_limit_window_s` on one worker."""
+    rate_limit_window_s: float = Field(default=60.0, gt=0)
+    heartbeat_s: float = Field(default=20.0, gt=0)
+    """Seconds between `ping` frames the server sends on an idle socket."""
+    concurrent_turns: int = Field(default=4, ge=1)
+    """Bot turns one worker runs at once (across conversations); more wait their turn. Each
+    turn embeds and searches on the CPU: twenty at once on two cores thrash (measured: one reply
+    per conversation in 50 s for 20 conversations) where a few at a time keep up."""
+    compression: bool = False
+    """permessage-deflate on the sockets: off, since chat frames are short and each compressing
+    socket keeps zlib state (measured ~95 KB per idle socket with it, see `make bench`)."""
+    turn_lease_s: float = Field(default=30.0, gt=0)
+    """How long a worker holds a conversation's bot turns without renewing; after a worker dies
+    another takes its unanswered messages over once this has passed."""
+
+
 class Settings(BaseSettings):
     """Everything Parley reads from the environment; `bot.wiring` turns it into parts."""
 
@@ -110,6 +132,7 @@ class Settings(BaseSettings):
     server: ServerSettings = ServerSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     auth: AuthSettings = AuthSettings()
+    live: LiveSettings = LiveSettings()
 
     def llm_timeout_for(self, spec: str | None = None) -> float:
         """The model timeout for `spec` (default: the configured model): the setting if given."""

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import os
 import secrets
+import socket
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -18,6 +19,7 @@ from bot.agent.pipeline import TurnPipeline
 from bot.domain.errors import ConfigurationError, ServiceUnavailable
 from bot.jobs import JobQueue, JobRepository, JobRunner, make_queue
 from bot.knowledge_base import INGEST_JOB, QUESTIONS_JOB, REINDEX_JOB, KnowledgeBase
+from bot.live import LiveChat
 from bot.logins import LoginState, make_login_state
 from bot.realtime import EventBus, MemoryBus, RedisBus
 from bot.settings import Settings
@@ -62,6 +64,8 @@ class Parley:
     """Failed-login counters and revoked sessions, shared by workers through Redis if set."""
     tools: ToolServices = field(init=False)
     """The order tools' repositories, sharing this Parley's stores, conversations and orders."""
+    live: LiveChat = field(init=False)
+    """The live chat of this worker: sockets' actions and the bot turns they start."""
     _agent: TurnPipeline | None = field(default=None, init=False, repr=False)
     _agent_lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
 
@@ -83,6 +87,14 @@ class Parley:
         self.logins = make_login_state(self.settings.redis_url)
         self.tools = tool_services(
             self.database, self.orders, stores=self.stores, conversations=self.conversations
+        )
+        self.live = LiveChat(
+            conversations=self.conversations,
+            stores=self.stores,
+            bus=self.bus,
+            pipeline=self.agent,
+            settings=self.settings.live,
+            worker=f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}",
         )
 
     async def agent(self) -> TurnPipeline:
@@ -117,6 +129,7 @@ class Parley:
 
     async def close(self) -> None:
         """Close every connection this process opened."""
+        await self.live.close()
         await self.runner.close()
         await self.jobs.close()
         await anyio.to_thread.run_sync(self.index.close)

@@ -76,7 +76,15 @@ async def widget_session(request: Request, parley: ParleyDep) -> WidgetSession:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("widget token missing")
-    claims = read_token(token.strip(), parley.secret)
+    return widget_claims(token.strip(), parley.secret)
+
+
+def widget_claims(token: str, secret: str) -> WidgetSession:
+    """The widget session a token carries; `Unauthorized` if missing, forged, expired or not a
+    widget token (the HTTP calls and the socket check it alike)."""
+    if not token:
+        raise Unauthorized("widget token missing")
+    claims = read_token(token, secret)
     if claims.get("kind") != "widget":
         raise Unauthorized("not a widget token")
     return WidgetSession(

@@ -87,6 +87,7 @@ def serve(
         workers=workers or settings.server.workers,
         log_config=None,
         ws="websockets-sansio",
+        ws_per_message_deflate=settings.live.compression,
     )
 
 

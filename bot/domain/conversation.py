@@ -58,6 +58,18 @@ def transition(current: OwnerState, target: OwnerState) -> OwnerState:
     return target
 
 
+def sources(target: OwnerState) -> frozenset[OwnerState]:
+    """The states a conversation may move to `target` from (for atomic conditional updates)."""
+    return frozenset(state for state, targets in _ALLOWED.items() if target in targets)
+
+
+def default_reason(current: OwnerState, target: OwnerState) -> str:
+    """Why a transition happened when the caller gave no reason (kept in the audit trail)."""
+    if current is OwnerState.RESOLVED and target is OwnerState.BOT:
+        return "reopened"
+    return f"{current.value}_to_{target.value}"
+
+
 def bot_may_answer(state: OwnerState) -> bool:
     """The bot stays silent while the thread is queued for or owned by a person."""
     return state in (OwnerState.BOT, OwnerState.RESOLVED)

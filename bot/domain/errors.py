@@ -41,6 +41,12 @@ class InvalidTransition(Conflict):
     code = "invalid_transition"
 
 
+class AlreadyTaken(InvalidTransition):
+    """Another agent took the conversation first."""
+
+    code = "already_taken"
+
+
 class Unauthorized(ParleyError):
     """Missing or wrong credentials."""
 

@@ -7,9 +7,10 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bot.domain.errors import PolicyViolation
+from bot.domain.hours import SupportHours, check_week, zone
 
 
 class DisputeRouting(StrEnum):
@@ -59,6 +60,29 @@ class StorePolicy(BaseModel):
         default_factory=lambda: [Remedy.REFUND, Remedy.RETURN, Remedy.REPLACEMENT]
     )
     """Remedies offered first, in this order, when the order's state allows them."""
+    support_hours: dict[str, list[str]] | None = None
+    """When people answer shoppers, per weekday in `time_zone`: `{"mon": ["09:00-17:00"]}`;
+    `None`: someone is always on duty. Outside them a handed-off shopper is told when a person
+    is back and may leave an email address."""
+    time_zone: str = "UTC"
+    """The store's IANA time zone (`Europe/Berlin`), for its support hours."""
+
+    @field_validator("support_hours")
+    @classmethod
+    def _valid_week(cls, week: dict[str, list[str]] | None) -> dict[str, list[str]] | None:
+        return None if week is None else check_week(week)
+
+    @field_validator("time_zone")
+    @classmethod
+    def _valid_zone(cls, name: str) -> str:
+        zone(name)
+        return name
+
+    def support(self) -> SupportHours | None:
+        """The store's support hours, or `None` if someone is always on duty."""
+        if self.support_hours is None:
+            return None
+        return SupportHours(self.support_hours, self.time_zone)
 
     def check_refund(self, amount: Decimal) -> None:
         """Raise `AboveRefundLimit` if a refund of `amount` needs a person's approval."""

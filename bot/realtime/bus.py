@@ -5,6 +5,30 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
+RESYNC: dict[str, Any] = {"type": "bus.resync"}
+"""What a `Subscription` yields after the bus lost and regained its connection: events published
+meanwhile may be missing, so a consumer re-reads what it needs from the database."""
+
+
+class Subscription(Protocol):
+    """A worker's listener on any number of channels, with one queue of events (per socket)."""
+
+    async def add(self, channel: str) -> None:
+        """Listen to `channel` too; events published after this returns are delivered."""
+        ...
+
+    async def remove(self, channel: str) -> None:
+        """Stop listening to `channel`."""
+        ...
+
+    async def get(self) -> dict[str, Any]:
+        """The next event of any of the channels (or `RESYNC`)."""
+        ...
+
+    async def close(self) -> None:
+        """Stop listening to every channel."""
+        ...
+
 
 class EventBus(Protocol):
     """Publish JSON events to a channel; every subscriber on any worker receives them."""
@@ -15,6 +39,10 @@ class EventBus(Protocol):
 
     def subscribe(self, channel: str) -> AsyncIterator[dict[str, Any]]:
         """Events published to `channel` from now on, until the iterator is closed."""
+        ...
+
+    def listen(self) -> Subscription:
+        """A new subscription to which channels are added (cheap: no connection of its own)."""
         ...
 
     async def ping(self) -> None:

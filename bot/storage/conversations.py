@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.conversation import OwnerState, Role, transition
-from bot.domain.errors import NotFound
+from bot.domain.conversation import OwnerState, Role, default_reason, transition
+from bot.domain.errors import AlreadyTaken, InvalidTransition, NotFound
 from bot.storage.database import Database
-from bot.storage.tables import ConversationRow, HandoffRow, MessageRow, utcnow
+from bot.storage.tables import ConversationRow, HandoffRow, MessageRow, OwnerChangeRow, utcnow
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,9 @@ class Message:
             "citations": self.citations,
             "client_id": self.client_id,
             "created_at": self.created_at.isoformat(),
+            # A bot reply names the shopper message it answers: it replaces the draft that
+            # `token` frames with the same `reply_to` built while it streamed.
+            "reply_to": self.meta.get("reply_to"),
         }
 
 
@@ -56,6 +59,21 @@ class Conversation:
     customer_id: str | None
     handoff_reason: str | None
     last_seq: int
+    assigned_agent_id: int | None = None
+    state_since: datetime | None = None
+    contact_email: str | None = None
+    answered_seq: int = 0
+
+
+@dataclass(frozen=True)
+class OwnerChange:
+    """One audited change of a conversation's owner state."""
+
+    from_state: OwnerState
+    to_state: OwnerState
+    actor: str
+    reason: str
+    at: datetime
 
 
 class ConversationRepository:
@@ -75,6 +93,7 @@ class ConversationRepository:
                 session=session_name,
                 state="bot",
                 language=language,
+                state_since=utcnow(),
             )
             session.add(row)
             await session.flush()
@@ -112,7 +131,38 @@ class ConversationRepository:
         citations: list[dict[str, Any]] | None = None,
         meta: dict[str, Any] | None = None,
     ) -> tuple[Message, bool]:
-        """Store a message with the next seq; `(message, False)` if its `client_id` was seen."""
+        """Store a message with the next seq; `(message, False)` if its `client_id` was seen
+        (also when the same `client_id` arrives twice at once, on two workers)."""
+        try:
+            return await self._append(
+                store_id, conversation_id, role, text, language, client_id, citations, meta
+            )
+        except IntegrityError:
+            if client_id is None:
+                raise
+            # The concurrent twin committed first; this transaction (and its seq) rolled back.
+            async with self.database.session() as session:
+                existing = await session.scalar(
+                    sa.select(MessageRow).where(
+                        MessageRow.conversation_id == conversation_id,
+                        MessageRow.client_id == client_id,
+                    )
+                )
+            if existing is None:
+                raise
+            return _message(existing), False
+
+    async def _append(
+        self,
+        store_id: str,
+        conversation_id: str,
+        role: Role,
+        text: str,
+        language: str | None,
+        client_id: str | None,
+        citations: list[dict[str, Any]] | None,
+        meta: dict[str, Any] | None,
+    ) -> tuple[Message, bool]:
         async with self.database.session() as session:
             await _row(session, store_id, conversation_id)
             if client_id is not None:
@@ -166,30 +216,260 @@ class ConversationRepository:
             return [_message(row) for row in rows]
 
     async def change_owner(
-        self, store_id: str, conversation_id: str, target: OwnerState, reason: str | None = None
+        self,
+        store_id: str,
+        conversation_id: str,
+        target: OwnerState,
+        reason: str | None = None,
+        *,
+        actor: str = "bot",
+        agent_id: int | None = None,
     ) -> Conversation:
-        """Move the thread to `target` if the state machine allows; a handoff records its reason."""
+        """Move the thread to `target` if the state machine allows, audited with `actor` (`bot`,
+        `shopper`, `agent:<id>`, `system`) and `reason`. The change is one conditional UPDATE
+        on the state read, so of two concurrent changes exactly one wins; the other raises
+        `InvalidTransition` (`AlreadyTaken` when another agent took the thread)."""
         async with self.database.session() as session:
-            row = await _row(session, store_id, conversation_id, for_update=True)
+            row = await _row(session, store_id, conversation_id)
             current = OwnerState(row.state)
-            row.state = transition(current, target).value
+            if target is OwnerState.HUMAN and current is OwnerState.HUMAN:
+                raise AlreadyTaken("another agent has taken this conversation")
+            transition(current, target)
+            now = utcnow()
+            values: dict[str, Any] = {"state": target.value, "state_since": now, "updated_at": now}
             if target is OwnerState.QUEUED:
-                row.handoff_reason = reason
-                session.add(
-                    HandoffRow(
-                        store_id=store_id, conversation_id=conversation_id, reason=reason or ""
-                    )
+                values["handoff_reason"] = reason
+                values["assigned_agent_id"] = None
+            elif target is OwnerState.HUMAN:
+                values["assigned_agent_id"] = agent_id
+            else:
+                values["assigned_agent_id"] = None
+            changed = await session.execute(
+                sa.update(ConversationRow)
+                .where(
+                    ConversationRow.id == conversation_id,
+                    ConversationRow.store_id == store_id,
+                    ConversationRow.state == current.value,
                 )
-            elif target in (OwnerState.BOT, OwnerState.RESOLVED):
-                row.assigned_agent_id = None
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+            if changed.rowcount != 1:  # type: ignore[attr-defined]
+                if target is OwnerState.HUMAN:
+                    raise AlreadyTaken("another agent has taken this conversation")
+                raise InvalidTransition("the conversation changed owner meanwhile; try again")
+            session.add(
+                OwnerChangeRow(
+                    store_id=store_id,
+                    conversation_id=conversation_id,
+                    from_state=current.value,
+                    to_state=target.value,
+                    actor=actor,
+                    reason=(reason or default_reason(current, target))[:200],
+                    created_at=now,
+                )
+            )
+            await _note_handoff(session, store_id, conversation_id, target, reason, agent_id, now)
             await session.flush()
+            await session.refresh(row)
             return _conversation(row)
+
+    async def owner_changes(self, store_id: str, conversation_id: str) -> list[OwnerChange]:
+        """The thread's audited owner changes, oldest first."""
+        async with self.database.session() as session:
+            rows = await session.scalars(
+                sa.select(OwnerChangeRow)
+                .where(
+                    OwnerChangeRow.store_id == store_id,
+                    OwnerChangeRow.conversation_id == conversation_id,
+                )
+                .order_by(OwnerChangeRow.id)
+            )
+            return [
+                OwnerChange(
+                    OwnerState(row.from_state),
+                    OwnerState(row.to_state),
+                    row.actor,
+                    row.reason,
+                    row.created_at,
+                )
+                for row in rows
+            ]
+
+    async def in_state(
+        self, store_id: str, state: OwnerState | None = None, *, limit: int = 200
+    ) -> list[Conversation]:
+        """The store's conversations (in `state`), the longest waiting first."""
+        async with self.database.session() as session:
+            query = sa.select(ConversationRow).where(ConversationRow.store_id == store_id)
+            if state is not None:
+                query = query.where(ConversationRow.state == state.value)
+            rows = await session.scalars(
+                query.order_by(ConversationRow.state_since, ConversationRow.created_at).limit(limit)
+            )
+            return [_conversation(row) for row in rows]
+
+    async def held_by(self, store_id: str, agent_id: int) -> list[Conversation]:
+        """The threads an agent has taken and not handed back."""
+        async with self.database.session() as session:
+            rows = await session.scalars(
+                sa.select(ConversationRow).where(
+                    ConversationRow.store_id == store_id,
+                    ConversationRow.state == OwnerState.HUMAN.value,
+                    ConversationRow.assigned_agent_id == agent_id,
+                )
+            )
+            return [_conversation(row) for row in rows]
+
+    async def queue_position(self, store_id: str, conversation_id: str) -> int | None:
+        """1 for the thread queued longest in its store; `None` if this one is not queued."""
+        async with self.database.session() as session:
+            row = await _row(session, store_id, conversation_id)
+            if row.state != OwnerState.QUEUED.value:
+                return None
+            ahead = await session.scalar(
+                sa.select(sa.func.count())
+                .select_from(ConversationRow)
+                .where(
+                    ConversationRow.store_id == store_id,
+                    ConversationRow.state == OwnerState.QUEUED.value,
+                    ConversationRow.state_since < row.state_since,
+                )
+            )
+            return int(ahead or 0) + 1
+
+    async def set_contact_email(self, store_id: str, conversation_id: str, email: str) -> None:
+        """Keep where the shopper wants to be written to."""
+        async with self.database.session() as session:
+            row = await _row(session, store_id, conversation_id)
+            row.contact_email = email
+
+    async def set_message_language(
+        self, store_id: str, conversation_id: str, seq: int, language: str
+    ) -> None:
+        """Record the language detected for a stored message (the turn detects it later)."""
+        async with self.database.session() as session:
+            await session.execute(
+                sa.update(MessageRow)
+                .where(
+                    MessageRow.store_id == store_id,
+                    MessageRow.conversation_id == conversation_id,
+                    MessageRow.seq == seq,
+                )
+                .values(language=language)
+                .execution_options(synchronize_session=False)
+            )
+
+    # -- bot turns: one worker at a time per conversation, in message order ---------------------
+
+    async def claim_turns(
+        self, store_id: str, conversation_id: str, holder: str, lease_s: float
+    ) -> datetime | None:
+        """Hold (or renew) the right to run the thread's bot turns for `lease_s`; `None` if
+        claimed, else until when another holder has it."""
+        now = utcnow()
+        async with self.database.session() as session:
+            claimed = await session.execute(
+                sa.update(ConversationRow)
+                .where(
+                    ConversationRow.id == conversation_id,
+                    ConversationRow.store_id == store_id,
+                    sa.or_(
+                        ConversationRow.turn_holder.is_(None),
+                        ConversationRow.turn_holder == holder,
+                        ConversationRow.turn_lease_until < now,
+                    ),
+                )
+                .values(turn_holder=holder, turn_lease_until=now + timedelta(seconds=lease_s))
+                .execution_options(synchronize_session=False)
+            )
+            if claimed.rowcount == 1:  # type: ignore[attr-defined]
+                return None
+            row = await _row(session, store_id, conversation_id)
+            return row.turn_lease_until or now
+
+    async def release_turns(self, store_id: str, conversation_id: str, holder: str) -> None:
+        """Give the thread's bot turns up (only if `holder` still has them)."""
+        async with self.database.session() as session:
+            await session.execute(
+                sa.update(ConversationRow)
+                .where(
+                    ConversationRow.id == conversation_id,
+                    ConversationRow.store_id == store_id,
+                    ConversationRow.turn_holder == holder,
+                )
+                .values(turn_holder=None, turn_lease_until=None)
+                .execution_options(synchronize_session=False)
+            )
+
+    async def unanswered(self, store_id: str, conversation_id: str) -> list[Message]:
+        """Shopper messages whose bot turn has not run yet, oldest first."""
+        async with self.database.session() as session:
+            row = await _row(session, store_id, conversation_id)
+            rows = await session.scalars(
+                sa.select(MessageRow)
+                .where(
+                    MessageRow.store_id == store_id,
+                    MessageRow.conversation_id == conversation_id,
+                    MessageRow.role == Role.SHOPPER.value,
+                    MessageRow.seq > row.answered_seq,
+                )
+                .order_by(MessageRow.seq)
+            )
+            return [_message(message) for message in rows]
+
+    async def mark_answered(self, store_id: str, conversation_id: str, seq: int) -> None:
+        """The bot turn of the shopper message `seq` (and of every earlier one) has run."""
+        async with self.database.session() as session:
+            await session.execute(
+                sa.update(ConversationRow)
+                .where(
+                    ConversationRow.id == conversation_id,
+                    ConversationRow.store_id == store_id,
+                    ConversationRow.answered_seq < seq,
+                )
+                .values(answered_seq=seq)
+                .execution_options(synchronize_session=False)
+            )
 
     async def set_language(self, store_id: str, conversation_id: str, language: str) -> None:
         """Remember the language the thread runs in."""
         async with self.database.session() as session:
             row = await _row(session, store_id, conversation_id)
             row.language = language
+
+
+async def _note_handoff(
+    session: AsyncSession,
+    store_id: str,
+    conversation_id: str,
+    target: OwnerState,
+    reason: str | None,
+    agent_id: int | None,
+    now: datetime,
+) -> None:
+    """Keep the handoff record in step: opened when queued, taken, closed when it ends."""
+    if target is OwnerState.QUEUED:
+        session.add(
+            HandoffRow(store_id=store_id, conversation_id=conversation_id, reason=reason or "")
+        )
+        return
+    latest = await session.scalar(
+        sa.select(HandoffRow)
+        .where(
+            HandoffRow.store_id == store_id,
+            HandoffRow.conversation_id == conversation_id,
+            HandoffRow.closed_at.is_(None),
+        )
+        .order_by(HandoffRow.id.desc())
+        .limit(1)
+    )
+    if latest is None:
+        return
+    if target is OwnerState.HUMAN:
+        latest.taken_by, latest.taken_at = agent_id, now
+    else:
+        latest.closed_at = now
 
 
 async def _row(
@@ -216,6 +496,10 @@ def _conversation(row: ConversationRow) -> Conversation:
         customer_id=row.customer_id,
         handoff_reason=row.handoff_reason,
         last_seq=row.last_seq,
+        assigned_agent_id=row.assigned_agent_id,
+        state_since=row.state_since,
+        contact_email=row.contact_email,
+        answered_seq=row.answered_seq,
     )
 
 

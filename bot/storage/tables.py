@@ -103,6 +103,34 @@ class ConversationRow(Base):
     last_seq: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    state_since: Mapped[datetime | None] = mapped_column(default=None)
+    """When the thread entered its state: the queue is served in this order."""
+    answered_seq: Mapped[int] = mapped_column(default=0)
+    """The last shopper message whose bot turn has run; later ones are still to be answered."""
+    turn_holder: Mapped[str | None] = mapped_column(sa.String(64), default=None)
+    """The worker running the thread's bot turns, so that only one does at a time..."""
+    turn_lease_until: Mapped[datetime | None] = mapped_column(default=None)
+    """...until then, unless it renews; a dead worker's unanswered messages are taken over after."""
+    contact_email: Mapped[str | None] = mapped_column(sa.String(320), default=None)
+    """Where the shopper asked to be written to when no person was available."""
+
+
+class OwnerChangeRow(Base):
+    """Every change of a conversation's owner state: from, to, who, why (the audit trail)."""
+
+    __tablename__ = "owner_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    store_id: Mapped[str] = _store_fk()
+    conversation_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    from_state: Mapped[str] = mapped_column(sa.String(16))
+    to_state: Mapped[str] = mapped_column(sa.String(16))
+    actor: Mapped[str] = mapped_column(sa.String(64))
+    """`bot`, `shopper`, `agent:<id>` or `system`."""
+    reason: Mapped[str] = mapped_column(sa.String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class MessageRow(Base):

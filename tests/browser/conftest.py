@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -34,10 +34,10 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`parley serve --demo` in its own process with a fresh data dir; yields its base URL."""
-    data_dir: Path = tmp_path_factory.mktemp("browser") / "parley"
+def _serve(folder: Path, module: Callable[[int], list[str]]) -> Iterator[str]:
+    """Run `python -m` with the arguments `module(port)` gives, on a fresh data dir, until it
+    answers `/readyz`; yield its base URL, then stop it."""
+    data_dir = folder / "parley"
     port = _free_port()
     env = {
         **os.environ,
@@ -45,9 +45,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "PARLEY_CACHE_DIR": str(CACHE_DIR),
         "PARLEY_LLM": "none",
     }
-    log = (data_dir.parent / "server.log").open("w")
+    log_path = folder / "server.log"
+    log = log_path.open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve", "--demo", "--port", str(port)],
+        [sys.executable, "-m", *module(port)],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -56,7 +57,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.fail(f"server exited: {(data_dir.parent / 'server.log').read_text()[-2000:]}")
+            pytest.fail(f"server exited: {log_path.read_text()[-2000:]}")
         try:
             if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
                 break
@@ -69,6 +70,28 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     process.terminate()
     process.wait(timeout=20)
     log.close()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`parley serve --demo` in its own process with a fresh data dir; yields its base URL."""
+    folder = tmp_path_factory.mktemp("browser")
+    yield from _serve(folder, lambda port: ["bot.cli", "serve", "--demo", "--port", str(port)])
+
+
+SCRIPTED_ANSWER = (
+    "商品到着後30日以内であれば返品いただけます。 未使用で元の梱包のままの商品に限ります。 [1]"
+)
+"""What the scripted model answers every question with: two sentences, streamed one by one."""
+
+
+@pytest.fixture(scope="session")
+def scripted_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The demo storefront whose pipeline asks a scripted chat model (the model boundary), which
+    streams SCRIPTED_ANSWER in pieces 0.4 s apart; yields its base URL."""
+    folder = tmp_path_factory.mktemp("scripted")
+    module = "tests.browser.scripted_storefront"
+    yield from _serve(folder, lambda port: [module, str(port), SCRIPTED_ANSWER, "0.4"])
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,16 @@
+"""The live chat: shopper and agent sockets' actions, bot turns per conversation, frames."""
+
+from bot.live.chat import LiveChat, conversation_channel, queue_channel
+from bot.live.delivery import Delivery
+from bot.live.frames import FrameError, Limits, error_frame, parse
+
+__all__ = [
+    "Delivery",
+    "FrameError",
+    "Limits",
+    "LiveChat",
+    "conversation_channel",
+    "error_frame",
+    "parse",
+    "queue_channel",
+]

@@ -1,0 +1,165 @@
+"""The bot's turns of the live chat: one conversation's messages in order, one turn at a time
+for it across every worker, many conversations at once.
+
+A shopper message is stored (and published) before its turn runs; the turn itself is found
+later from the database: every shopper message after the conversation's `answered_seq` is
+waiting. A worker runs a conversation's waiting messages only while it holds the thread's turn
+lease (a conditional UPDATE, renewed while it works), so two tabs on two workers never start
+two turns for one thread. A worker that dies leaves its lease to expire; the next socket that
+opens on the thread (a reconnecting shopper) takes the waiting messages over. A turn that is
+run twice (the worker died after the reply was stored) gets the stored reply back from the
+pipeline's `client_id` idempotency, not a second one."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from bot.agent.pipeline import TurnPipeline
+from bot.agent.turn import TurnResult
+from bot.domain.conversation import OwnerState
+from bot.storage import ConversationRepository
+from bot.storage.conversations import Message
+from bot.storage.tables import utcnow
+
+log = logging.getLogger(__name__)
+
+Piece = Callable[[str, str, int, str], Awaitable[None]]
+"""`(store_id, conversation_id, reply_to, text)`: a guarded piece of the reply, streamed."""
+Finished = Callable[[str, str, Message, TurnResult | None, OwnerState], Awaitable[None]]
+"""`(store_id, conversation_id, shopper_message, result, state_before)`: a turn has run
+(`result` is `None` when the bot stayed silent or the turn failed)."""
+Reopen = Callable[[str, str], Awaitable[None]]
+
+
+class TurnRunner:
+    """Runs the bot's turns of this worker's conversations, in order, one at a time each."""
+
+    def __init__(
+        self,
+        *,
+        conversations: ConversationRepository,
+        pipeline: Callable[[], Awaitable[TurnPipeline]],
+        on_piece: Piece,
+        on_finished: Finished,
+        on_reopen: Reopen,
+        holder: str,
+        lease_s: float,
+        concurrent: int = 4,
+    ) -> None:
+        self.conversations = conversations
+        self.pipeline = pipeline
+        self.on_piece = on_piece
+        self.on_finished = on_finished
+        self.on_reopen = on_reopen
+        self.holder = holder
+        self.lease_s = lease_s
+        self._slots = asyncio.Semaphore(concurrent)
+        self._drains: dict[str, asyncio.Task[None]] = {}
+        self._retries: dict[str, asyncio.Task[None]] = {}
+
+    def submit(self, store_id: str, conversation_id: str) -> None:
+        """Make sure the conversation's waiting messages get their turns (idempotent)."""
+        running = self._drains.get(conversation_id)
+        if running is not None and not running.done():
+            return  # it looks for waiting messages again before it stops
+        task = asyncio.create_task(self._drain(store_id, conversation_id))
+        self._drains[conversation_id] = task
+        task.add_done_callback(lambda done: self._forget(conversation_id, done))
+
+    def _forget(self, conversation_id: str, task: asyncio.Task[None]) -> None:
+        if self._drains.get(conversation_id) is task:
+            del self._drains[conversation_id]
+        if not task.cancelled() and task.exception() is not None:
+            log.error("bot turns of %s failed", conversation_id, exc_info=task.exception())
+
+    async def _drain(self, store_id: str, conversation_id: str) -> None:
+        while await self.conversations.unanswered(store_id, conversation_id):
+            held_until = await self.conversations.claim_turns(
+                store_id, conversation_id, self.holder, self.lease_s
+            )
+            if held_until is not None:  # another worker runs this thread's turns
+                self._retry_at(store_id, conversation_id, held_until)
+                return
+            renew = asyncio.create_task(self._renew(store_id, conversation_id))
+            try:
+                while waiting := await self.conversations.unanswered(store_id, conversation_id):
+                    for message in waiting:
+                        await self._turn(store_id, conversation_id, message)
+            finally:
+                renew.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await renew
+                # Released even when cancelled (a clean shutdown): another worker may go on.
+                await asyncio.shield(
+                    self.conversations.release_turns(store_id, conversation_id, self.holder)
+                )
+            # A message stored while the lease was being released was submitted to a runner
+            # that saw the lease held: the loop looks once more after releasing.
+
+    def _retry_at(self, store_id: str, conversation_id: str, until: datetime) -> None:
+        if conversation_id in self._retries:
+            return
+        delay = max((until - utcnow()).total_seconds(), 0.0) + 0.05
+
+        async def later() -> None:
+            try:
+                await asyncio.sleep(delay)
+            finally:
+                self._retries.pop(conversation_id, None)
+            self.submit(store_id, conversation_id)
+
+        self._retries[conversation_id] = asyncio.create_task(later())
+
+    async def _renew(self, store_id: str, conversation_id: str) -> None:
+        while True:
+            await asyncio.sleep(self.lease_s / 3)
+            await self.conversations.claim_turns(
+                store_id, conversation_id, self.holder, self.lease_s
+            )
+
+    async def _turn(self, store_id: str, conversation_id: str, message: Message) -> None:
+        conversation = await self.conversations.get(store_id, conversation_id)
+        before = conversation.state
+        result: TurnResult | None = None
+        if before is OwnerState.HUMAN:
+            pass  # the agent holding the thread answers; the bot stays out of it
+        else:
+            if before is OwnerState.RESOLVED:
+                await self.on_reopen(store_id, conversation_id)
+                before = OwnerState.BOT
+            try:
+                result = await self._run(store_id, conversation_id, message)
+            except Exception:  # one failed turn must not stop the thread's later ones
+                log.exception("bot turn failed", extra={"store_id": store_id})
+        await self.on_finished(store_id, conversation_id, message, result, before)
+        await self.conversations.mark_answered(store_id, conversation_id, message.seq)
+
+    async def _run(self, store_id: str, conversation_id: str, message: Message) -> TurnResult:
+        pipeline = await self.pipeline()
+        result: TurnResult | None = None
+        async with (
+            self._slots,
+            pipeline.stream(
+                store_id, conversation_id, message.text, client_id=message.client_id
+            ) as items,
+        ):
+            async for item in items:
+                if isinstance(item, TurnResult):
+                    result = item
+                else:
+                    await self.on_piece(store_id, conversation_id, message.seq, item)
+        assert result is not None, "the pipeline's stream ends with its result"
+        return result
+
+    async def close(self) -> None:
+        """Stop every turn of this worker (their leases are released; messages stay waiting)."""
+        tasks = [*self._drains.values(), *self._retries.values()]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

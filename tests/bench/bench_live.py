@@ -1,0 +1,410 @@
+"""Live chat figures, with the load in this process and the workers in others, over loopback:
+
+- relay: a shopper's message on worker A to the agent's socket on worker B (PostgreSQL write,
+  Redis pub/sub, delivery), p50/p99; target p50 <= 5 ms, p99 <= 25 ms;
+- idle: RSS growth of one worker per idle widget socket; target <= 50 KB each for 2,000;
+- load: conversations each sending a message a second with the scripted model: errors, messages
+  lost, duplicated or out of order, replies still owed when the time is up;
+- first token: a shopper's send to the first streamed token of a FAQ answer with the scripted
+  model; target p50 <= 80 ms, p99 <= 250 ms.
+
+    .venv/bin/python -m tests.bench.bench_live --out bench-results/live.json \
+        [--relay 300] [--idle 2000] [--conversations 200 --seconds 60] [--first-token 100]
+
+Needs the machine's PostgreSQL and Redis (PARLEY_TEST_POSTGRES, PARLEY_TEST_REDIS). Figures,
+not pass/fail. Each part is bounded in count and time; 0 skips a part.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import itertools
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+from websockets.asyncio.client import ClientConnection, connect
+
+from bot.domain.credentials import key_hash, new_key
+from bot.settings import Settings
+from bot.storage.tables import ApiKeyRow
+from bot.wiring import Parley, open_parley
+from tests.bench.bench_pipeline import summary
+from tests.conftest import CACHE_DIR, REDIS_URL, _create_pg_database, _drop_pg_database
+from tests.integration.live import free_port
+
+ROOT = Path(__file__).parents[2]
+FAQ_QUESTION = "Wie lange habe ich Zeit, einen Artikel zurückzugeben?"
+FAQ_ANSWER = "Sie können Artikel innerhalb von 30 Tagen nach der Lieferung zurückgeben [1]."
+SECRET = uuid.uuid4().hex * 2
+WARM = 50
+"""Idle sockets opened before memory is measured."""
+
+
+class Worker:
+    """A live-chat worker process (tests.integration.live_worker) on a loopback port."""
+
+    def __init__(self, process: asyncio.subprocess.Process, port: int) -> None:
+        self.process = process
+        self.port = port
+        self.http = f"http://127.0.0.1:{port}"
+        self.ws = f"ws://127.0.0.1:{port}"
+
+    def widget(self, token: str) -> str:
+        """The widget socket's URL for a session token."""
+        return f"{self.ws}/api/v1/widget/ws?token={token}"
+
+    def rss_kb(self) -> int:
+        """Resident memory of the worker process."""
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        line = next(line for line in status.splitlines() if line.startswith("VmRSS:"))
+        return int(line.split()[1])
+
+
+@asynccontextmanager
+async def worker(
+    database_url: str, data_dir: Path, *extra: str, lease_s: float = 30.0
+) -> AsyncIterator[Worker]:
+    """Start a worker and wait until it answers; killed at the end."""
+    port = free_port()
+    environment = {
+        **os.environ,
+        "PARLEY_DATA_DIR": str(data_dir),
+        "PARLEY_CACHE_DIR": str(CACHE_DIR),
+        "PARLEY_DATABASE_URL": database_url,
+        "PARLEY_REDIS_URL": REDIS_URL,
+        "PARLEY_SESSION_SECRET": SECRET,
+        "PARLEY_LLM": "none",
+        "PARLEY_LOG_JSON": "false",
+        "PARLEY_LOG_LEVEL": "WARNING",
+        "PARLEY_LIVE__RATE_LIMIT_MESSAGES": "100000",
+        "PARLEY_LIVE__TURN_LEASE_S": str(lease_s),
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.integration.live_worker",
+        str(port),
+        *extra,
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+    )
+    running = Worker(process, port)
+    try:
+        async with httpx.AsyncClient(base_url=running.http) as http:
+            for _ in range(3000):
+                if process.returncode is not None:
+                    raise RuntimeError(f"worker exited with {process.returncode}")
+                with contextlib.suppress(httpx.TransportError):
+                    if (await http.get("/healthz")).status_code == 200:
+                        break
+                await asyncio.sleep(0.1)
+        yield running
+    finally:
+        if process.returncode is None:
+            process.terminate()
+            try:
+                await asyncio.wait_for(process.wait(), 20)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+
+
+def open_socket(url: str) -> Any:
+    """A client connection without keepalive pings: a worker busy loading its models on a
+    loaded machine must not be taken for dead, and idle sockets should be idle."""
+    return connect(url, ping_interval=None)
+
+
+async def new_public_key(parley: Parley, store: str) -> str:
+    key = new_key("pk")
+    async with parley.database.session() as session:
+        session.add(
+            ApiKeyRow(store_id=store, kind="public", prefix=key[:7], key_hash=key_hash(key))
+        )
+    return key
+
+
+async def open_sessions(http: httpx.AsyncClient, key: str, count: int) -> list[dict[str, Any]]:
+    """`count` widget sessions, 20 requests at a time."""
+    sessions: list[dict[str, Any]] = []
+    for start in range(0, count, 20):
+        batch = await asyncio.gather(
+            *(
+                http.post("/api/v1/widget/sessions", json={"key": key, "locale": "de"})
+                for _ in range(min(20, count - start))
+            )
+        )
+        sessions.extend(response.json() for response in batch)
+    return sessions
+
+
+async def until(connection: ClientConnection, kind: str, **fields: Any) -> dict[str, Any]:
+    """The next frame of `kind` with these fields (others are skipped)."""
+    while True:
+        frame: dict[str, Any] = json.loads(await connection.recv())
+        if frame["type"] == kind and all(frame.get(k) == v for k, v in fields.items()):
+            return frame
+
+
+async def bench_relay(parley: Parley, store: str, url: str, base: Path, count: int) -> Any:
+    """Shopper on worker A, agent holding the thread on worker B."""
+    await parley.stores.add_agent(store, f"relay@{store}.example", "correct horse 1")
+    async with (
+        worker(url, base / "a") as one,
+        worker(url, base / "b") as two,
+        httpx.AsyncClient(base_url=one.http) as http_one,
+        httpx.AsyncClient(base_url=two.http) as http_two,
+    ):
+        key = await new_public_key(parley, store)
+        (session,) = await open_sessions(http_one, key, 1)
+        login = await http_two.post(
+            "/api/v1/auth/login",
+            json={"email": f"relay@{store}.example", "password": "correct horse 1"},
+        )
+        token = login.json()["token"]
+        conversation_id = session["conversation_id"]
+        async with (
+            open_socket(one.widget(session["token"])) as shopper,
+            open_socket(f"{two.ws}/api/v1/agent/ws?token={token}") as agent,
+        ):
+            await until(agent, "queue", event="snapshot")
+            await shopper.send(json.dumps({"type": "request_human"}))
+            await until(agent, "queue", event="queued")
+            taken = await http_two.post(
+                f"/api/v1/conversations/{conversation_id}/take",
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            assert taken.status_code == 200, taken.text
+            samples = []
+            for n in range(count + 20):
+                text = f"relay {n}"
+                started = time.perf_counter()
+                await shopper.send(json.dumps({"type": "message", "text": text}))
+                await until(agent, "message", text=text)
+                if n >= 20:  # the first ones warm connections and caches
+                    samples.append(time.perf_counter() - started)
+    return summary(samples)
+
+
+async def bench_idle(parley: Parley, store: str, url: str, base: Path, count: int) -> Any:
+    """RSS growth of one worker per idle widget socket."""
+    async with worker(url, base / "idle") as one, httpx.AsyncClient(base_url=one.http) as http:
+        key = await new_public_key(parley, store)
+        sessions = await open_sessions(http, key, count + WARM)
+        # A first batch warms up what a process grows once (database pool, caches), not per
+        # connection; it is not counted.
+        warm = await asyncio.gather(*(open_socket(one.widget(s["token"])) for s in sessions[:WARM]))
+        await asyncio.gather(*(until(c, "state") for c in warm))
+        await asyncio.sleep(1)
+        before = one.rss_kb()
+        sockets: list[ClientConnection] = []
+        try:
+            for start in range(WARM, len(sessions), 50):
+                batch = await asyncio.gather(
+                    *(open_socket(one.widget(s["token"])) for s in sessions[start : start + 50])
+                )
+                await asyncio.gather(*(until(c, "state") for c in batch))
+                sockets.extend(batch)
+            await asyncio.sleep(2)
+            after = one.rss_kb()
+        finally:
+            await asyncio.gather(*(s.close() for s in [*warm, *sockets]), return_exceptions=True)
+    opened = len(sockets)
+    return {
+        "connections": opened + WARM,
+        "counted": opened,
+        "rss_before_kb": before,
+        "rss_after_kb": after,
+        "kb_per_connection": round((after - before) / max(opened, 1), 1),
+        "target_kb_per_connection": 50,
+    }
+
+
+async def bench_load(
+    parley: Parley, store: str, url: str, base: Path, conversations: int, seconds: float
+) -> Any:
+    """Every conversation sends a FAQ question a second; the scripted model answers each."""
+    args = ("--ingest", store, "--scripted", FAQ_ANSWER)
+    async with (
+        worker(url, base / "load", *args) as one,
+        httpx.AsyncClient(base_url=one.http) as http,
+    ):
+        key = await new_public_key(parley, store)
+        sessions = await open_sessions(http, key, conversations)
+        errors: list[str] = []
+        sent: dict[str, int] = {}
+        seen: dict[str, list[int]] = {}
+        replies: dict[str, int] = {}
+        deadline = time.monotonic() + seconds
+
+        async def shopper(session: dict[str, Any]) -> None:
+            conversation = session["conversation_id"]
+            seen[conversation], sent[conversation], replies[conversation] = [], 0, 0
+            done_sending = False
+            answered = asyncio.Event()
+            async with open_socket(one.widget(session["token"])) as socket:
+
+                async def read() -> None:
+                    async for raw in socket:
+                        frame = json.loads(raw)
+                        if frame["type"] == "error":
+                            errors.append(frame["code"])
+                        elif frame["type"] == "message":
+                            seen[conversation].append(frame["seq"])
+                            replies[conversation] += frame["role"] == "bot"
+                            if done_sending and replies[conversation] >= sent[conversation]:
+                                answered.set()
+
+                reader = asyncio.create_task(read())
+                while time.monotonic() < deadline:
+                    await socket.send(
+                        json.dumps(
+                            {
+                                "type": "message",
+                                "text": FAQ_QUESTION,
+                                "client_id": str(uuid.uuid4()),
+                            }
+                        )
+                    )
+                    sent[conversation] += 1
+                    await asyncio.sleep(1.0)
+                done_sending = True
+                if replies[conversation] >= sent[conversation]:
+                    answered.set()
+                # Replies still owed get a bounded while to arrive.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(answered.wait(), 30)
+                reader.cancel()
+
+        await asyncio.gather(*(shopper(s) for s in sessions))
+    lost = duplicated = out_of_order = 0
+    for conversation, seqs in seen.items():
+        stored = await parley.conversations.messages_after(store, conversation, limit=100_000)
+        duplicated += len(seqs) - len(set(seqs))
+        out_of_order += sum(1 for a, b in itertools.pairwise(seqs) if b < a)
+        # Lost: stored before the last one the client saw but never shown to it (replies
+        # stored after the client left are owed, not lost), or sent and never stored.
+        last_seen = max(seqs, default=0)
+        lost += len({m.seq for m in stored if m.seq <= last_seen} - set(seqs))
+        lost += sent[conversation] - sum(1 for m in stored if m.role.value == "shopper")
+    total_sent = sum(sent.values())
+    total_replies = sum(replies.values())
+    return {
+        "conversations": conversations,
+        "seconds": seconds,
+        "messages_sent": total_sent,
+        "replies_received": total_replies,
+        "replies_owed_at_end": total_sent - total_replies,
+        "errors": len(errors),
+        "lost": lost,
+        "duplicated": duplicated,
+        "out_of_order": out_of_order,
+    }
+
+
+async def bench_first_token(parley: Parley, store: str, url: str, base: Path, count: int) -> Any:
+    """Send a FAQ question, time the first token frame of the answer."""
+    args = ("--ingest", store, "--scripted", FAQ_ANSWER)
+    async with (
+        worker(url, base / "first", *args) as one,
+        httpx.AsyncClient(base_url=one.http) as http,
+    ):
+        key = await new_public_key(parley, store)
+        samples = []
+        for n in range(count + 5):
+            (session,) = await open_sessions(http, key, 1)
+            async with open_socket(one.widget(session["token"])) as socket:
+                await until(socket, "state")
+                started = time.perf_counter()
+                await socket.send(json.dumps({"type": "message", "text": FAQ_QUESTION}))
+                await until(socket, "token")
+                elapsed = time.perf_counter() - started
+                await until(socket, "message", role="bot")
+            if n >= 5:  # the first turns load the models
+                samples.append(elapsed)
+    return summary(samples)
+
+
+async def main(arguments: argparse.Namespace) -> dict[str, Any]:
+    name, url = await _create_pg_database()
+    figures: dict[str, Any] = {}
+    try:
+        with tempfile.TemporaryDirectory(prefix="parley-bench-live-") as directory:
+            base = Path(directory)
+            settings = Settings(
+                data_dir=base / "bench",
+                cache_dir=CACHE_DIR,
+                llm="none",
+                log_json=False,
+                database_url=url,
+                redis_url=REDIS_URL,
+                session_secret=SECRET,
+            )
+            parley = await open_parley(settings)
+            try:
+                store = f"bench{uuid.uuid4().hex[:8]}"
+                await parley.stores.create(store)
+                if arguments.relay:
+                    figures["relay"] = await bench_relay(parley, store, url, base, arguments.relay)
+                    print("relay", figures["relay"], flush=True)
+                if arguments.idle:
+                    figures["idle"] = await bench_idle(parley, store, url, base, arguments.idle)
+                    print("idle", figures["idle"], flush=True)
+                if arguments.first_token:
+                    figures["first_token"] = await bench_first_token(
+                        parley, store, url, base, arguments.first_token
+                    )
+                    print("first token", figures["first_token"], flush=True)
+                if arguments.conversations:
+                    figures["load"] = await bench_load(
+                        parley, store, url, base, arguments.conversations, arguments.seconds
+                    )
+                    print("load", figures["load"], flush=True)
+            finally:
+                await parley.close()
+    finally:
+        await _drop_pg_database(name)
+    figures["about"] = {
+        "cpus": os.cpu_count(),
+        "load_average": [round(value, 2) for value in os.getloadavg()],
+        "targets": {
+            "relay": {"p50_ms": 5, "p99_ms": 25},
+            "idle_kb_per_connection": 50,
+            "first_token": {"p50_ms": 80, "p99_ms": 250},
+        },
+    }
+    return figures
+
+
+def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--out", type=Path, default=Path("bench-results/live.json"))
+    parser.add_argument("--eval-dir", type=Path, default=None, help="(not used)")
+    parser.add_argument("--relay", type=int, default=300, help="relayed messages timed")
+    parser.add_argument("--idle", type=int, default=2000, help="idle widget sockets")
+    parser.add_argument("--conversations", type=int, default=200)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--first-token", type=int, default=100, help="FAQ turns timed")
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    options = parse()
+    result = asyncio.run(main(options))
+    options.out.parent.mkdir(parents=True, exist_ok=True)
+    options.out.write_text(json.dumps(result, indent=2), encoding="utf-8")
+    print(json.dumps(result, indent=2))
+    print(f"written to {options.out}")

@@ -1,0 +1,167 @@
+"""What the live chat needs from storage, on SQLite and on the machine's PostgreSQL: audited
+owner changes decided by one conditional UPDATE, the queue order, turn leases, the waiting
+messages of a thread, and a send that arrives twice at once stored once."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bot.domain import InvalidTransition, OwnerState, Role
+from bot.domain.errors import AlreadyTaken
+from bot.storage import ConversationRepository, Database, StoreRepository
+
+pytestmark = pytest.mark.integration
+
+
+async def test_of_two_agents_taking_a_thread_at_once_exactly_one_wins(database: Database) -> None:
+    stores, conversations = StoreRepository(database), ConversationRepository(database)
+    await stores.create("acme")
+    ana = await stores.add_agent("acme", "ana@acme.example", "correct horse")
+    ben = await stores.add_agent("acme", "ben@acme.example", "correct horse")
+    thread = await conversations.start("acme")
+    await conversations.change_owner("acme", thread.id, OwnerState.QUEUED, "shopper_asked")
+
+    outcomes = await asyncio.gather(
+        *(
+            conversations.change_owner(
+                "acme", thread.id, OwnerState.HUMAN, actor=f"agent:{agent.id}", agent_id=agent.id
+            )
+            for agent in (ana, ben)
+        ),
+        return_exceptions=True,
+    )
+    won = [o for o in outcomes if not isinstance(o, BaseException)]
+    lost = [o for o in outcomes if isinstance(o, BaseException)]
+    assert len(won) == 1 and len(lost) == 1 and isinstance(lost[0], AlreadyTaken)
+    holder = won[0].assigned_agent_id
+    changes = await conversations.owner_changes("acme", thread.id)
+    assert [(c.from_state, c.to_state, c.actor) for c in changes] == [
+        (OwnerState.BOT, OwnerState.QUEUED, "bot"),
+        (OwnerState.QUEUED, OwnerState.HUMAN, f"agent:{holder}"),
+    ]
+    assert changes[0].reason == "shopper_asked"
+
+
+async def test_every_transition_is_audited_and_a_forbidden_one_changes_nothing(
+    database: Database,
+) -> None:
+    stores, conversations = StoreRepository(database), ConversationRepository(database)
+    await stores.create("acme")
+    thread = await conversations.start("acme")
+    await conversations.change_owner("acme", thread.id, OwnerState.RESOLVED, actor="agent:1")
+    with pytest.raises(InvalidTransition):
+        await conversations.change_owner("acme", thread.id, OwnerState.QUEUED, actor="bot")
+    reopened = await conversations.change_owner("acme", thread.id, OwnerState.BOT, actor="shopper")
+    assert reopened.state is OwnerState.BOT
+    changes = await conversations.owner_changes("acme", thread.id)
+    assert [(c.to_state, c.actor, c.reason) for c in changes] == [
+        (OwnerState.RESOLVED, "agent:1", "bot_to_resolved"),
+        (OwnerState.BOT, "shopper", "reopened"),
+    ]
+
+
+async def test_the_queue_is_served_in_the_order_threads_joined_it(database: Database) -> None:
+    stores, conversations = StoreRepository(database), ConversationRepository(database)
+    await stores.create("acme")
+    await stores.create("globex")
+    threads = [await conversations.start("acme") for _ in range(3)]
+    other = await conversations.start("globex")
+    await conversations.change_owner("globex", other.id, OwnerState.QUEUED, "anger")
+    for thread in threads:
+        await conversations.change_owner("acme", thread.id, OwnerState.QUEUED, "shopper_asked")
+    assert [await conversations.queue_position("acme", t.id) for t in threads] == [1, 2, 3]
+    await conversations.change_owner("acme", threads[0].id, OwnerState.HUMAN, agent_id=None)
+    assert [await conversations.queue_position("acme", t.id) for t in threads] == [None, 1, 2]
+    queued = await conversations.in_state("acme", OwnerState.QUEUED)
+    assert [t.id for t in queued] == [threads[1].id, threads[2].id]  # no other store's thread
+
+
+async def test_one_holder_at_a_time_runs_a_threads_turns(database: Database) -> None:
+    stores, conversations = StoreRepository(database), ConversationRepository(database)
+    await stores.create("acme")
+    thread = await conversations.start("acme")
+    assert await conversations.claim_turns("acme", thread.id, "worker-a", 30) is None
+    assert await conversations.claim_turns("acme", thread.id, "worker-b", 30) is not None
+    assert await conversations.claim_turns("acme", thread.id, "worker-a", 30) is None  # renewal
+    await conversations.release_turns("acme", thread.id, "worker-b")  # not its lease: no effect
+    assert await conversations.claim_turns("acme", thread.id, "worker-b", 30) is not None
+    await conversations.release_turns("acme", thread.id, "worker-a")
+    assert await conversations.claim_turns("acme", thread.id, "worker-b", 30) is None
+    # An expired lease (a dead worker's) is taken over.
+    await conversations.claim_turns("acme", thread.id, "worker-b", -1)
+    assert await conversations.claim_turns("acme", thread.id, "worker-c", 30) is None
+
+
+async def test_waiting_messages_are_the_shoppers_after_the_last_answered(
+    database: Database,
+) -> None:
+    stores, conversations = StoreRepository(database), ConversationRepository(database)
+    await stores.create("acme")
+    thread = await conversations.start("acme")
+    await conversations.append("acme", thread.id, Role.SHOPPER, "eins", client_id="c1")
+    await conversations.append("acme", thread.id, Role.BOT, "Antwort")
+    await conversations.append("acme", thread.id, Role.SHOPPER, "zwei", client_id="c2")
+    assert [m.text for m in await conversations.unanswered("acme", thread.id)] == [
+        "eins",
+        "zwei",
+    ]
+    await conversations.mark_answered("acme", thread.id, 1)
+    assert [m.text for m in await conversations.unanswered("acme", thread.id)] == ["zwei"]
+    await conversations.mark_answered("acme", thread.id, 3)
+    await conversations.mark_answered("acme", thread.id, 1)  # never moves back
+    assert await conversations.unanswered("acme", thread.id) == []
+
+
+async def test_the_same_client_id_sent_twice_at_once_is_stored_once(database: Database) -> None:
+    stores, conversations = StoreRepository(database), ConversationRepository(database)
+    await stores.create("acme")
+    thread = await conversations.start("acme")
+    results = await asyncio.gather(
+        *(
+            conversations.append("acme", thread.id, Role.SHOPPER, "Hallo", client_id="twin")
+            for _ in range(4)
+        )
+    )
+    assert {message.seq for message, _ in results} == {1}
+    assert sum(created for _, created in results) == 1
+    stored = await conversations.messages_after("acme", thread.id)
+    assert [m.seq for m in stored] == [1]
+    again, _ = await conversations.append("acme", thread.id, Role.BOT, "Hallo!")
+    assert again.seq == 2  # no gap left by the twins' rolled-back numbers
+
+
+async def test_a_socket_sends_each_message_once_in_order_and_fills_gaps(
+    database: Database,
+) -> None:
+    from typing import Any
+
+    from bot.live import Delivery
+
+    stores, conversations = StoreRepository(database), ConversationRepository(database)
+    await stores.create("acme")
+    thread = await conversations.start("acme")
+    frames = []
+    for n in range(1, 4):
+        message, _ = await conversations.append(
+            "acme", thread.id, Role.SHOPPER, f"m{n}", client_id=f"c{n}"
+        )
+        frames.append({**message.frame(), "conversation_id": thread.id})
+    sent: list[dict[str, Any]] = []
+
+    async def send(frame: dict[str, Any]) -> None:
+        sent.append(frame)
+
+    delivery = Delivery(send, conversations, "acme")
+    delivery.follow(thread.id, 0)
+    await delivery.frame(frames[0])  # the bus's copy of the shopper's own message...
+    await delivery.acknowledge(frames[0], resent=False)  # ...then the acknowledgement
+    assert [f["seq"] for f in sent] == [1]
+    await delivery.acknowledge(frames[0], resent=True)  # a resend gets it back
+    assert [f["seq"] for f in sent] == [1, 1]
+    await delivery.frame(frames[2])  # seq 2 never came over the bus: read from the database
+    await delivery.frame(frames[1])
+    assert [f["seq"] for f in sent] == [1, 1, 2, 3]
+    await delivery.catch_up(thread.id, 1)
+    assert [f["seq"] for f in sent] == [1, 1, 2, 3, 2, 3]

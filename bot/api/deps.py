@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
 from bot.domain.credentials import read_token
-from bot.domain.errors import Forbidden, Unauthorized
+from bot.domain.errors import Forbidden, ServiceUnavailable, Unauthorized
 from bot.storage import Agent
 from bot.wiring import Parley
 
 AGENT_COOKIE = "parley_agent"
+log = logging.getLogger(__name__)
 
 
 async def get_parley(request: Request) -> Parley:
@@ -50,7 +52,14 @@ async def session_claims(parley: Parley, token: str | None) -> dict[str, Any]:
     token_id = claims.get("jti")
     if not isinstance(token_id, str):
         raise Unauthorized("this session can no longer be used; log in again")
-    if await parley.logins.is_revoked(str(claims.get("store")), token_id):
+    try:
+        revoked = await parley.logins.is_revoked(str(claims.get("store")), token_id)
+    except ServiceUnavailable as error:
+        # An agent mid-conversation keeps working through a Redis restart (the messages are in
+        # the database); the token is still signed and unexpired, only a logout may be missed.
+        log.warning("session revocation not checked: %s", error.message)
+        revoked = False
+    if revoked:
         raise Unauthorized("this session was logged out; log in again")
     return claims
 

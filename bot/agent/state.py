@@ -194,7 +194,7 @@ def result_from_json(data: dict[str, Any]) -> TurnResult:
         intent=data["intent"],
         outcome=Outcome(data["outcome"]),
         citations=[
-            Citation(c["document"], c["section"], c["score"], c["language"])
+            Citation(c["document"], c["section"], c["score"], c["language"], c.get("quote", ""))
             for c in data.get("citations", [])
         ],
         tool_calls=[

@@ -26,14 +26,17 @@ class Citation:
     section: str
     score: float
     language: str
+    quote: str = ""
+    """The passage's text, for the shopper to open under the reply."""
 
     def as_json(self) -> dict[str, Any]:
-        """The citation object of the contract."""
+        """The citation object of the contract (with the quoted passage)."""
         return {
             "document": self.document,
             "section": self.section,
             "score": round(self.score, 4),
             "language": self.language,
+            "quote": self.quote,
         }
 
 

@@ -108,7 +108,9 @@ class Answers:
     async def _answered(
         self, turn: Turn, intent: Intent, found: SearchResult, passages: list[Passage]
     ) -> Decision:
-        citations = [Citation(p.document, p.section, p.score, p.language) for p in passages[:3]]
+        citations = [
+            Citation(p.document, p.section, p.score, p.language, p.text) for p in passages[:3]
+        ]
         reply = await self._worded(turn, passages[:3])
         result = turn.result(
             reply, intent, Outcome.ANSWERED, citations=citations, confidence=found.confidence

@@ -131,7 +131,9 @@ class TurnPipeline:
 
         A model's answer arrives sentence by sentence, each released only after the checks
         passed it; fixed replies come as one piece. The pieces join to exactly the reply that
-        is stored. The turn runs to the end (and is stored) even if the reader stops early.
+        is stored, except when the model fails or a later sentence is rejected: then the pieces
+        were a draft and the final reply (the quoted passage) replaces them. The turn runs to
+        the end (and is stored) even if the reader stops early.
 
             async with pipeline.stream(store, conversation, text) as pieces:
                 async for piece in pieces:

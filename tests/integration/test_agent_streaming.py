@@ -1,6 +1,7 @@
 """The pipeline's streaming entry with a scripted chat model at the model boundary: a model's
 answer reaches the shopper sentence by sentence and only once the guard has passed it; fixed
-replies come as one piece; the pieces join to exactly the reply that is stored. Real SQLite,
+replies come as one piece; the pieces join to exactly the reply that is stored, or, when a later
+sentence fails, the stored reply is the quoted passage alone and replaces them. Real SQLite,
 embedded Chroma and the multilingual embedders."""
 
 from __future__ import annotations
@@ -86,9 +87,11 @@ async def test_a_sentence_the_guard_rejects_never_reaches_the_shopper(
     pieces, final = await streamed(parley, "stream-promise", RETURN_QUESTION)
     assert pieces[0] == "Sie können Artikel innerhalb von 30 Tagen zurückgeben [1]."
     assert not any("Rückerstattung ohne" in piece for piece in pieces)
-    # After the rejected sentence the shopper gets the passage itself, quoted with its source.
-    assert pieces[1].startswith("\nAus unserem Dokument returns-policy.md")
-    assert "".join(pieces) == final.reply == await stored_reply(parley, "stream-promise")
+    # The rejected sentence ends the draft: the reply is the passage itself, quoted with its
+    # source, and it replaces what streamed (never half an answer followed by the fallback).
+    assert final.reply.startswith("Aus unserem Dokument returns-policy.md")
+    assert "Rückerstattung ohne" not in final.reply
+    assert final.reply == await stored_reply(parley, "stream-promise")
 
 
 async def test_an_answer_in_the_wrong_language_is_replaced_by_the_quoted_passage(

@@ -191,7 +191,8 @@ class Answers:
     async def _worded_streaming(self, turn: Turn, passages: list[Passage], quoted: str) -> str:
         """The model's answer released to the shopper sentence by sentence, each piece only once
         the checks have passed everything released so far with it. If the model fails or a later
-        sentence is rejected, the rest is the quoted passage; the pieces sent join to the reply."""
+        sentence is rejected, the reply is the quoted passage alone, which replaces the pieces
+        already sent (a draft); otherwise the pieces sent join to the reply."""
         llm, emit = self.model.llm, turn.emit
         assert llm is not None and emit is not None
         released = ""
@@ -232,6 +233,9 @@ class Answers:
                 released += rest
         if not tail:
             return released
-        piece = f"\n{tail}" if released else tail
-        await emit(piece)
-        return released + piece
+        if released:
+            # What streamed was a draft: half an answer followed by the fallback would not read
+            # as one reply, so the reply is the fallback alone and replaces the draft.
+            return tail
+        await emit(tail)
+        return tail

@@ -79,6 +79,9 @@ eval: $(INSTALLED)
 	$(BIN)/parley eval retrieval --data $(EVAL_DIR)/xquad_r --hub-weight 0 --out bench-results/retrieval-no-hub.json
 	# The conversation suite with the real local model; pass^k needs repeated plays.
 	$(BIN)/parley eval agent --llm local --repeats $(EVAL_REPEATS) --out bench-results/agent-eval.json
+	# Stores and attacks Parley was never tuned on: only their test halves are scored here.
+	$(BIN)/parley eval agent --llm local --suite tests/data/suites/unseen-store/test --out bench-results/unseen-store-test.json
+	$(BIN)/parley eval agent --llm local --suite tests/data/suites/attacks/test --out bench-results/attacks-test.json
 
 # Regenerate the pinned versions after changing dependencies in pyproject.toml.
 lock: $(INSTALLED)

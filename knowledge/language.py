@@ -3,11 +3,13 @@
 `LanguageIdentifier.preferring(store languages)` reads a shopper's message among every language
 lingua knows (75): script first (Hangul is Korean, kana is Japanese, Thai is Thai: no statistics
 needed), then the letters (ї is Ukrainian, ș is Romanian), then fastText's compact model
-(`knowledge.language_ranking`) among the languages left, the store's languages winning close
-calls. `LanguageIdentifier(languages)` reads a text only among the given languages with lingua
-(a reply among the shopper's language and English). Very short messages ("ok", "ja",
-"#W0000001", an emoji) keep the conversation's language, and the conversation's language also
-wins a close call, so code-switching does not flip it back and forth. `detect_language` tags a
+among the languages left, lingua's trigrams among fastText's few likeliest when it is unsure,
+and the words of a code-switched message (`knowledge.language_ranking`), the store's languages
+winning what is still close. `LanguageIdentifier(languages)` reads a text only among the
+given languages with lingua (a reply among the shopper's language and English). Very short
+messages ("ok", "ja", "#W0000001", an emoji) keep the conversation's language, and the
+conversation's language also wins a close call, so code-switching does not flip it back and
+forth. `detect_language` tags a
 document or a chunk being indexed, and says "und" when a text is too short to tell.
 """
 

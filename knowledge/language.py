@@ -3,11 +3,13 @@
 `LanguageIdentifier.preferring(store languages)` reads a shopper's message among every language
 lingua knows (75): script first (Hangul is Korean, kana is Japanese, Thai is Thai: no statistics
 needed), then the letters (ї is Ukrainian, ș is Romanian), then fastText's compact model
-(`knowledge.language_ranking`) among the languages left, the store's languages winning close
-calls. `LanguageIdentifier(languages)` reads a text only among the given languages with lingua
-(a reply among the shopper's language and English). Very short messages ("ok", "ja",
-"#W0000001", an emoji) keep the conversation's language, and the conversation's language also
-wins a close call, so code-switching does not flip it back and forth. `detect_language` tags a
+among the languages left, lingua's trigrams among fastText's few likeliest when it is unsure,
+and the words of a code-switched message (`knowledge.language_ranking`), the store's languages
+winning what is still close. `LanguageIdentifier(languages)` reads a text only among the
+given languages with lingua (a reply among the shopper's language and English). Very short
+messages ("ok", "ja", "#W0000001", an emoji) keep the conversation's language, and the
+conversation's language also wins a close call, so code-switching does not flip it back and
+forth. `detect_language` tags a
 document or a chunk being indexed, and says "und" when a text is too short to tell.
 """
 
@@ -117,6 +119,11 @@ _MIXED_BELOW = 0.7
 _MIXED_WORDS = 6
 """A message this long whose top language is below that confidence may be code-switched:
 it is split into runs and the language with the most words wins."""
+_OVERTURN = 2 / 3
+"""A surer read of a message (of every language) yields to the words only when this share of
+them is in another language: "Quick question, Rückgabe ist kostenlos? Is return shipping free
+within the EU?" is English, "kurze Frage: the first inspection for my new bike, ist die
+kostenlos?" is still German (an English phrase in a German question)."""
 
 
 @dataclass(frozen=True)
@@ -206,16 +213,6 @@ def _detector(codes: frozenset[str], *, preload: bool = True) -> LanguageDetecto
     return builder.build()
 
 
-_WIDESPREAD = frozenset(
-    {"en", "de", "fr", "es", "it", "pt", "nl", "sv", "da", "nb", "fi", "pl", "cs", "sk", "hu"}
-    | {"ro", "bg", "el", "ru", "uk", "tr", "ar", "fa", "he", "hi", "bn", "zh", "ja", "ko", "th"}
-    | {"vi", "id", "ms", "hr", "sr", "sl", "lt", "lv", "et", "ca"}
-)
-"""Languages shoppers write in often. Every other language (Latin, Esperanto, Tagalog, Shona,
-Marathi...) must beat the best of these clearly: statistics read short Spanish or English as
-Tagalog or Latin, and Hindi as Marathi, often enough to matter."""
-_RARE_SHARE = 0.1
-"""A rare top guess loses to the best widespread guess with this share of its confidence."""
 _SWITCH_SURE = 0.9
 """A short message leaves the conversation's language only when the detector is this sure."""
 
@@ -252,29 +249,6 @@ _LATIN_LETTERS = {
 _LATIN_SETS = {code: frozenset(letters) for code, letters in _LATIN_LETTERS.items()}
 _FOREIGN_WORDS = 2
 
-_RANKED = 12
-"""How many of fastText's likeliest languages are read (most of its 176 are not lingua's)."""
-_CLAUSE = re.compile(r"[,.;:!?¿¡،。！？、]+")
-_CLAUSE_WORDS = 2
-_CLAUSE_SURE = 0.5
-"""A clause this long, read this surely, has a language of its own in a code-switched message
-("La version en inox" is as much Spanish as French: it decides nothing)."""
-
-_CLOSE_RELATIVES = (
-    frozenset({"da", "nb", "nn", "sv"}),
-    frozenset({"id", "ms"}),
-    frozenset({"cs", "sk"}),
-    frozenset({"hr", "sr", "bs"}),
-    frozenset({"ru", "uk"}),
-    frozenset({"hi", "mr"}),
-)
-"""Languages a short message may be written in equally well ("Jeg vil returnere bestillingen
-min" is Danish and Norwegian): between them the store's language wins on a faint signal."""
-_RELATIVE_SHARE = 0.005
-
-_PREFERRED_SHARE = 0.3
-"""A store's language wins over the top guess while its confidence is at least this share of
-the top's: a close call between Swedish and Norwegian goes to the store that sells in Swedish."""
 _DEFAULT = "en"
 """The language of a message without a letter, when the store prefers none."""
 
@@ -345,9 +319,14 @@ class LanguageIdentifier:
         if not ranked:
             return LanguageGuess(current or _preferred(candidates, self.languages), 0.0, True)
         top, top_confidence = ranked[0]
-        if top_confidence < _MIXED_BELOW and words >= _MIXED_WORDS:
-            top, top_confidence = self._dominant(cleaned, top, top_confidence)
+        mixed = None
+        if words >= _MIXED_WORDS and (top_confidence < _MIXED_BELOW or not self.only):
+            mixed = self._dominant(cleaned, top, _OVERTURN if top_confidence >= _MIXED_BELOW else 0)
+            if mixed:
+                top, top_confidence = mixed[0]
         confidences = dict(ranked)
+        if current and current == top and words < _CLOSE_CALL_WORDS:
+            return LanguageGuess(current, top_confidence, carried=True)
         if current and current != top and words < _CLOSE_CALL_WORDS:
             current_confidence = confidences.get(current, 0.0)
             if current_confidence >= _CLOSE_CALL * top_confidence or (
@@ -356,7 +335,10 @@ class LanguageIdentifier:
                 return LanguageGuess(current, current_confidence, carried=True)
         if self.only:
             return LanguageGuess(top, top_confidence, carried=False)
-        return _with_preference(ranked, top, top_confidence, self.languages)
+        also = (current, *self.languages) if current else self.languages
+        settled = mixed or language_ranking.settle(cleaned, ranked, also)
+        code, confidence = language_ranking.with_preference(settled, self.languages)
+        return LanguageGuess(code, confidence, carried=False)
 
     def _ranked(self, text: str, candidates: tuple[str, ...]) -> list[tuple[str, float]]:
         """Candidates with their confidence, best first (empty when nothing can tell)."""
@@ -365,41 +347,23 @@ class LanguageIdentifier:
             values = _detector(allowed).compute_language_confidence_values(text)
             ranked = [(v.language.iso_code_639_1.name.lower(), v.value) for v in values]
         else:
-            ranked = language_ranking.rank_languages(text, _RANKED)
+            ranked = language_ranking.rank_languages(text, language_ranking.RANKED)
         return [(code, value) for code, value in ranked if code in allowed and value > 0]
 
-    def _dominant(self, text: str, top: str, confidence: float) -> tuple[str, float]:
-        """For an unsure, longer message: the language most of its words are in."""
-        words: Counter[str] = Counter()
-        for code, count in self._sections(text):
-            words[code] += count
-        if len(words) < 2:
-            # One run in another language than the whole text's best guess is not
-            # code-switching, only a second opinion ("I need to cancel an order" as Italian).
-            return top, confidence
-        total = sum(words.values())
-        most = max(words.values(), default=0)
-        if not total or words.get(top, 0) == most:
-            return top, confidence  # a tie goes to the whole text's best guess
-        code, count = words.most_common(1)[0]
-        return code, count / total
-
-    def _sections(self, text: str) -> list[tuple[str, int]]:
-        """(language, word count) of each run of the text in one language."""
+    def _dominant(self, text: str, top: str, needed: float) -> list[tuple[str, float]] | None:
+        """For a longer message in two languages or more: its languages by the share of the
+        words written in them, when most (and at least `needed`) are not in `top`; else None."""
         if self.only:
-            sections = _detector(frozenset(self.languages)).detect_multiple_languages_of(text)
-            return [(s.language.iso_code_639_1.name.lower(), s.word_count) for s in sections]
-        found: list[tuple[str, int]] = []
-        readable = supported_languages()
-        for clause in _CLAUSE.split(text):
-            count = len(clause.split())
-            if count < _CLAUSE_WORDS:
-                continue
-            ranked = language_ranking.rank_languages(clause, _RANKED)
-            best = next(((code, p) for code, p in ranked if code in readable), None)
-            if best is not None and best[1] >= _CLAUSE_SURE:
-                found.append((best[0], count))
-        return found
+            runs = _detector(frozenset(self.languages)).detect_multiple_languages_of(text)
+            sections = [(s.language.iso_code_639_1.name.lower(), s.word_count) for s in runs]
+        else:
+            sections = language_ranking.clause_languages(text, supported_languages())
+        shares = language_ranking.by_words(sections)
+        if len(shares) < 2 or dict(shares).get(top, 0.0) == shares[0][1] or shares[0][1] < needed:
+            # One language only is not code-switching, only a second opinion ("I need to
+            # cancel an order" as Italian); a tie goes to the whole text's best guess.
+            return None
+        return shares
 
     def _candidates(self, weights: Counter[str]) -> tuple[str, ...]:
         """The languages (the store's, or every one) written in the message's dominant script."""
@@ -439,25 +403,6 @@ def _by_alphabet(text: str, candidates: tuple[str, ...]) -> tuple[str, ...]:
         or sum(not extra <= _LATIN_SETS[code] for extra in words) < _FOREIGN_WORDS
     )
     return kept or candidates
-
-
-def _with_preference(
-    ranked: list[tuple[str, float]], top: str, confidence: float, preferred: tuple[str, ...]
-) -> LanguageGuess:
-    """The top guess, unless a store's language or (for a rare top) a widespread one is close."""
-    confidences = dict(ranked)
-    if top not in preferred:
-        for code in preferred:
-            share = confidences.get(code, 0.0)
-            related = any(top in group and code in group for group in _CLOSE_RELATIVES)
-            needed = _RELATIVE_SHARE if related else _PREFERRED_SHARE
-            if share and share >= needed * confidence:
-                return LanguageGuess(code, share, carried=False)
-    if top not in _WIDESPREAD:
-        common = next(((c, v) for c, v in ranked if c in _WIDESPREAD), None)
-        if common is not None and common[1] >= _RARE_SHARE * confidence:
-            return LanguageGuess(common[0], common[1], carried=False)
-    return LanguageGuess(top, confidence, carried=False)
 
 
 def _preferred(candidates: tuple[str, ...], preferred: tuple[str, ...]) -> str:

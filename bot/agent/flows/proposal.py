@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.agent.flows.identity import ask_for_code
 from bot.agent.intents import Intent
-from bot.agent.replies import describe_action, refusal, say
+from bot.agent.replies import describe_action, refusal, refused_because, say
 from bot.agent.state import Decision, Memory, Turn
 from bot.agent.turn import Outcome, TurnResult
 from bot.domain.errors import ParleyError
@@ -15,10 +16,15 @@ from bot.domain.errors import ParleyError
 async def propose(
     turn: Turn, intent: Intent, memory: Memory, tool: str, arguments: dict[str, Any]
 ) -> Decision:
-    """Ask the write tool for a pending action and ask the shopper to confirm it."""
+    """Ask the write tool for a pending action and ask the shopper to confirm it, once the
+    shopper verified in a way the store's policy accepts for writes."""
+    if not turn.policy.allows_write(turn.verified_by):
+        return await ask_for_code(turn, intent, memory)
     action = await turn.tool(tool, arguments)
+    turn.mark_proposed()
     memory.awaiting = "confirm"
     memory.action_id = action["action_id"]
+    memory.proposed_to = turn.desk.customer_id
     # Confirmed, and later reported done, in the shopper's language; the English
     # summary stays with the pending action for the audit log and the console.
     memory.summary = describe_action(turn.language, action["details"])
@@ -34,6 +40,11 @@ async def confirm(turn: Turn, accept: bool) -> TurnResult:
     intent = turn.memory.intent or "other"
     if not accept:
         return turn.result(say(turn.language, "kept"), intent, Outcome.ANSWERED)
+    proposed_to = turn.memory.proposed_to
+    if proposed_to is not None and proposed_to != turn.desk.customer_id:
+        # A yes confirms only what was proposed to this verified shopper.
+        reply = refused_because(turn.language, "already_verified")
+        return turn.result(reply, intent, Outcome.DECLINED)
     try:
         await turn.tool("confirm_action", {"action_id": action_id})
     except ParleyError as error:

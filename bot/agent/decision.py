@@ -15,6 +15,7 @@ from bot.agent.extract import (
     find_email,
     find_name_zip,
     find_order_ids,
+    starts_with_yes,
 )
 from bot.agent.flows.answer import Answers
 from bot.agent.flows.changes import requested_change
@@ -151,9 +152,14 @@ def carried_intent(text: str, memory: Memory) -> Intent | None:
         "address": True,
         # Neither yes nor no to a proposed exchange ("rather in black"): the shopper revises it,
         # unless they moved on to a question or another order.
-        "confirm": memory.intent in (Intent.EXCHANGE, Intent.MODIFY_ORDER)
-        and not asks_about_policy(text)
-        and all(order_id == memory.order_id for order_id in find_order_ids(text)),
+        # A yes that changes the proposal ("yes, but the other order instead") is the same
+        # request revised: it is shown again as a proposal of its own, never carried out.
+        "confirm": (
+            memory.intent in (Intent.EXCHANGE, Intent.MODIFY_ORDER)
+            and not asks_about_policy(text)
+            and all(order_id == memory.order_id for order_id in find_order_ids(text))
+        )
+        or starts_with_yes(text),
     }.get(memory.awaiting, False)
     return Intent(memory.intent) if answered else None
 

@@ -101,6 +101,13 @@ def confirmation(text: str) -> bool | None:
     return True if not rest.strip() else None
 
 
+def starts_with_yes(text: str) -> bool:
+    """The message opens with a yes ("yes, but…", "是的，不过…"), whatever follows it."""
+    plain = _plain(text)
+    head = re.sub(r"[,、，.。!！;；:：\-–—]", " ", plain).split(" ", 1)[0]
+    return head in _YES or any(plain.startswith(word) for word in _YES if _UNSPACED.match(word))
+
+
 def _remove_word(text: str, word: str) -> str:
     if _UNSPACED.match(word):
         return text.replace(word, " ")

@@ -20,9 +20,9 @@ Embed = Callable[[list[str]], Vector]
 
 _ORDER_NUMBER = re.compile(r"#?[Ww]\d{7}")
 _CLAUSE = re.compile(r"[.,;:!?。，；：！？、\n]+")
-_CLOSEST_FLOOR = 0.75
+_CLOSEST_FLOOR = 0.74
 """An item closer to the shopper's words than this (cosine, e5 queries) may be the one meant..."""
-_CLOSEST_MARGIN = 0.025
+_CLOSEST_MARGIN = 0.02
 """...and only when it is closer than every other item of the order by this much."""
 
 

@@ -22,16 +22,19 @@ _LOOKALIKES = str.maketrans(
     "ABCEHIJKMOPSTXYaceijopsxydhlqwABEZHIKMNOPTYXaoiv",
 )
 _MIXED_WORD = re.compile(r"\w+")
+# Chinese and Japanese are written without spaces, so a space between two of their characters
+# only breaks a word apart; Korean separates words with spaces and keeps them.
 _CJK = (
-    "\u2e80-\u2fdf\u3005\u3040-\u30ff\u3100-\u312f\u3130-\u318f\u31f0-\u31ff"
-    "\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+    "\u2e80-\u2fdf\u3005\u3040-\u30ff\u3100-\u312f\u31f0-\u31ff"
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 )
 _CJK_GAP = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
 
 
 def normalise_text(text: str) -> str:
     """`text` in NFKC, without invisible and bidi characters or tatweel, look-alike letters
-    folded to Latin inside Latin words, no spaces between CJK characters, case-folded."""
+    folded to Latin inside Latin words, no spaces between Chinese or Japanese characters,
+    case-folded."""
     text = unicodedata.normalize("NFKC", text)
     text = _INVISIBLE.sub("", text).replace(_TATWEEL, "")
     text = _MIXED_WORD.sub(_fold_lookalikes, text)

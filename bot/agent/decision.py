@@ -74,6 +74,10 @@ class Decider:
             reply = say(turn.language, "for_someone_else")
             result = turn.result(reply, Intent.OTHER, Outcome.DECLINED)
             return result, Memory(for_someone_else=True)
+        if memory.awaiting == "confirm" and memory.intent and starts_with_yes(turn.text):
+            # "Yes, but …": the pending request revised, shown again as its own proposal (or
+            # refused), never carried out, whatever else the router reads in the words.
+            return await self.orders.run(turn, Intent(memory.intent))
         signals = handoff_signals(turn.text, [turn.language])
         if turn.vector is not None:
             route = self.router.route_vector(routing_text(turn.text), turn.vector, turn.language)

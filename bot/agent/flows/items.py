@@ -18,7 +18,7 @@ from bot.domain.text import normalise_text
 Embed = Callable[[list[str]], Vector]
 """A query embedder: texts in, one row per text out."""
 
-_ORDER_NUMBER = re.compile(r"#?[Ww]\d{7}")
+_IDENTIFIERS = re.compile(r"#?[Ww]\d{7}|\S+@\S+")
 _CLAUSE = re.compile(r"[.,;:!?。，；：！？、\n]+")
 _CLOSEST_FLOOR = 0.74
 """An item closer to the shopper's words than this (cosine, e5 queries) may be the one meant..."""
@@ -77,9 +77,19 @@ async def named_items(text: str, order: Order, embed: Embed | None) -> list[str]
     exact = named_exactly(clause, order) or named_exactly(text, order)
     if exact or embed is None:
         return exact
+    # The asking clause first; if it names no item ("return order #W…, the lamp is broken"),
+    # the whole message.
+    for words in dict.fromkeys((clause, text)):
+        closest = await _closest(words, order, embed)
+        if closest is not None:
+            return [closest]
+    return []
+
+
+async def _closest(words: str, order: Order, embed: Embed) -> str | None:
     labels = [item_label(item) for item in order.items]
-    # The order number says nothing about which item is meant.
-    words = _ORDER_NUMBER.sub(" ", clause)
+    # The order number and the email say nothing about which item is meant.
+    words = _IDENTIFIERS.sub(" ", words)
     vectors = await anyio.to_thread.run_sync(embed, [words, *labels])
     query, rest = vectors[0], vectors[1:]
     scores = sorted(
@@ -91,8 +101,8 @@ async def named_items(text: str, order: Order, embed: Embed | None) -> list[str]
     )
     best, runner_up = scores[0], scores[1]
     if best[0] >= _CLOSEST_FLOOR and best[0] - runner_up[0] >= _CLOSEST_MARGIN:
-        return [best[1]]
-    return []
+        return best[1]
+    return None
 
 
 def _cosine(a: Vector, b: Vector) -> float:

@@ -116,6 +116,9 @@ class Orders:
             return await propose(turn, intent, memory, "cancel_pending_order", arguments)
         if intent is Intent.RETURN:
             items = await named_items(turn.text, order, self.embed())
+            if not items and order.status != OrderStatus.DELIVERED:
+                # Not returnable at all: the tool refuses it with the reason.
+                items = [item.item_id for item in order.items]
             if not items:
                 memory.awaiting = "items"
                 labels = ", ".join(item_label(item) for item in order.items)

@@ -32,6 +32,7 @@ Phrase = Literal[
     "payment_change",
     "refund_elsewhere",
     "gift_card",
+    "whole_order",
 ]
 
 

@@ -132,3 +132,12 @@ async def test_an_item_named_as_the_catalogue_names_it_is_the_only_one_returned(
     ]
     # Without the embedder, words in another language match nothing: the flow asks.
     assert await named_items("nur die Glasflasche zurückgeben", order, None) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["return my whole order", "die ganze Bestellung zurückgeben", "整个订单都要退", "toàn bộ đơn"],
+)
+async def test_the_whole_order_means_every_item(text: str) -> None:
+    order = demo_catalog().orders["#W1000001"]
+    assert await named_items(text, order, None) == [item.item_id for item in order.items]

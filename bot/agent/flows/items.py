@@ -1,6 +1,6 @@
-"""Which of an order's items a shopper means, in whatever language they name them: an item's
-name or option value written as the catalogue has it, else the closest item by meaning (the
-multilingual query embedder), else nothing, so the flow asks."""
+"""Which of an order's items a shopper means, in whatever language they name them: all of them
+when they say so, an item's name or option value written as the catalogue has it, else the
+closest item by meaning (the multilingual query embedder), else nothing, so the flow asks."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import anyio
 import numpy as np
 
 from bot.agent.extract import find_order_ids
+from bot.agent.phrases import mentions
 from bot.agent.ports import Vector
 from bot.domain.orders import Order, OrderItem
 from bot.domain.text import normalise_text
@@ -71,8 +72,8 @@ def _word_in(word: str, text: str) -> bool:
 
 async def named_items(text: str, order: Order, embed: Embed | None) -> list[str]:
     """The order's items the shopper asks about; empty when it is not clear which."""
-    if len(order.items) == 1:
-        return [order.items[0].item_id]
+    if len(order.items) == 1 or mentions("whole_order", request_clause(text)):
+        return [item.item_id for item in order.items]
     clause = request_clause(text)
     exact = named_exactly(clause, order) or named_exactly(text, order)
     if exact or embed is None:

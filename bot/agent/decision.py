@@ -57,7 +57,7 @@ class Decider:
         if memory.awaiting == "confirm" and memory.action_id:
             answer = confirmation(turn.text)
             if answer is not None:
-                return await confirm(turn, answer), Memory(order_id=memory.order_id)
+                return await confirm(turn, answer)
         if memory.awaiting == "code" and memory.code is not None:
             entered = find_code(turn.text)
             if entered is not None:
@@ -134,6 +134,7 @@ def kept_about_shopper(turn: Turn, memory: Memory) -> Memory:
     """`memory` with what stays known about the shopper for the whole conversation."""
     before = turn.memory
     memory.for_someone_else = memory.for_someone_else or before.for_someone_else
+    memory.orders_shown = memory.orders_shown or before.orders_shown
     memory.verified_by = sorted(
         set(before.verified_by) | set(memory.verified_by) | turn.verified_by
     )

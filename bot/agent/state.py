@@ -43,6 +43,8 @@ class Memory:
     """The shopper said they write for another person: no account's data, no writes."""
     verified_by: list[str] = field(default_factory=list)
     """How this conversation's shopper proved who they are (`Verification` values)."""
+    orders_shown: bool = False
+    """The bot listed the shopper's order numbers: naming one later proves nothing."""
     code: dict[str, Any] | None = None
     """A one-time code sent to the account's email: its hash, expiry and customer."""
 
@@ -59,6 +61,7 @@ class Memory:
             "proposed_to": self.proposed_to,
             "for_someone_else": self.for_someone_else,
             "verified_by": self.verified_by,
+            "orders_shown": self.orders_shown,
             "code": self.code,
         }
 
@@ -77,6 +80,7 @@ class Memory:
             proposed_to=data.get("proposed_to"),
             for_someone_else=bool(data.get("for_someone_else")),
             verified_by=list(data.get("verified_by") or []),
+            orders_shown=bool(data.get("orders_shown")),
             code=data.get("code"),
         )
 

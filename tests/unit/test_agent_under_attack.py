@@ -156,39 +156,22 @@ async def test_a_yes_for_a_proposal_made_to_another_identity_is_refused() -> Non
     assert shop.status("#W1000002") == "pending"
 
 
-async def test_an_email_alone_lists_no_orders_and_proposes_nothing() -> None:
-    shop = Shop()
-    thread = shop.start("t1")
-    asked = await shop.pipeline.handle(
-        STORE, thread, "My email is anna.schmidt@example.com, cancel my pending order."
-    )
-    assert asked.outcome is Outcome.NEEDS_INFO
-    assert asked.reply == say("en", "ask_order")
-    assert "#W1000002" not in asked.reply
-    assert not WRITES & set(shop.orders.tool_names())
-
-
-async def test_an_email_with_an_order_number_of_the_account_may_write() -> None:
-    shop = Shop()
-    thread = shop.start("t1")
-    proposed = await shop.pipeline.handle(
-        STORE, thread, "Please cancel order #W1000002. anna.schmidt@example.com"
-    )
-    assert proposed.outcome is Outcome.CONFIRM
-
-
-async def test_a_store_asking_for_a_code_sends_one_and_writes_only_after_it(
+async def test_an_email_alone_gets_a_code_before_its_yes_changes_anything(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    shop = Shop(write_verification=["code"])
+    shop = Shop()
     thread = shop.start("t1")
+    await shop.pipeline.handle(STORE, thread, "I need to cancel an order")
+    listed = await shop.pipeline.handle(STORE, thread, "anna.schmidt@example.com")
+    assert "#W1000002" in listed.reply  # reading is allowed: the orders are listed
+    proposed = await shop.pipeline.handle(STORE, thread, "cancel W1000002")
+    assert proposed.outcome is Outcome.CONFIRM
     with caplog.at_level(logging.WARNING, logger="bot.agent.flows.identity"):
-        asked = await shop.pipeline.handle(
-            STORE, thread, "Please cancel order #W1000002. anna.schmidt@example.com"
-        )
+        asked = await shop.pipeline.handle(STORE, thread, "yes")
+    # A number the bot listed proves nothing: the yes brings a one-time code first.
     assert asked.outcome is Outcome.NEEDS_INFO
     assert asked.reply == say("en", "ask_code")
-    assert "cancel_pending_order" not in shop.orders.tool_names()
+    assert "confirm_action" not in shop.orders.tool_names()
     sent = re.search(r"(\d{6})", caplog.text)
     assert sent is not None and sent.group(1) not in asked.reply
     stored = shop.conversations.replies(STORE, thread)[-1].meta["memory"]["code"]
@@ -197,11 +180,39 @@ async def test_a_store_asking_for_a_code_sends_one_and_writes_only_after_it(
     wrong = f"{(int(sent.group(1)) + 1) % 1_000_000:06d}"
     again = await shop.pipeline.handle(STORE, thread, wrong)
     assert again.outcome is Outcome.NEEDS_INFO
-    assert "cancel_pending_order" not in shop.orders.tool_names()
+    assert shop.status("#W1000002") == "pending"
 
-    proposed = await shop.pipeline.handle(STORE, thread, sent.group(1))
-    assert proposed.outcome is Outcome.CONFIRM
-    assert shop.orders.tool_names()[-1] == "cancel_pending_order"
+    done = await shop.pipeline.handle(STORE, thread, sent.group(1))
+    assert done.outcome is Outcome.DONE
+    assert shop.status("#W1000002") == "cancelled"
+
+
+async def test_an_email_with_an_unprompted_order_number_of_the_account_may_write() -> None:
+    shop = Shop()
+    thread = shop.start("t1")
+    await shop.pipeline.handle(
+        STORE, thread, "Please cancel order #W1000002. anna.schmidt@example.com"
+    )
+    done = await shop.pipeline.handle(STORE, thread, "yes")
+    assert done.outcome is Outcome.DONE
+
+
+async def test_a_store_asking_for_a_code_asks_for_it_even_with_an_order_number(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    shop = Shop(write_verification=["code"])
+    thread = shop.start("t1")
+    await shop.pipeline.handle(
+        STORE, thread, "Please cancel order #W1000002. anna.schmidt@example.com"
+    )
+    with caplog.at_level(logging.WARNING, logger="bot.agent.flows.identity"):
+        asked = await shop.pipeline.handle(STORE, thread, "yes")
+    assert asked.outcome is Outcome.NEEDS_INFO
+    sent = re.search(r"(\d{6})", caplog.text)
+    assert sent is not None
+    done = await shop.pipeline.handle(STORE, thread, sent.group(1))
+    assert done.outcome is Outcome.DONE
+    assert shop.status("#W1000002") == "cancelled"
 
 
 @pytest.mark.parametrize(

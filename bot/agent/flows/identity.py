@@ -1,8 +1,10 @@
 """A stronger proof of identity before a write: a one-time code sent to the account's email.
 
 Reads need any way of verifying the store accepts; a write needs one of the policy's
-`write_verification` ways. A shopper verified by email alone gets a code at that address
-(logged where no mail server is configured) and types it back; it is kept only hashed."""
+`write_verification` ways. A shopper verified by email alone may see their orders and a
+proposal; their yes to it brings a code to that address (logged where no mail server is
+configured), and the action runs once they type it back. The code is kept only hashed, with
+its expiry."""
 
 from __future__ import annotations
 
@@ -20,7 +22,8 @@ log = logging.getLogger(__name__)
 
 
 async def ask_for_code(turn: Turn, intent: Intent, memory: Memory) -> Decision:
-    """Send a one-time code to the account's email and ask for it; the request waits."""
+    """Send a one-time code to the account's email and ask for it; the proposed action in
+    `memory` waits for it."""
     customer_id = turn.desk.customer_id
     if customer_id is None or Verification.EMAIL.value not in turn.verified_by:
         reply = refused_because(turn.language, "not_verified")
@@ -36,7 +39,6 @@ async def ask_for_code(turn: Turn, intent: Intent, memory: Memory) -> Decision:
     )
     memory.awaiting = "code"
     memory.code = issued.record
-    memory.request = turn.text
     return turn.result(say(turn.language, "ask_code"), intent, Outcome.NEEDS_INFO), memory
 
 

@@ -6,14 +6,13 @@ what to tell the shopper."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 
 from bot.agent.extract import find_email, find_name_zip, find_order_ids
 from bot.agent.flows.changes import change_address, change_payment, refund_refused, requested_change
 from bot.agent.flows.exchange import exchange_or_modify
 from bot.agent.flows.identity import code_accepted
 from bot.agent.flows.items import Embed, item_label, named_items
-from bot.agent.flows.proposal import propose
+from bot.agent.flows.proposal import confirm, propose
 from bot.agent.flows.status import open_dispute, order_status
 from bot.agent.intents import Intent
 from bot.agent.models.calls import ChatModel
@@ -58,11 +57,16 @@ class Orders:
                 customer = await turn.customer(_customer(turn))
                 return await change_address(turn, intent, memory, None, customer)
             memory.awaiting = "order"
-            return turn.result(await _ask_order(turn), intent, Outcome.NEEDS_INFO), memory
+            reply, memory.orders_shown = await _ask_order(turn)
+            return turn.result(reply, intent, Outcome.NEEDS_INFO), memory
         memory.order_id = order_id
         try:
             order = await turn.order(order_id)
-            if order_ids and Verification.EMAIL.value in turn.verified_by:
+            if (
+                order_ids
+                and Verification.EMAIL.value in turn.verified_by
+                and not turn.memory.orders_shown
+            ):
                 # The account's email and, unprompted, the number of one of its orders.
                 turn.verified_by.add(Verification.EMAIL_ORDER.value)
             return await self._act(turn, intent, memory, order_id, order)
@@ -74,16 +78,12 @@ class Orders:
             return turn.result(reply, intent, Outcome.DECLINED), Memory(order_id=order_id)
 
     async def code_entered(self, turn: Turn, entered: str) -> Decision:
-        """The one-time code typed back: on a match the waiting request goes on."""
+        """The one-time code typed back: on a match the waiting action is carried out."""
         waiting = turn.memory
         intent = Intent(waiting.intent or Intent.OTHER.value)
-        if not code_accepted(turn, entered) or waiting.request is None:
+        if not code_accepted(turn, entered) or waiting.action_id is None:
             return turn.result(say(turn.language, "ask_code"), intent, Outcome.NEEDS_INFO), waiting
-        earlier = replace(turn, text=waiting.request, memory=Memory(order_id=waiting.order_id))
-        result, memory = await self.run(earlier, intent)
-        turn.tool_calls[:] = earlier.tool_calls
-        turn.verified_by |= earlier.verified_by
-        return result, memory
+        return await confirm(turn, True)
 
     async def _act(
         self, turn: Turn, intent: Intent, memory: Memory, order_id: str, order: Order
@@ -167,13 +167,10 @@ async def _verify(turn: Turn) -> str | None:
     return None
 
 
-async def _ask_order(turn: Turn) -> str:
-    """Ask which order; the shopper's latest ones are listed only to a shopper verified well
-    enough to act on them (the number of an order is part of the proof an email is not)."""
-    customer_id = _customer(turn)
-    if not turn.policy.allows_write(turn.verified_by):
-        return say(turn.language, "ask_order")
-    orders = (await turn.customer(customer_id)).orders
+async def _ask_order(turn: Turn) -> tuple[str, bool]:
+    """Ask which order, listing the shopper's latest ones; and whether any were listed (an
+    order number the bot showed proves nothing about who writes)."""
+    orders = (await turn.customer(_customer(turn))).orders
     if not orders:
-        return say(turn.language, "ask_order")
-    return say(turn.language, "ask_order_from", orders=", ".join(orders[-5:]))
+        return say(turn.language, "ask_order"), False
+    return say(turn.language, "ask_order_from", orders=", ".join(orders[-5:])), True

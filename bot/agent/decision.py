@@ -9,12 +9,20 @@ import re
 import anyio
 
 from bot.agent.checks import looks_like_injection
-from bot.agent.extract import confirmation, find_email, find_name_zip, find_order_ids
+from bot.agent.extract import (
+    confirmation,
+    find_code,
+    find_email,
+    find_name_zip,
+    find_order_ids,
+    starts_with_yes,
+)
 from bot.agent.flows.answer import Answers
+from bot.agent.flows.changes import requested_change
 from bot.agent.flows.orders import Orders
 from bot.agent.flows.proposal import confirm
 from bot.agent.intents import Intent
-from bot.agent.phrases import asks_question
+from bot.agent.phrases import asks_question, mentions
 from bot.agent.ports import Router
 from bot.agent.replies import say
 from bot.agent.signals import HandoffSignal, handoff_signals
@@ -39,17 +47,37 @@ class Decider:
         self.answers = answers
 
     async def decide(self, turn: Turn) -> Decision:
-        """The turn's reply and what the bot remembers for the next one."""
+        """The turn's reply and what the bot remembers for the next one; what the bot knows
+        about who it speaks with (how they verified, for whom they write) stays."""
+        result, memory = await self._decide(turn)
+        return result, kept_about_shopper(turn, memory)
+
+    async def _decide(self, turn: Turn) -> Decision:
         memory = turn.memory
         if memory.awaiting == "confirm" and memory.action_id:
             answer = confirmation(turn.text)
             if answer is not None:
-                return await confirm(turn, answer), Memory(order_id=memory.order_id)
+                return await confirm(turn, answer)
+        if memory.awaiting == "code" and memory.code is not None:
+            entered = find_code(turn.text)
+            if entered is not None:
+                return await self.orders.code_entered(turn, entered)
 
-        if looks_like_injection(turn.text):
-            # An instruction aimed at the bot is a misuse, not a request: decline, act on nothing.
-            reply = say(turn.language, "greeting")
+        if looks_like_injection(turn.text) or mentions("misuse", turn.text):
+            # An instruction aimed at the bot, a jailbreak, a role to play, a request for its
+            # instructions or for harmful text: a clear no, saying what the bot is for.
+            reply = say(turn.language, "declined")
             return turn.result(reply, Intent.OTHER, Outcome.DECLINED), Memory()
+        if memory.for_someone_else or mentions("for_someone_else", turn.text):
+            # Someone writing for another person gets general help or a person, never that
+            # account's data or a write, for the rest of the conversation.
+            reply = say(turn.language, "for_someone_else")
+            result = turn.result(reply, Intent.OTHER, Outcome.DECLINED)
+            return result, Memory(for_someone_else=True)
+        if memory.awaiting == "confirm" and memory.intent and starts_with_yes(turn.text):
+            # "Yes, but …": the pending request revised, shown again as its own proposal (or
+            # refused), never carried out, whatever else the router reads in the words.
+            return await self.orders.run(turn, Intent(memory.intent))
         signals = handoff_signals(turn.text, [turn.language])
         if turn.vector is not None:
             route = self.router.route_vector(routing_text(turn.text), turn.vector, turn.language)
@@ -85,6 +113,10 @@ class Decider:
         carried = carried_intent(turn.text, memory)
         if carried is not None:
             intent = carried
+        elif intent not in ORDER_INTENTS and requested_change(turn.text) is not None:
+            # "Ship it to …", "refund it to my new card": a change of an order, whatever the
+            # router made of the words.
+            intent = Intent.MODIFY_ORDER
         if intent in ORDER_INTENTS and carried is None and asks_about_policy(turn.text):
             # "How long do I have to return an item?" is a question about the policy, not a
             # return: answer it from the documents when they cover it well.
@@ -96,6 +128,17 @@ class Decider:
         if intent is Intent.GREETING:
             return turn.result(say(turn.language, "greeting"), intent, Outcome.ANSWERED), Memory()
         return await self.answers.answer(turn, intent)
+
+
+def kept_about_shopper(turn: Turn, memory: Memory) -> Memory:
+    """`memory` with what stays known about the shopper for the whole conversation."""
+    before = turn.memory
+    memory.for_someone_else = memory.for_someone_else or before.for_someone_else
+    memory.orders_shown = memory.orders_shown or before.orders_shown
+    memory.verified_by = sorted(
+        set(before.verified_by) | set(memory.verified_by) | turn.verified_by
+    )
+    return memory
 
 
 def _first(signals: list[HandoffSignal], reason: HandoffReason) -> HandoffSignal | None:
@@ -110,11 +153,18 @@ def carried_intent(text: str, memory: Memory) -> Intent | None:
         "identity": bool(find_email(text) or find_name_zip(text)),
         "order": bool(find_order_ids(text)),
         "exchange": True,
+        "items": True,
+        "address": True,
         # Neither yes nor no to a proposed exchange ("rather in black"): the shopper revises it,
         # unless they moved on to a question or another order.
-        "confirm": memory.intent in (Intent.EXCHANGE, Intent.MODIFY_ORDER)
-        and not asks_about_policy(text)
-        and all(order_id == memory.order_id for order_id in find_order_ids(text)),
+        # A yes that changes the proposal ("yes, but the other order instead") is the same
+        # request revised: it is shown again as a proposal of its own, never carried out.
+        "confirm": (
+            memory.intent in (Intent.EXCHANGE, Intent.MODIFY_ORDER)
+            and not asks_about_policy(text)
+            and all(order_id == memory.order_id for order_id in find_order_ids(text))
+        )
+        or starts_with_yes(text),
     }.get(memory.awaiting, False)
     return Intent(memory.intent) if answered else None
 

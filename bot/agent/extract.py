@@ -4,10 +4,10 @@ numbers, and a plain yes or no to a proposed action."""
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from bot.agent.phrases import alternatives, words
+from bot.domain.text import normalise_text
 
 # ASCII only: in "我的邮箱是yuki@example.com" the Chinese words must not join the address.
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
@@ -23,11 +23,15 @@ _NAME_BEFORE_ZIP = re.compile(
 )
 _YES = words("yes")
 _NO = words("no")
-_BUT = re.compile(rf"\b(?:{alternatives('but')})\b")
+# Longest first, so "thank you" goes before "thank" and "是的" before "是".
+_POLITE = sorted(words("polite") | _YES, key=len, reverse=True)
+_CHANGES = words("changes") | words("but")
+_SPACED_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+_UNSPACED = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 
 
 def _plain(text: str) -> str:
-    folded = unicodedata.normalize("NFKC", text).strip().lower()
+    folded = normalise_text(text).strip()
     return re.sub(r"[\s.!?。！？،,;:]+$", "", re.sub(r"^[\s¡¿]+", "", folded))
 
 
@@ -40,6 +44,18 @@ def find_email(text: str) -> str | None:
 def find_order_ids(text: str) -> list[str]:
     """Order numbers in the message, normalised to `#W1234567`."""
     return [f"#{match.group(1).upper()}" for match in _ORDER.finditer(text)]
+
+
+_CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
+
+
+def find_code(text: str) -> str | None:
+    """A six-digit one-time code, when the message is little more than that."""
+    plain = normalise_text(text)
+    found = _CODE.search(plain)
+    if found is None or len(plain) > 40:
+        return None
+    return found.group(1)
 
 
 @dataclass(frozen=True)
@@ -60,14 +76,50 @@ def find_name_zip(text: str) -> NameZip | None:
 
 
 def confirmation(text: str) -> bool | None:
-    """True for a plain yes, False for a plain no, None when the message is something else."""
+    """True for a plain yes, False for a plain no, None when the message is something else.
+
+    A yes confirms exactly what was shown, so a yes that says anything more than polite words
+    ("yes, but the other order", "是的，不过退款金额改成200欧元", "yes if I get double") is not
+    one: whatever it changes has to be shown as its own proposal first."""
     plain = _plain(text)
     if plain in _YES:
         return True
-    # "yes please", "ja, bitte", "oui merci": a yes with a few polite words, not a new question.
-    head, _, rest = re.sub(r"[,、，]", " ", plain).partition(" ")
-    if head in _YES and "?" not in text and len(rest.split()) <= 2 and not _BUT.search(rest):
-        return True
     if plain in _NO:
         return False
-    return None
+    if "?" in text or "？" in text or any(char.isdigit() for char in plain) or "@" in plain:
+        return None
+    spaced = re.sub(r"[,、，.。!！;；:：\-–—]", " ", plain)
+    head = spaced.split(" ", 1)[0]
+    starts_yes = head in _YES or any(
+        spaced.startswith(word) for word in _YES if _UNSPACED.match(word)
+    )
+    if not starts_yes or _changes(spaced):
+        return None
+    rest = spaced
+    for word in _POLITE:
+        rest = _remove_word(rest, word)
+    return True if not rest.strip() else None
+
+
+def starts_with_yes(text: str) -> bool:
+    """The message opens with a yes ("yes, but…", "是的，不过…"), whatever follows it."""
+    plain = _plain(text)
+    head = re.sub(r"[,、，.。!！;；:：\-–—]", " ", plain).split(" ", 1)[0]
+    return head in _YES or any(plain.startswith(word) for word in _YES if _UNSPACED.match(word))
+
+
+def _remove_word(text: str, word: str) -> str:
+    if _UNSPACED.match(word):
+        return text.replace(word, " ")
+    return re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", " ", text)
+
+
+def _changes(text: str) -> bool:
+    """A word that changes or conditions a proposal ("instead", "only", "if", "但")."""
+    for word in _CHANGES:
+        if _UNSPACED.match(word):
+            if word in text:
+                return True
+        elif re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text):
+            return True
+    return False

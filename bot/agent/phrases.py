@@ -8,6 +8,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import Literal
 
+from bot.domain.text import normalise_text
+
 Phrase = Literal[
     "mistake",
     "chargeback",
@@ -22,6 +24,15 @@ Phrase = Literal[
     "promises",
     "price_words",
     "price_words_unsegmented",
+    "polite",
+    "changes",
+    "misuse",
+    "for_someone_else",
+    "address_change",
+    "payment_change",
+    "refund_elsewhere",
+    "gift_card",
+    "whole_order",
 ]
 
 
@@ -32,9 +43,14 @@ def _lists() -> dict[str, dict[str, list[str]]]:
     return {key: value for key, value in data.items() if not key.startswith("_")}
 
 
+_A_FEW_WORDS = r"\W+(?:\w+\W+){0,4}?"
+"""What "<a few words>" in an expression stands for: up to four words in between."""
+
+
 def alternatives(phrase: Phrase) -> str:
     """Every language's expressions for `phrase` as one regular-expression alternation."""
-    return "|".join(expression for words in _lists()[phrase].values() for expression in words)
+    joined = "|".join(expression for words in _lists()[phrase].values() for expression in words)
+    return joined.replace("<a few words>", _A_FEW_WORDS)
 
 
 def words(phrase: Phrase) -> frozenset[str]:
@@ -48,8 +64,9 @@ def _pattern(phrase: Phrase) -> re.Pattern[str]:
 
 
 def mentions(phrase: Phrase, text: str) -> bool:
-    """True when `text` holds one of `phrase`'s expressions, in any language."""
-    return _pattern(phrase).search(text) is not None
+    """True when `text` holds one of `phrase`'s expressions, in any language, however its
+    letters are written (the text is normalised first)."""
+    return _pattern(phrase).search(normalise_text(text)) is not None
 
 
 @lru_cache(maxsize=1)
@@ -63,4 +80,4 @@ def _question() -> re.Pattern[str]:
 
 def asks_question(text: str) -> bool:
     """A question mark, a question word first, or a question particle anywhere."""
-    return _question().search(text) is not None
+    return _question().search(normalise_text(text)) is not None

@@ -37,7 +37,7 @@ from bot.domain.answering import AnswerFloors
 from bot.domain.conversation import HandoffReason, OwnerState, Role, bot_may_answer
 from bot.domain.errors import ParleyError
 from bot.domain.languages import store_languages
-from bot.domain.policy import StorePolicy
+from bot.domain.policy import StorePolicy, Verification
 from bot.settings import RetrievalSettings
 from bot.tools.context import ToolServices
 
@@ -102,7 +102,7 @@ class TurnPipeline:
             embed=embed,
             identifier=self._identifier,
         )
-        self.decider = Decider(router, Orders(self.model), self.answers)
+        self.decider = Decider(router, Orders(self.model, lambda: self.answers.embed), self.answers)
 
     # Harnesses and tests swap these on a running pipeline; the rooms that use them follow.
     llm: _InRoom[BaseChatModel | None] = _InRoom("model", "llm")
@@ -226,11 +226,15 @@ class TurnPipeline:
             await self.conversations.change_owner(store_id, conversation_id, OwnerState.BOT)
 
         memory = await self._memory(store_id, conversation_id, message.seq)
-        desk = self.desks.open(
-            store_id, _policy(policy_document), conversation_id, conversation.customer_id
-        )
+        policy = _policy(policy_document)
+        desk = self.desks.open(store_id, policy, conversation_id, conversation.customer_id)
         turn = Turn(store_id, conversation_id, text, language, memory, desk, emit=emit)
         turn.vector = vector[0] if vector else None
+        turn.policy = policy
+        turn.verified_by = set(memory.verified_by)
+        if conversation.customer_id is not None and not turn.verified_by:
+            # Bound before the chat verified anyone: the storefront's signed identity.
+            turn.verified_by.add(Verification.SIGNED.value)
         try:
             result, memory = await self.decider.decide(turn)
         except ParleyError as error:

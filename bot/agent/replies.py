@@ -210,3 +210,8 @@ def english_fallback(language: str, reply: str) -> dict[str, str] | None:
         "reason": f"no fixed replies are written in {language!r}; sent in English",
         "texts": ", ".join(keys),
     }
+
+
+def refused_because(language: str, code: str) -> str:
+    """The whole reply to a request refused in code (no tool raised), from a refusal's key."""
+    return say(language, "refused", reason=_text(language, "refusals", code))

@@ -37,6 +37,16 @@ class Memory:
     """Questions in a row the knowledge base could not answer."""
     request: str | None = None
     """The shopper's earlier words about an exchange, read again with their next answer."""
+    proposed_to: str | None = None
+    """The verified customer the pending action was proposed to; only they can confirm it."""
+    for_someone_else: bool = False
+    """The shopper said they write for another person: no account's data, no writes."""
+    verified_by: list[str] = field(default_factory=list)
+    """How this conversation's shopper proved who they are (`Verification` values)."""
+    orders_shown: bool = False
+    """The bot listed the shopper's order numbers: naming one later proves nothing."""
+    code: dict[str, Any] | None = None
+    """A one-time code sent to the account's email: its hash, expiry and customer."""
 
     def as_json(self) -> dict[str, Any]:
         """For the message's metadata."""
@@ -48,6 +58,11 @@ class Memory:
             "summary": self.summary,
             "failed": self.failed,
             "request": self.request,
+            "proposed_to": self.proposed_to,
+            "for_someone_else": self.for_someone_else,
+            "verified_by": self.verified_by,
+            "orders_shown": self.orders_shown,
+            "code": self.code,
         }
 
     @classmethod
@@ -62,6 +77,11 @@ class Memory:
             summary=data.get("summary"),
             failed=int(data.get("failed") or 0),
             request=data.get("request"),
+            proposed_to=data.get("proposed_to"),
+            for_someone_else=bool(data.get("for_someone_else")),
+            verified_by=list(data.get("verified_by") or []),
+            orders_shown=bool(data.get("orders_shown")),
+            code=data.get("code"),
         )
 
 
@@ -85,6 +105,10 @@ class Turn:
     """The message's query embedding, computed once for the router and the retriever."""
     emit: Emit | None = None
     """Where guarded pieces of a model's answer go while it is written (streaming turns)."""
+    policy: StorePolicy = field(default_factory=StorePolicy)
+    """The store's policy: which ways of verifying let the bot write."""
+    verified_by: set[str] = field(default_factory=set)
+    """How the shopper proved who they are so far (`Verification` values)."""
 
     def result(
         self, reply: str, intent: Intent | str, outcome: Outcome, **extra: Any
@@ -109,6 +133,11 @@ class Turn:
             raise
         self.tool_calls.append(ToolCall(name, arguments, "ok"))
         return result
+
+    def mark_proposed(self) -> None:
+        """The last call only proposed a write (it waits for a yes): reported `proposed`."""
+        last = self.tool_calls[-1]
+        self.tool_calls[-1] = ToolCall(last.name, last.arguments, "proposed")
 
     async def order(self, order_id: str) -> Order:
         """The verified shopper's order."""

@@ -47,7 +47,8 @@ class ToolCall:
     name: str
     arguments: dict[str, Any]
     status: str
-    """`ok`, or `error: <message>`."""
+    """`ok` (it ran), `proposed` (a write waiting for the shopper's yes, nothing changed
+    yet), or `error: <message>`."""
 
     def as_json(self) -> dict[str, Any]:
         """The tool call object of the contract."""

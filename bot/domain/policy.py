@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -38,6 +39,20 @@ class Verification(StrEnum):
     NAME_ZIP = "name_zip"
     SIGNED = "signed"
     """The storefront's signed identity of a logged-in customer (HMAC of the user id)."""
+    EMAIL_ORDER = "email_order"
+    """The account's email together with the number of one of its orders, given before the
+    bot showed any (as a shop's guest order page asks)."""
+    CODE = "code"
+    """A one-time code sent to the account's email and typed back in the chat."""
+
+
+WRITE_VERIFICATION_DEFAULT = (
+    Verification.EMAIL_ORDER,
+    Verification.NAME_ZIP,
+    Verification.SIGNED,
+    Verification.CODE,
+)
+"""Who may have the bot change an order or an account: not someone who only knows an email."""
 
 
 class StorePolicy(BaseModel):
@@ -53,6 +68,11 @@ class StorePolicy(BaseModel):
         default_factory=lambda: [Verification.EMAIL, Verification.NAME_ZIP, Verification.SIGNED]
     )
     """How shoppers may verify; a store can insist on its own login (`["signed"]`)."""
+    write_verification: list[Verification] = Field(
+        default_factory=lambda: list(WRITE_VERIFICATION_DEFAULT)
+    )
+    """Ways of verifying that let the bot change an order or an account (reads need any of
+    `verification`); by default an email address alone is not enough."""
     confirmation_ttl_minutes: int = Field(default=15, ge=1, le=24 * 60)
     """How long a proposed action waits for the shopper's yes."""
     dispute_routing: DisputeRouting = DisputeRouting.ALWAYS
@@ -116,14 +136,23 @@ class StorePolicy(BaseModel):
                 "please sign in there and open the chat again."
             )
 
+    def allows_write(self, verified_by: Iterable[str]) -> bool:
+        """True when one of the ways the shopper verified lets the bot change their orders."""
+        return any(method in self.write_verification for method in verified_by)
+
     def document(self) -> dict[str, Any]:
         """The policy as JSON for storage and the API."""
         return self.model_dump(mode="json")
 
 
 def tau2_policy() -> StorePolicy:
-    """τ²-bench's retail policy has no return window and no refund limit."""
-    return StorePolicy(return_window_days=None, auto_approve_refund_limit=None)
+    """τ²-bench's retail policy has no return window and no refund limit, and acts for a
+    shopper verified by email alone."""
+    return StorePolicy(
+        return_window_days=None,
+        auto_approve_refund_limit=None,
+        write_verification=[Verification.EMAIL, *WRITE_VERIFICATION_DEFAULT],
+    )
 
 
 class AboveRefundLimit(PolicyViolation):

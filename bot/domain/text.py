@@ -2,7 +2,7 @@
 
 `normalise_text` undoes the tricks that make two strings look alike to a reader but differ to
 `in`: full-width and other compatibility forms, invisible format and bidi controls, tatweel,
-Cyrillic and Greek look-alikes of Latin letters, spaces inside Chinese, Japanese or Korean, NFD
+Cyrillic and Greek look-alikes of Latin letters, spaces inside Chinese or Japanese, NFD
 accents, and case. It is for matching only (both sides go through it); never show its output.
 """
 
@@ -22,8 +22,13 @@ _INVISIBLE = dict.fromkeys(
         *range(0x202A, 0x202F),
         *range(0x2066, 0x206A),
         0x0640,
+        # Also invisible: soft hyphen, grapheme joiner, Arabic letter mark, Hangul and Khmer
+        # fillers, Mongolian vowel separator, deprecated format controls, variation selectors.
+        0x00AD, 0x034F, 0x061C, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x180E, 0x3164, 0xFFA0,
+        *range(0x206A, 0x2070),
+        *range(0xFE00, 0xFE10),
     ]
-)
+)  # fmt: skip
 
 # Cyrillic and Greek letters drawn like a Latin letter (upper and lower case, folded before
 # casefolding, because Cyrillic "В" looks like "B" while its lower case "в" does not).
@@ -43,11 +48,11 @@ _LOOKALIKES = str.maketrans(
 _CYRILLIC_OR_GREEK = re.compile(r"[\u0370-\u03ff\u0400-\u04ff\u0500-\u052f]")
 _WORD = re.compile(r"\w+")
 
-# Han, kana, Hangul and the CJK punctuation between them: these scripts do not separate words
-# with spaces, so "香 蕉" is "香蕉" spaced out to slip past a check.
+# Han and kana and the CJK punctuation between them: Chinese and Japanese do not separate words
+# with spaces, so "香 蕉" is "香蕉" spaced out to slip past a check. Korean separates words with
+# spaces and keeps them.
 _CJK = (
-    r"\u1100-\u11ff\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff\u3130-\u318f\u31f0-\u31ff"
-    r"\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+    r"\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 )
 _SPACE_IN_CJK = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
 
@@ -55,12 +60,15 @@ _SPACE_IN_CJK = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
 def normalise_text(text: str) -> str:
     """`text` in the form every check compares: invisible characters dropped, NFKC (full-width
     letters become ASCII, NFD accents are recomposed), look-alikes folded to Latin where the text
-    is Latin, CJK spacing removed, casefolded. Russian, Greek, Arabic stay themselves."""
+    is Latin, Chinese and Japanese spacing removed, casefolded. Russian, Greek, Arabic stay
+    themselves."""
     text = unicodedata.normalize("NFKC", text.translate(_INVISIBLE))
     if _CYRILLIC_OR_GREEK.search(text):
         text = _fold_lookalikes(text)
     text = _SPACE_IN_CJK.sub("", text)
-    return unicodedata.normalize("NFC", text.casefold())
+    text = unicodedata.normalize("NFC", text.casefold())
+    # NFKC splits Thai and Lao SARA AM into two characters no one types: keep it whole.
+    return text.replace("\u0e4d\u0e32", "\u0e33").replace("\u0ecd\u0eb2", "\u0eb3")
 
 
 def _fold_lookalikes(text: str) -> str:

@@ -154,7 +154,7 @@ async def test_a_refund_above_the_stores_limit_goes_to_a_person(parley: Parley) 
     reply = await ask(
         parley,
         "strict-shop",
-        "I want to return my order #W1000001, email anna.schmidt@example.com",
+        "I want to return my whole order #W1000001, email anna.schmidt@example.com",
         "big-return",
     )
     assert reply["intent"] == "return"

@@ -30,7 +30,7 @@ def found(needle: str, haystack: str) -> bool:
         ("بـرتـقـال", "برتقال"),  # tatweel
         ("香 蕉", "香蕉"),  # spaced-out Chinese
         ("全 額 返 金 確 定", "全額返金確定"),  # spaced-out Japanese
-        ("물 병", "물병"),  # spaced-out Hangul
+        ("물 병", "물 병"),  # Korean keeps its word spaces (the bot's phrase lists need them)
         (unicodedata.normalize("NFD", "Hoàn tiền ngay"), "hoàn tiền ngay"),  # NFD Vietnamese
         ("JACKPOT", "jackpot"),
         ("Straße", "strasse"),  # casefold, not lower

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from bot.agent.phrases import alternatives
 from bot.agent.prompts import without_citations
+from bot.domain.text import normalise_text
 from knowledge.language import language_scripts, script_runs, script_weight
 
 # Instructions aimed at the assistant, in passages, order notes or a shopper's message. Phrases
@@ -20,10 +21,7 @@ from knowledge.language import language_scripts, script_runs, script_weight
 # rules (the verb last in Japanese, Korean and Turkish), so "ignore all the previous
 # instructions" is caught as well as "ignore the instructions". Verbs of forgetting only with
 # a qualifier: "don't forget to read the instructions" is ordinary text in a shop's documents.
-_A_FEW_WORDS = r"\W+(?:\w+\W+){0,4}?"
-_INJECTION = re.compile(
-    alternatives("injection").replace("<a few words>", _A_FEW_WORDS), re.IGNORECASE
-)
+_INJECTION = re.compile(alternatives("injection"), re.IGNORECASE)
 
 # Outcomes nobody may promise: a dispute's result, money beyond what the tools did.
 _FORBIDDEN = re.compile(alternatives("promises"), re.IGNORECASE)
@@ -94,8 +92,9 @@ def _letters_and_digits(text: str) -> str:
 
 
 def looks_like_injection(text: str) -> bool:
-    """True when the text tries to give the assistant instructions."""
-    return _INJECTION.search(text) is not None
+    """True when the text tries to give the assistant instructions, however its letters are
+    written (zero-width characters, look-alikes, full-width forms are undone first)."""
+    return _INJECTION.search(normalise_text(text)) is not None
 
 
 @dataclass(frozen=True)
@@ -128,7 +127,7 @@ def check_reply(
         return Verdict(False, problem)
     if looks_like_injection(text):
         return Verdict(False, "reply repeats an injected instruction")
-    found = _FORBIDDEN.search(text)
+    found = _FORBIDDEN.search(normalise_text(text))
     if found and not performed_refund:
         return Verdict(False, f"reply promises what no tool did: {found.group(0)!r}")
     return Verdict(True)

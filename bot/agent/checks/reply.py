@@ -8,6 +8,7 @@ import re
 
 import anyio
 
+from bot.agent.checks.echo import planted_words
 from bot.agent.checks.grounding import price_answered_with_time, ungrounded_figures
 from bot.agent.checks.guard import check_reply, repeats_question
 from bot.agent.prompts import without_citations
@@ -42,6 +43,10 @@ async def passes_checks(
         return False
     if repeats_question(reply, question):
         log.info("model's reply only repeats the question: %r", reply[:40])
+        return False
+    planted = planted_words(reply, question, [passage.text for passage in passages])
+    if planted:
+        log.info("model's reply repeats words only the shopper wrote: %s", planted)
         return False
     ungrounded = ungrounded_figures(reply, (passage.text for passage in passages))
     if ungrounded:

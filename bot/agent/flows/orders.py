@@ -1,12 +1,18 @@
 """The order flows: verify the shopper, find the order, then its status, a dispute, a
-cancellation, a return, or an exchange or change of items. Rules are the tools' (in code);
-this module only decides which tool to ask and what to tell the shopper."""
+cancellation, a return, an exchange or change of items, or a change of address or payment.
+Rules are the tools' and the policy's (in code); this module only decides which tool to ask and
+what to tell the shopper."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from bot.agent.extract import find_email, find_name_zip, find_order_ids
+from bot.agent.flows.changes import change_address, change_payment, refund_refused, requested_change
 from bot.agent.flows.exchange import exchange_or_modify
-from bot.agent.flows.proposal import propose
+from bot.agent.flows.identity import code_accepted
+from bot.agent.flows.items import Embed, item_label, named_items
+from bot.agent.flows.proposal import confirm, propose
 from bot.agent.flows.status import open_dispute, order_status
 from bot.agent.intents import Intent
 from bot.agent.models.calls import ChatModel
@@ -16,16 +22,21 @@ from bot.agent.state import Decision, Memory, Turn
 from bot.agent.turn import Outcome
 from bot.domain.conversation import HandoffReason
 from bot.domain.errors import ParleyError
-from bot.domain.orders import Order
-from bot.domain.policy import AboveRefundLimit
+from bot.domain.orders import Order, OrderStatus, WrongStatus
+from bot.domain.policy import AboveRefundLimit, Verification
+
+WRITES = frozenset({Intent.CANCEL, Intent.RETURN, Intent.EXCHANGE, Intent.MODIFY_ORDER})
 
 
 class Orders:
     """Runs an order intent to its next step: a question for the shopper, a proposal to
     confirm, an answer, or a person."""
 
-    def __init__(self, model: ChatModel) -> None:
+    def __init__(self, model: ChatModel, embed: Callable[[], Embed | None] = lambda: None) -> None:
+        """`embed` gives the multilingual query embedder (or None) that matches the items a
+        shopper names in their language to the catalogue's."""
         self.model = model
+        self.embed = embed
 
     async def run(self, turn: Turn, intent: Intent) -> Decision:
         """The next step of `intent` for the order this message (or the last turn) names."""
@@ -37,12 +48,27 @@ class Orders:
             if verified is not None:
                 memory.awaiting = "identity"
                 return turn.result(verified, intent, Outcome.NEEDS_INFO), memory
+        change = requested_change(turn.text) if intent in WRITES else None
+        if change == "refund_elsewhere":
+            return await refund_refused(turn, intent)
         if order_id is None:
+            if change == "address":
+                # No order named: the account's default address.
+                customer = await turn.customer(_customer(turn))
+                return await change_address(turn, intent, memory, None, customer)
             memory.awaiting = "order"
-            return turn.result(await _ask_order(turn), intent, Outcome.NEEDS_INFO), memory
+            reply, memory.orders_shown = await _ask_order(turn)
+            return turn.result(reply, intent, Outcome.NEEDS_INFO), memory
         memory.order_id = order_id
         try:
             order = await turn.order(order_id)
+            if (
+                order_ids
+                and Verification.EMAIL.value in turn.verified_by
+                and not turn.memory.orders_shown
+            ):
+                # The account's email and, unprompted, the number of one of its orders.
+                turn.verified_by.add(Verification.EMAIL_ORDER.value)
             return await self._act(turn, intent, memory, order_id, order)
         except AboveRefundLimit:
             # Above what the store lets the bot approve: a person decides, the shopper is told.
@@ -50,6 +76,14 @@ class Orders:
         except ParleyError as error:
             reply = refusal(turn.language, error)
             return turn.result(reply, intent, Outcome.DECLINED), Memory(order_id=order_id)
+
+    async def code_entered(self, turn: Turn, entered: str) -> Decision:
+        """The one-time code typed back: on a match the waiting action is carried out."""
+        waiting = turn.memory
+        intent = Intent(waiting.intent or Intent.OTHER.value)
+        if not code_accepted(turn, entered) or waiting.action_id is None:
+            return turn.result(say(turn.language, "ask_code"), intent, Outcome.NEEDS_INFO), waiting
+        return await confirm(turn, True)
 
     async def _act(
         self, turn: Turn, intent: Intent, memory: Memory, order_id: str, order: Order
@@ -59,23 +93,50 @@ class Orders:
             return order_status(turn, order), memory
         if intent is Intent.DISPUTE:
             return await open_dispute(turn, order_id), Memory(order_id=order_id)
+        change = requested_change(turn.text) if intent in WRITES else None
+        if change is None and turn.memory.awaiting == "address":
+            change = "address"
+        if change in ("address", "payment"):
+            if order.status != OrderStatus.PENDING:
+                raise WrongStatus(
+                    f"Order {order.order_id} is {order.status}",
+                    details={
+                        "action": "modify",
+                        "order_id": order.order_id,
+                        "status": order.status,
+                    },
+                )
+            customer = await turn.customer(_customer(turn))
+            if change == "address":
+                return await change_address(turn, intent, memory, order, customer)
+            return await change_payment(turn, intent, memory, order, customer)
         if intent is Intent.CANCEL:
             reason = "ordered by mistake" if mentions("mistake", turn.text) else "no longer needed"
             arguments = {"order_id": order_id, "reason": reason}
             return await propose(turn, intent, memory, "cancel_pending_order", arguments)
         if intent is Intent.RETURN:
-            return await propose(
-                turn,
-                intent,
-                memory,
-                "return_delivered_order_items",
-                {
-                    "order_id": order_id,
-                    "item_ids": named_items(turn.text, order),
-                    "payment_method_id": order.paid_with(),
-                },
-            )
+            items = await named_items(turn.text, order, self.embed())
+            if not items and order.status != OrderStatus.DELIVERED:
+                # Not returnable at all: the tool refuses it with the reason.
+                items = [item.item_id for item in order.items]
+            if not items:
+                memory.awaiting = "items"
+                labels = ", ".join(item_label(item) for item in order.items)
+                reply = say(turn.language, "ask_items", order_id=order.order_id, items=labels)
+                return turn.result(reply, intent, Outcome.NEEDS_INFO), memory
+            returned: dict[str, object] = {
+                "order_id": order_id,
+                "item_ids": items,
+                "payment_method_id": order.paid_with(),
+            }
+            return await propose(turn, intent, memory, "return_delivered_order_items", returned)
         return await exchange_or_modify(turn, intent, memory, order, self.model)
+
+
+def _customer(turn: Turn) -> str:
+    customer_id = turn.desk.customer_id
+    assert customer_id is not None
+    return customer_id
 
 
 async def _verify(turn: Turn) -> str | None:
@@ -85,6 +146,7 @@ async def _verify(turn: Turn) -> str | None:
     try:
         if email:
             user_id = await turn.tool("find_user_id_by_email", {"email": email})
+            method = Verification.EMAIL
         elif name_zip:
             user_id = await turn.tool(
                 "find_user_id_by_name_zip",
@@ -94,27 +156,21 @@ async def _verify(turn: Turn) -> str | None:
                     "zip": name_zip.zip_code,
                 },
             )
+            method = Verification.NAME_ZIP
         else:
             return say(turn.language, "ask_identity")
     except ParleyError as error:
         refused = refusal(turn.language, error)
         return f"{refused} {say(turn.language, 'ask_identity')}"
     await turn.desk.verify(str(user_id))
+    turn.verified_by.add(method.value)
     return None
 
 
-async def _ask_order(turn: Turn) -> str:
-    """Ask which order, listing the shopper's latest ones."""
-    customer_id = turn.desk.customer_id
-    assert customer_id is not None
-    orders = (await turn.customer(customer_id)).orders
+async def _ask_order(turn: Turn) -> tuple[str, bool]:
+    """Ask which order, listing the shopper's latest ones; and whether any were listed (an
+    order number the bot showed proves nothing about who writes)."""
+    orders = (await turn.customer(_customer(turn))).orders
     if not orders:
-        return say(turn.language, "ask_order")
-    return say(turn.language, "ask_order_from", orders=", ".join(orders[-5:]))
-
-
-def named_items(text: str, order: Order) -> list[str]:
-    """The order's items the shopper named, or all of them when none is named."""
-    lowered = text.lower()
-    named = [item.item_id for item in order.items if item.name.lower() in lowered]
-    return named or [item.item_id for item in order.items]
+        return say(turn.language, "ask_order"), False
+    return say(turn.language, "ask_order_from", orders=", ".join(orders[-5:])), True

@@ -1,14 +1,17 @@
 """A write the shopper must confirm: the bot proposes it (the tool keeps it pending), the
-shopper's yes carries it out, their no keeps the order as it is."""
+shopper's yes carries it out, their no keeps the order as it is. The yes counts only from the
+shopper the proposal was made to, verified in a way the store accepts for writes (otherwise a
+one-time code to the account's email comes first)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from bot.agent.flows.identity import ask_for_code
 from bot.agent.intents import Intent
-from bot.agent.replies import describe_action, refusal, say
+from bot.agent.replies import describe_action, refusal, refused_because, say
 from bot.agent.state import Decision, Memory, Turn
-from bot.agent.turn import Outcome, TurnResult
+from bot.agent.turn import Outcome
 from bot.domain.errors import ParleyError
 
 
@@ -17,8 +20,10 @@ async def propose(
 ) -> Decision:
     """Ask the write tool for a pending action and ask the shopper to confirm it."""
     action = await turn.tool(tool, arguments)
+    turn.mark_proposed()
     memory.awaiting = "confirm"
     memory.action_id = action["action_id"]
+    memory.proposed_to = turn.desk.customer_id
     # Confirmed, and later reported done, in the shopper's language; the English
     # summary stays with the pending action for the audit log and the console.
     memory.summary = describe_action(turn.language, action["details"])
@@ -27,16 +32,33 @@ async def propose(
     return result, memory
 
 
-async def confirm(turn: Turn, accept: bool) -> TurnResult:
+async def confirm(turn: Turn, accept: bool) -> Decision:
     """Carry out the proposed action on the shopper's yes; keep things as they are on no."""
-    action_id = turn.memory.action_id
+    memory = turn.memory
+    action_id = memory.action_id
     assert action_id is not None
-    intent = turn.memory.intent or "other"
+    intent = memory.intent or "other"
+    after = Memory(order_id=memory.order_id)
     if not accept:
-        return turn.result(say(turn.language, "kept"), intent, Outcome.ANSWERED)
+        return turn.result(say(turn.language, "kept"), intent, Outcome.ANSWERED), after
+    proposed_to = memory.proposed_to
+    if proposed_to is not None and proposed_to != turn.desk.customer_id:
+        # A yes confirms only what was proposed to this verified shopper.
+        reply = refused_because(turn.language, "already_verified")
+        return turn.result(reply, intent, Outcome.DECLINED), after
+    if not turn.policy.allows_write(turn.verified_by):
+        # Knowing the email is enough to be shown one's orders, not to change them.
+        waiting = Memory(
+            intent=memory.intent,
+            order_id=memory.order_id,
+            action_id=action_id,
+            summary=memory.summary,
+            proposed_to=proposed_to,
+        )
+        return await ask_for_code(turn, Intent(intent), waiting)
     try:
         await turn.tool("confirm_action", {"action_id": action_id})
     except ParleyError as error:
-        return turn.result(refusal(turn.language, error), intent, Outcome.DECLINED)
-    summary = turn.memory.summary or ""
-    return turn.result(say(turn.language, "done", summary=summary), intent, Outcome.DONE)
+        return turn.result(refusal(turn.language, error), intent, Outcome.DECLINED), after
+    summary = memory.summary or ""
+    return turn.result(say(turn.language, "done", summary=summary), intent, Outcome.DONE), after

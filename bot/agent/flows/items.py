@@ -1,0 +1,111 @@
+"""Which of an order's items a shopper means, in whatever language they name them: all of them
+when they say so, an item's name or option value written as the catalogue has it, else the
+closest item by meaning (the multilingual query embedder), else nothing, so the flow asks."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import anyio
+import numpy as np
+
+from bot.agent.extract import find_order_ids
+from bot.agent.phrases import mentions
+from bot.agent.ports import Vector
+from bot.domain.orders import Order, OrderItem
+from bot.domain.text import normalise_text
+
+Embed = Callable[[list[str]], Vector]
+"""A query embedder: texts in, one row per text out."""
+
+_IDENTIFIERS = re.compile(r"#?[Ww]\d{7}|\S+@\S+")
+_CLAUSE = re.compile(r"[.,;:!?。，；：！？、\n]+")
+_CLOSEST_FLOOR = 0.74
+"""An item closer to the shopper's words than this (cosine, e5 queries) may be the one meant..."""
+_CLOSEST_MARGIN = 0.02
+"""...and only when it is closer than every other item of the order by this much."""
+
+
+def item_label(item: OrderItem) -> str:
+    """The item as the catalogue names it: product name and option values."""
+    return f"{item.name} ({', '.join(item.options.values())})" if item.options else item.name
+
+
+def request_clause(text: str) -> str:
+    """The part of the message that asks: the clause naming the order, else the first one.
+    "Return only the bottle, I keep the lamp": the lamp is named too, but not asked for."""
+    clauses = [part.strip() for part in _CLAUSE.split(text) if part.strip()]
+    if not clauses:
+        return text
+    for clause in clauses:
+        if find_order_ids(clause) and len(clause) > len(find_order_ids(clause)[0]) + 6:
+            return clause
+    return clauses[0]
+
+
+def named_exactly(text: str, order: Order) -> list[str]:
+    """Items whose name, or an option value only they have, the text holds as written."""
+    plain = normalise_text(text)
+    named = [item.item_id for item in order.items if normalise_text(item.name) in plain]
+    if named:
+        return named
+    by_option: list[str] = []
+    for item in order.items:
+        others = {
+            normalise_text(value)
+            for other in order.items
+            if other is not item
+            for value in other.options.values()
+        }
+        for value in item.options.values():
+            folded = normalise_text(value)
+            if len(folded) >= 3 and folded not in others and _word_in(folded, plain):
+                by_option.append(item.item_id)
+                break
+    return by_option
+
+
+def _word_in(word: str, text: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text) is not None
+
+
+async def named_items(text: str, order: Order, embed: Embed | None) -> list[str]:
+    """The order's items the shopper asks about; empty when it is not clear which."""
+    if len(order.items) == 1 or mentions("whole_order", request_clause(text)):
+        return [item.item_id for item in order.items]
+    clause = request_clause(text)
+    exact = named_exactly(clause, order) or named_exactly(text, order)
+    if exact or embed is None:
+        return exact
+    # The asking clause first; if it names no item ("return order #W…, the lamp is broken"),
+    # the whole message.
+    for words in dict.fromkeys((clause, text)):
+        closest = await _closest(words, order, embed)
+        if closest is not None:
+            return [closest]
+    return []
+
+
+async def _closest(words: str, order: Order, embed: Embed) -> str | None:
+    labels = [item_label(item) for item in order.items]
+    # The order number and the email say nothing about which item is meant.
+    words = _IDENTIFIERS.sub(" ", words)
+    vectors = await anyio.to_thread.run_sync(embed, [words, *labels])
+    query, rest = vectors[0], vectors[1:]
+    scores = sorted(
+        (
+            (_cosine(query, vector), item.item_id)
+            for vector, item in zip(rest, order.items, strict=True)
+        ),
+        reverse=True,
+    )
+    best, runner_up = scores[0], scores[1]
+    if best[0] >= _CLOSEST_FLOOR and best[0] - runner_up[0] >= _CLOSEST_MARGIN:
+        return best[1]
+    return None
+
+
+def _cosine(a: Vector, b: Vector) -> float:
+    norm = float(np.linalg.norm(a) * np.linalg.norm(b))
+    return float(np.dot(a, b)) / norm if norm else 0.0

@@ -79,6 +79,8 @@ eval: $(INSTALLED)
 	$(BIN)/parley eval retrieval --data $(EVAL_DIR)/xquad_r --hub-weight 0 --out bench-results/retrieval-no-hub.json
 	# The conversation suite with the real local model; pass^k needs repeated plays.
 	$(BIN)/parley eval agent --llm local --repeats $(EVAL_REPEATS) --out bench-results/agent-eval.json
+	# Translation both ways through English with the local model (chrF, facts kept, seconds).
+	$(BIN)/parley eval translation --llm local --data $(EVAL_DIR)/xquad_r --out bench-results/translation-eval.json
 
 # Regenerate the pinned versions after changing dependencies in pyproject.toml.
 lock: $(INSTALLED)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -29,21 +31,29 @@ def _interpreter(database: Database, *answers: object, timeout_s: float = 5.0) -
     return Interpreter(ConversationRepository(database), TranslationRepository(database), model)
 
 
+async def _shopper_wrote(
+    database: Database, text: str, language: str, *answers: object
+) -> tuple[Interpreter, str]:
+    """Store acme with one thread whose message 1 is the shopper's `text`; the model scripted."""
+    await StoreRepository(database).create("acme")
+    interpreter = _interpreter(database, *answers)
+    thread = await interpreter.conversations.start("acme", language=language)
+    await interpreter.conversations.append("acme", thread.id, Role.SHOPPER, text, language=language)
+    return interpreter, thread.id
+
+
 def _calls(interpreter: Interpreter) -> int:
     assert isinstance(interpreter.model.llm, FakeChatModel)
     return len(interpreter.model.llm.calls)
 
 
 async def test_a_translation_is_stored_and_read_back_without_the_model(database: Database) -> None:
-    await StoreRepository(database).create("acme")
-    interpreter = _interpreter(database, reply("Where is my order #W1234567?"))
-    thread = await interpreter.conversations.start("acme", language="ja")
-    message, _ = await interpreter.conversations.append(
-        "acme", thread.id, Role.SHOPPER, "注文#W1234567はどこですか？", language="ja"
+    interpreter, thread = await _shopper_wrote(
+        database, "注文#W1234567はどこですか？", "ja", reply("Where is my order #W1234567?")
     )
 
-    first = await translate_message(interpreter, "acme", thread.id, message.seq, "en")
-    again = await translate_message(interpreter, "acme", thread.id, message.seq, "en")
+    first = await translate_message(interpreter, "acme", thread, 1, "en")
+    again = await translate_message(interpreter, "acme", thread, 1, "en")
 
     assert first.outcome is Outcome.OK and first.text == "Where is my order #W1234567?"
     assert again == first  # the reload reads it back ...
@@ -52,15 +62,12 @@ async def test_a_translation_is_stored_and_read_back_without_the_model(database:
 
 
 async def test_a_refused_translation_is_stored_with_its_reason(database: Database) -> None:
-    await StoreRepository(database).create("acme")
-    interpreter = _interpreter(database, reply("I paid 12 euros"))
-    thread = await interpreter.conversations.start("acme", language="de")
-    message, _ = await interpreter.conversations.append(
-        "acme", thread.id, Role.SHOPPER, "Ich habe 12,90 € bezahlt", language="de"
+    interpreter, thread = await _shopper_wrote(
+        database, "Ich habe 12,90 € bezahlt", "de", reply("I paid 12 euros")
     )
 
-    first = await translate_message(interpreter, "acme", thread.id, message.seq, "en")
-    again = await translate_message(interpreter, "acme", thread.id, message.seq, "en")
+    first = await translate_message(interpreter, "acme", thread, 1, "en")
+    again = await translate_message(interpreter, "acme", thread, 1, "en")
 
     assert first.outcome is Outcome.DROPPED_TOKEN and first.text == "Ich habe 12,90 € bezahlt"
     assert again.outcome is Outcome.DROPPED_TOKEN and again.dropped == first.dropped
@@ -68,15 +75,12 @@ async def test_a_refused_translation_is_stored_with_its_reason(database: Databas
 
 
 async def test_a_timeout_is_not_stored_so_the_next_reload_tries_again(database: Database) -> None:
-    await StoreRepository(database).create("acme")
-    interpreter = _interpreter(database, TimeoutError(), reply("Hello"))
-    thread = await interpreter.conversations.start("acme", language="de")
-    message, _ = await interpreter.conversations.append(
-        "acme", thread.id, Role.SHOPPER, "Hallo", language="de"
+    interpreter, thread = await _shopper_wrote(
+        database, "Hallo", "de", TimeoutError(), reply("Hello")
     )
 
-    late = await translate_message(interpreter, "acme", thread.id, message.seq, "en")
-    later = await translate_message(interpreter, "acme", thread.id, message.seq, "en")
+    late = await translate_message(interpreter, "acme", thread, 1, "en")
+    later = await translate_message(interpreter, "acme", thread, 1, "en")
 
     assert late.outcome is Outcome.TIMEOUT and late.text == "Hallo"
     assert later.outcome is Outcome.OK and later.text == "Hello" and _calls(interpreter) == 2
@@ -124,16 +128,13 @@ async def test_an_agents_previewed_reply_is_kept_with_the_sent_message(database:
 
 
 async def test_without_a_model_nothing_is_stored(database: Database) -> None:
-    await StoreRepository(database).create("acme")
-    conversations = ConversationRepository(database)
-    interpreter = Interpreter(conversations, TranslationRepository(database), ChatModel(None, 5.0))
-    thread = await conversations.start("acme", language="de")
-    await conversations.append("acme", thread.id, Role.SHOPPER, "Hallo")
+    scripted, thread = await _shopper_wrote(database, "Hallo", "de")
+    interpreter = replace(scripted, model=ChatModel(None, 5.0))  # PARLEY_LLM=none
 
-    result = await translate_message(interpreter, "acme", thread.id, 1, "en")
+    result = await translate_message(interpreter, "acme", thread, 1, "en")
 
     assert result.outcome is Outcome.NO_MODEL and result.text == "Hallo"
-    assert await interpreter.translations.translation_for("acme", thread.id, 1, "en") is None
+    assert await interpreter.translations.translation_for("acme", thread, 1, "en") is None
 
 
 async def test_the_migration_builds_the_table_the_code_declares(database: Database) -> None:

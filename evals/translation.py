@@ -104,7 +104,8 @@ def score(chosen: Sequence[Sample], done: dict[str, dict[str, Any]]) -> dict[str
     (timeout, failure) is scored as the original passed through, as the shopper would see it."""
     import sacrebleu
 
-    made = [done[_cache_key(sample)] for sample in chosen]
+    # The check is run again on what the model wrote, so a changed check re-scores the cache.
+    made = [_checked(sample, done[_cache_key(sample)]) for sample in chosen]
     hypotheses = [row["candidate"] or sample.text for sample, row in zip(chosen, made, strict=True)]
     references = [sample.reference for sample in chosen]
     # Chinese and Thai have no spaces between words: chrF reads characters, so it needs no
@@ -116,8 +117,7 @@ def score(chosen: Sequence[Sample], done: dict[str, dict[str, Any]]) -> dict[str
     kept_with_facts = [
         sample
         for sample in with_facts
-        if done[_cache_key(sample)]["outcome"] != Outcome.DROPPED_TOKEN.value
-        and done[_cache_key(sample)]["candidate"] is not None
+        if _checked(sample, done[_cache_key(sample)])["outcome"] == Outcome.OK.value
     ]
     seconds = [float(row["seconds"]) for row in made]
     outcomes: dict[str, int] = {}
@@ -135,6 +135,15 @@ def score(chosen: Sequence[Sample], done: dict[str, dict[str, Any]]) -> dict[str
         "seconds_p50": _round(_percentile(seconds, 0.5)),
         "seconds_p95": _round(_percentile(seconds, 0.95)),
     }
+
+
+def _checked(sample: Sample, made: dict[str, Any]) -> dict[str, Any]:
+    """`made` with its outcome from the engine's check as it is now."""
+    if made["candidate"] is None:
+        return made
+    lost = lost_facts(sample.text, made["candidate"])
+    outcome = Outcome.DROPPED_TOKEN if lost else Outcome.OK
+    return {**made, "outcome": outcome.value, "dropped": lost}
 
 
 def _share(part: int, whole: int) -> float | None:

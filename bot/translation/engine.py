@@ -9,6 +9,7 @@ be in the translation, and the translation may add none; otherwise the original 
 from __future__ import annotations
 
 import logging
+import re
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
@@ -51,9 +52,19 @@ def lost_facts(original: str, translation: str) -> list[str]:
         lost += [found for found in find(original) if found.casefold() not in kept]
     # The digits of "#W1234567" are part of the order number, not a figure with a unit.
     before, after = _figures_only(original), _figures_only(translation)
-    lost += ungrounded_figures(before, [after])
-    lost += [f"+{figure}" for figure in ungrounded_figures(after, [before])]
+    lost += [f for f in ungrounded_figures(before, [after]) if not _CALENDAR_YEAR.fullmatch(f)]
+    lost += [
+        f"+{figure}"
+        for figure in ungrounded_figures(after, [before])
+        if not _CALENDAR_YEAR.fullmatch(figure)
+    ]
     return list(dict.fromkeys(lost))
+
+
+# "in 2015" is "в 2015 году", "2015 yılında", "2015年" elsewhere: a calendar year gains or loses
+# a year word in translation without changing (the reply check reads that word as a unit). The
+# number itself is still checked; "3 years" becoming "3 months" is still refused.
+_CALENDAR_YEAR = re.compile(r"[12]\d{3} year")
 
 
 _IDENTIFIERS = (find_urls, find_emails, find_order_ids, find_codes)

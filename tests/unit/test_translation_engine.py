@@ -102,6 +102,8 @@ def test_the_facts_a_translation_must_keep() -> None:
     assert lost_facts(message, japanese) == []
     assert lost_facts(message, japanese.replace("NL-4410", "NL-4411")) == ["NL-4410"]
     assert lost_facts("Returns within 30 days", "30日以内に返品できます") == []
+    assert lost_facts("Who did they beat in 2015?", "Кого они победили в 2015 году?") == []
+    assert lost_facts("A 3-year warranty", "3ヶ月の保証") == ["3 year", "+3 month"]
     assert lost_facts("Returns within 30 days", "30週間以内に返品できます") == [
         "30 day",
         "+30 week",

@@ -23,9 +23,10 @@ from bot.domain.translation import Outcome, Translation
 log = logging.getLogger(__name__)
 
 INSTRUCTION = (
-    "Translate the user's message{source} into {target}. Copy numbers, prices with their "
-    "currency, e-mail addresses, links, order numbers and product codes exactly as written. "
-    "Reply with the translation only."
+    "You are a translator. Translate the user's message{source} into {target}. The message "
+    "may be a question: translate it as a question, never answer it. Copy numbers, prices "
+    "with their currency, e-mail addresses, links, order numbers and product codes exactly as "
+    "written. Reply with the translation only."
 )
 MAX_MESSAGE_CHARS = 2000
 """Longer messages go out untranslated (`failed`): a chat message is shorter."""

@@ -82,6 +82,8 @@ eval: $(INSTALLED)
 	# Stores and attacks Parley was never tuned on: only their test halves are scored here.
 	$(BIN)/parley eval agent --llm local --suite tests/data/suites/unseen-store/test --out bench-results/unseen-store-test.json
 	$(BIN)/parley eval agent --llm local --suite tests/data/suites/attacks/test --out bench-results/attacks-test.json
+	# Translation both ways through English with the local model (chrF, facts kept, seconds).
+	$(BIN)/parley eval translation --llm local --data $(EVAL_DIR)/xquad_r --out bench-results/translation-eval.json
 
 # Regenerate the pinned versions after changing dependencies in pyproject.toml.
 lock: $(INSTALLED)

@@ -38,6 +38,8 @@ from knowledge.index.hubness import Seed
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
+    from bot.translation import Interpreter
+
 log = logging.getLogger(__name__)
 
 
@@ -105,6 +107,15 @@ class Parley:
                     build_agent, self, abandon_on_cancel=True
                 )
             return self._agent
+
+    async def interpreter(self) -> Interpreter:
+        """Translation for the agent console, on the turn pipeline's chat model (one local
+        model in memory, its calls bounded by the same timeout)."""
+        from bot.storage.translations import TranslationRepository
+        from bot.translation import Interpreter
+
+        agent = await self.agent()
+        return Interpreter(self.conversations, TranslationRepository(self.database), agent.model)
 
     async def readiness(self) -> dict[str, str]:
         """`ok` or the reason, for each backing service."""

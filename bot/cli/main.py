@@ -372,6 +372,45 @@ def eval_retrieval(
         raise typer.Exit(1) from None
 
 
+@eval_app.command("translation")
+def eval_translation(
+    data: Annotated[Path, typer.Option(help="The xquad_r folder.")] = Path(
+        "../shared/eval/xquad_r"
+    ),
+    out: Annotated[Path, typer.Option(help="JSON file for the figures.")] = Path(
+        "translation.json"
+    ),
+    llm: Annotated[
+        str | None, typer.Option(help="Chat model spec (default: the settings' PARLEY_LLM).")
+    ] = None,
+    per_direction: Annotated[
+        int, typer.Option(min=1, help="Questions translated in each of the 20 directions.")
+    ] = 20,
+) -> None:
+    """Translation quality (chrF), facts kept and seconds per message on XQuAD-R questions,
+    from each language into English and back; translations are cached."""
+    from bot.agent.models.calls import ChatModel
+    from bot.wiring import chat_model
+    from evals.translation import run_translation_eval
+
+    settings = Settings()
+    spec = llm or settings.llm
+    model = ChatModel(chat_model(spec, settings), settings.llm_timeout_for(spec))
+    try:
+        run_translation_eval(
+            data,
+            out,
+            model,
+            spec.replace(":", "-").replace("/", "-"),
+            per_direction=per_direction,
+            cache_dir=settings.resolved_cache_dir,
+            echo=typer.echo,
+        )
+    except FileNotFoundError as error:
+        typer.echo(f"parley: {error}", err=True)
+        raise typer.Exit(1) from None
+
+
 @eval_app.command("agent")
 def eval_agent(
     suite: Annotated[

@@ -274,3 +274,37 @@ class AuditRow(Base):
     before: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON, default=None)
     after: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class TranslationRow(Base):
+    """A message in another language, kept with it so a reload never asks the model again."""
+
+    __tablename__ = "message_translations"
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "store_id",
+            "conversation_id",
+            "seq",
+            "language",
+            name="uq_message_translations_message_language",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    store_id: Mapped[str] = _store_fk()
+    conversation_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    seq: Mapped[int]
+    """The message's sequence number in its conversation."""
+    language: Mapped[str] = mapped_column(sa.String(8))
+    """The language translated into."""
+    source_language: Mapped[str | None] = mapped_column(sa.String(8), default=None)
+    outcome: Mapped[str] = mapped_column(sa.String(16))
+    """`ok`, or `dropped_token` when the check refused it (the original is shown)."""
+    text: Mapped[str] = mapped_column(sa.Text)
+    """The translation shown and sent: the original's text unless the outcome is `ok`."""
+    dropped: Mapped[list[Any]] = mapped_column(default=list)
+    candidate: Mapped[str | None] = mapped_column(sa.Text, default=None)
+    """What the model wrote, even when refused; never shown."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

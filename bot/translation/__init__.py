@@ -1,0 +1,22 @@
+"""Two-way translation of chat messages while a person owns the thread: the checked engine and
+the stored translations the agent console reads."""
+
+from bot.domain.translation import Outcome, Translation
+from bot.translation.engine import lost_facts, translate
+from bot.translation.messages import (
+    Interpreter,
+    keep_sent_translation,
+    translate_message,
+    translate_outgoing,
+)
+
+__all__ = [
+    "Interpreter",
+    "Outcome",
+    "Translation",
+    "keep_sent_translation",
+    "lost_facts",
+    "translate",
+    "translate_message",
+    "translate_outgoing",
+]

@@ -11,9 +11,9 @@ import anyio
 from bot.agent.checks import looks_like_injection
 from bot.agent.extract import (
     confirmation,
-    find_code,
     find_email,
     find_name_zip,
+    find_one_time_code,
     find_order_ids,
     starts_with_yes,
 )
@@ -59,7 +59,7 @@ class Decider:
             if answer is not None:
                 return await confirm(turn, answer)
         if memory.awaiting == "code" and memory.code is not None:
-            entered = find_code(turn.text)
+            entered = find_one_time_code(turn.text)
             if entered is not None:
                 return await self.orders.code_entered(turn, entered)
 

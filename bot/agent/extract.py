@@ -71,13 +71,13 @@ def find_order_ids(text: str) -> list[str]:
     return [f"#{match.group(1).upper()}" for match in _ORDER.finditer(text)]
 
 
-_CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
+_ONE_TIME_CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
 
 
-def find_code(text: str) -> str | None:
+def find_one_time_code(text: str) -> str | None:
     """A six-digit one-time code, when the message is little more than that."""
     plain = normalise_text(text)
-    found = _CODE.search(plain)
+    found = _ONE_TIME_CODE.search(plain)
     if found is None or len(plain) > 40:
         return None
     return found.group(1)

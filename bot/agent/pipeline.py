@@ -169,6 +169,8 @@ class Turn:
     """The message's query embedding, computed once for the router and the retriever."""
     emit: Emit | None = None
     """Where guarded pieces of a model's answer go while it is written (streaming turns)."""
+    handback_note: str | None = None
+    """What the agent who handed the thread back to the bot wrote for it (this turn only)."""
 
     def result(
         self, reply: str, intent: Intent | str, outcome: Outcome, **extra: Any
@@ -338,12 +340,18 @@ class TurnPipeline:
         )
         turn = Turn(store_id, conversation_id, text, language, memory, tools, emit=emit)
         turn.vector = vector[0] if vector else None
+        if conversation.handback_note:  # an agent's note on handing back, read by this turn once
+            turn.handback_note = await self.conversations.take_handback_note(
+                store_id, conversation_id
+            )
         try:
             result, memory = await self._decide(turn)
         except ParleyError as error:
             log.warning("turn failed: %s", error.message, extra={"store_id": store_id})
             result, memory = await self._hand_off(turn, HandoffReason.TOOL_ERROR), Memory()
-        await self._save(store_id, conversation_id, message.seq, result, memory, Role.BOT)
+        await self._save(
+            store_id, conversation_id, message.seq, result, memory, Role.BOT, turn.handback_note
+        )
         return result
 
     # -- deciding -------------------------------------------------------------------------------
@@ -835,8 +843,11 @@ class TurnPipeline:
         result: TurnResult,
         memory: Memory | None,
         role: Role,
+        handback_note: str | None = None,
     ) -> None:
         meta: dict[str, Any] = {"reply_to": reply_to, "turn": result.as_json()}
+        if handback_note:
+            meta["handback_note"] = handback_note
         if memory is not None:
             meta["memory"] = memory.as_json()
         if result.action is not None:

@@ -43,8 +43,10 @@ from bot.live.frames import (
     SendMessage,
     Typing,
 )
+from bot.live.translation import UNTRANSLATED, Translation, translate_for_thread
 from bot.realtime import RESYNC, Subscription
 from bot.storage import Agent
+from bot.storage.conversations import Conversation
 from bot.wiring import Parley
 
 log = logging.getLogger(__name__)
@@ -201,20 +203,77 @@ class AgentSocket(_Socket):
     def __init__(self, websocket: WebSocket, parley: Parley, agent: Agent) -> None:
         super().__init__(websocket, parley, agent.store_id)
         self.agent = agent
+        self.stores = parley.stores
+        self._translating: set[asyncio.Task[None]] = set()
 
     async def open(self) -> None:
         """Listen to the queue and the held threads; send the queue as it stands."""
+        await self.stores.mark_seen(self.store_id, self.agent.id)
         await self.subscription.add(queue_channel(self.store_id))
         held = await self.live.conversations.held_by(self.store_id, self.agent.id)
         for conversation in held:
             await self._hold(conversation.id, conversation.last_seq)
         queued = await self.live.conversations.in_state(self.store_id, OwnerState.QUEUED)
+        conversations = self.live.conversations
         await self.delivery.frame(
             {
                 "type": "queue",
                 "event": "snapshot",
-                "queued": [_summary(c) for c in queued],
-                "held": [_summary(c) for c in held],
+                "queued": [await _summary(c, conversations) for c in queued],
+                "held": [await _summary(c, conversations) for c in held],
+            }
+        )
+
+    async def serve(self) -> None:
+        """Serve the console until it leaves; meanwhile keep the agent marked present."""
+        presence = asyncio.create_task(self._present())
+        try:
+            await super().serve()
+        finally:
+            presence.cancel()
+            for task in (presence, *self._translating):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, *_CLOSED):
+                    await task
+            await asyncio.shield(self.stores.mark_away(self.store_id, self.agent.id))
+
+    async def _present(self) -> None:
+        while True:
+            await asyncio.sleep(self.heartbeat_s)
+            await self.stores.mark_seen(self.store_id, self.agent.id)
+
+    async def _send(self, frame: dict[str, Any]) -> None:
+        """Send the frame; a shopper's message is followed by its `translation` frame."""
+        await super()._send(frame)
+        if frame.get("type") == "message" and frame.get("role") == Role.SHOPPER.value:
+            # Off the delivery lock: a model's translation must not hold up the thread's frames.
+            task = asyncio.create_task(self._translate(frame))
+            self._translating.add(task)
+            task.add_done_callback(self._translating.discard)
+
+    async def _translate(self, frame: dict[str, Any]) -> None:
+        conversation_id = str(frame["conversation_id"])
+        try:
+            translation = await translate_for_thread(
+                self.store_id,
+                conversation_id,
+                str(frame["text"]),
+                source=frame.get("language"),
+                target=self.agent.languages[0] if self.agent.languages else None,
+                direction="to_agent",
+                seq=int(frame["seq"]),
+            )
+        except Exception:  # the agent still has the original; say so rather than go quiet
+            log.exception("translation failed", extra={"store_id": self.store_id})
+            translation = Translation(
+                str(frame["text"]), frame.get("language"), UNTRANSLATED, "translation failed"
+            )
+        await self.delivery.frame(
+            {
+                "type": "translation",
+                "conversation_id": conversation_id,
+                "seq": frame["seq"],
+                **translation.as_json(),
             }
         )
 
@@ -262,7 +321,7 @@ class AgentSocket(_Socket):
             await self.live.typing(self.store_id, conversation_id, Role.AGENT)
 
 
-def _summary(conversation: Any) -> dict[str, Any]:
+async def _summary(conversation: Conversation, conversations: Any) -> dict[str, Any]:
     return {
         "conversation_id": conversation.id,
         "state": conversation.state.value,
@@ -270,6 +329,9 @@ def _summary(conversation: Any) -> dict[str, Any]:
         "language": conversation.language,
         "agent_id": conversation.assigned_agent_id,
         "last_seq": conversation.last_seq,
+        "offered_to": conversation.offered_agent_id,
+        "since": conversation.state_since.isoformat() if conversation.state_since else None,
+        "first_message": await conversations.first_words(conversation.store_id, conversation.id),
     }
 
 

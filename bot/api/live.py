@@ -210,6 +210,7 @@ class AgentSocket(_Socket):
         """Listen to the queue and the held threads; send the queue as it stands."""
         await self.stores.mark_seen(self.store_id, self.agent.id)
         await self.subscription.add(queue_channel(self.store_id))
+        await self.live.offer_waiting(self.store_id)
         held = await self.live.conversations.held_by(self.store_id, self.agent.id)
         for conversation in held:
             await self._hold(conversation.id, conversation.last_seq)

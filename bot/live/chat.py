@@ -274,6 +274,31 @@ class LiveChat:
             store_id, conversation_id, OwnerState.BOT, reason, actor=f"agent:{agent_id}"
         )
 
+    async def offer_waiting(self, store_id: str) -> None:
+        """Offer the queued threads nobody was offered (an agent just opened their console)."""
+        for queued in await self.conversations.in_state(store_id, OwnerState.QUEUED):
+            if queued.offered_agent_id is not None:
+                continue
+            offered_to = await offer_thread(
+                self.conversations,
+                self.stores,
+                queued,
+                present_within_s=3 * self.settings.heartbeat_s,
+            )
+            if offered_to is not None:
+                await self._publish_queue(
+                    store_id,
+                    {
+                        "event": "offered",
+                        "conversation_id": queued.id,
+                        "state": queued.state.value,
+                        "reason": queued.handoff_reason or "",
+                        "language": queued.language,
+                        "agent_id": None,
+                        "offered_to": offered_to,
+                    },
+                )
+
     async def _announce(self, conversation: Conversation) -> None:
         store_id = conversation.store_id
         offered_to: int | None = None

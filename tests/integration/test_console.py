@@ -384,11 +384,11 @@ async def test_an_agent_of_another_store_can_neither_list_take_read_nor_export(
 async def test_a_thread_queued_while_nobody_was_there_is_offered_when_an_agent_arrives(
     parley: Parley, server: Server
 ) -> None:
+    await asyncio.sleep(2)  # consoles of earlier tests are no longer counted as present
     opened = await widget(parley, server, "de")
     async with peer(shopper_url(server, opened["token"])) as shopper:
         await shopper.wait_for(of_type("state"))
         await ask_for_a_person(shopper)
-    await asyncio.sleep(2)  # consoles of earlier tests are no longer counted as present
     waiting = await parley.conversations.get(STORE, opened["conversation_id"])
     assert waiting.offered_agent_id is None
     ana = await login(server, ANA)

@@ -20,10 +20,9 @@ from bot.domain.conversation import OwnerState, Role
 from bot.domain.errors import NotFound, ParleyError
 from bot.domain.orders import to_tau2
 from bot.live.translation import translate_for_thread
-from bot.storage import Agent, Conversation, Message
+from bot.storage import Agent, Conversation, ConversationRepository, Message
 from bot.storage.order_cases import CaseRepository
 from bot.storage.tables import utcnow
-from bot.wiring import Parley
 
 router = APIRouter(prefix="/api/v1", tags=["console"])
 _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
@@ -79,7 +78,10 @@ class HandBack(BaseModel):
     note: str = Field(default="", max_length=2000)
 
 
-async def _summary(parley: Parley, conversation: Conversation) -> ThreadSummary:
+async def thread_summary(
+    conversations: ConversationRepository, conversation: Conversation
+) -> ThreadSummary:
+    """A thread as the console's queue shows it (the agent socket's snapshot too)."""
     return ThreadSummary(
         conversation_id=conversation.id,
         state=conversation.state,
@@ -88,9 +90,7 @@ async def _summary(parley: Parley, conversation: Conversation) -> ThreadSummary:
         agent_id=conversation.assigned_agent_id,
         offered_to=conversation.offered_agent_id,
         since=conversation.state_since,
-        first_message=await parley.conversations.first_words(
-            conversation.store_id, conversation.id
-        ),
+        first_message=await conversations.first_words(conversation.store_id, conversation.id),
         last_seq=conversation.last_seq,
     )
 
@@ -108,7 +108,7 @@ async def threads(
         found += await parley.conversations.in_state(agent.store_id, state)
     if view == "mine":
         found = [c for c in found if agent.id in (c.assigned_agent_id, c.offered_agent_id)]
-    return ThreadsOut(threads=[await _summary(parley, c) for c in found])
+    return ThreadsOut(threads=[await thread_summary(parley.conversations, c) for c in found])
 
 
 @router.get("/console/preferences")

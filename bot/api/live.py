@@ -19,6 +19,7 @@ import anyio
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.websockets import WebSocketState
 
+from bot.api.console import thread_summary
 from bot.api.deps import agent_of_token
 from bot.api.widget import WidgetSession, widget_claims
 from bot.domain.conversation import OwnerState, Role
@@ -45,7 +46,7 @@ from bot.live.frames import (
 )
 from bot.live.translation import UNTRANSLATED, Translation, translate_for_thread
 from bot.realtime import RESYNC, Subscription
-from bot.storage import Agent
+from bot.storage import Agent, ConversationRepository
 from bot.storage.conversations import Conversation
 from bot.wiring import Parley
 
@@ -220,8 +221,8 @@ class AgentSocket(_Socket):
             {
                 "type": "queue",
                 "event": "snapshot",
-                "queued": [await _summary(c, conversations) for c in queued],
-                "held": [await _summary(c, conversations) for c in held],
+                "queued": [await _snapshot(conversations, c) for c in queued],
+                "held": [await _snapshot(conversations, c) for c in held],
             }
         )
 
@@ -322,18 +323,10 @@ class AgentSocket(_Socket):
             await self.live.typing(self.store_id, conversation_id, Role.AGENT)
 
 
-async def _summary(conversation: Conversation, conversations: Any) -> dict[str, Any]:
-    return {
-        "conversation_id": conversation.id,
-        "state": conversation.state.value,
-        "reason": conversation.handoff_reason or "",
-        "language": conversation.language,
-        "agent_id": conversation.assigned_agent_id,
-        "last_seq": conversation.last_seq,
-        "offered_to": conversation.offered_agent_id,
-        "since": conversation.state_since.isoformat() if conversation.state_since else None,
-        "first_message": await conversations.first_words(conversation.store_id, conversation.id),
-    }
+async def _snapshot(
+    conversations: ConversationRepository, conversation: Conversation
+) -> dict[str, Any]:
+    return (await thread_summary(conversations, conversation)).model_dump(mode="json")
 
 
 @router.websocket("/api/v1/widget/ws")

@@ -55,6 +55,8 @@ def test_an_english_agent_takes_a_japanese_thread_and_hands_it_back(
     shopper = Shopper.visit(browser, server, locale="ja-JP")
     try:
         shopper.open_chat()
+        # The widget has opened its session in Japanese before the shopper types.
+        expect(shopper.chat.locator("#title")).to_have_text("チャットでお問い合わせ")
         shopper.write(QUESTION)
         expect(shopper.bot_replies().last).to_contain_text("30日以内", timeout=FIRST_ANSWER_MS)
         conversation = shopper.saved()["conversation_id"]

@@ -235,12 +235,18 @@ class TurnPipeline:
         if conversation.customer_id is not None and not turn.verified_by:
             # Bound before the chat verified anyone: the storefront's signed identity.
             turn.verified_by.add(Verification.SIGNED.value)
+        if conversation.handback_note:  # an agent's note on handing back, read by this turn once
+            turn.handback_note = await self.conversations.take_handback_note(
+                store_id, conversation_id
+            )
         try:
             result, memory = await self.decider.decide(turn)
         except ParleyError as error:
             log.warning("turn failed: %s", error.message, extra={"store_id": store_id})
             result, memory = await turn.hand_off(HandoffReason.TOOL_ERROR), Memory()
-        await self._save(store_id, conversation_id, message.seq, result, memory, Role.BOT)
+        await self._save(
+            store_id, conversation_id, message.seq, result, memory, Role.BOT, turn.handback_note
+        )
         return result
 
     async def _embed_query(self, text: str, into: list[Vector]) -> None:
@@ -278,8 +284,11 @@ class TurnPipeline:
         result: TurnResult,
         memory: Memory | None,
         role: Role,
+        handback_note: str | None = None,
     ) -> None:
         meta: dict[str, Any] = {"reply_to": reply_to, "turn": result.as_json()}
+        if handback_note:
+            meta["handback_note"] = handback_note
         if memory is not None:
             meta["memory"] = memory.as_json()
         if result.action is not None:

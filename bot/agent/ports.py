@@ -105,6 +105,10 @@ class ConversationLog(Protocol):
         """The language the thread now runs in."""
         ...
 
+    async def take_handback_note(self, store_id: str, conversation_id: str) -> str | None:
+        """The note an agent left when handing the thread back, read once (then cleared)."""
+        ...
+
 
 class StorePolicies(Protocol):
     """Each store's policy document (the store repository)."""

@@ -109,6 +109,8 @@ class Turn:
     """The store's policy: which ways of verifying let the bot write."""
     verified_by: set[str] = field(default_factory=set)
     """How the shopper proved who they are so far (`Verification` values)."""
+    handback_note: str | None = None
+    """What the agent who handed the thread back to the bot wrote for it (this turn only)."""
 
     def result(
         self, reply: str, intent: Intent | str, outcome: Outcome, **extra: Any

@@ -12,7 +12,7 @@ from typing import TypedDict
 from fastapi import FastAPI
 
 from bot import __version__
-from bot.api import ask, auth, health, live, pages, widget
+from bot.api import ask, auth, console, health, live, pages, transcripts, widget
 from bot.api.conversations import router as conversations_router
 from bot.api.documents import router as documents_router
 from bot.api.errors import install_error_handlers
@@ -84,6 +84,8 @@ def create_app(settings: Settings | None = None, parley: Parley | None = None) -
     app.include_router(widget.router)
     app.include_router(ask.router)
     app.include_router(conversations_router)
+    app.include_router(console.router)
+    app.include_router(transcripts.router)
     app.include_router(live.router)
     app.include_router(pages.router)
     pages.mount_assets(app)

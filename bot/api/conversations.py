@@ -65,7 +65,8 @@ class MessagesOut(BaseModel):
     messages: list[dict[str, Any]]
 
 
-def _out(conversation: Conversation, position: int | None = None) -> ConversationOut:
+def conversation_out(conversation: Conversation, position: int | None = None) -> ConversationOut:
+    """The thread as the queue lists it."""
     return ConversationOut(
         id=conversation.id,
         state=conversation.state,
@@ -93,9 +94,9 @@ async def list_conversations(
     for conversation in found:
         if conversation.state is OwnerState.QUEUED:
             position += 1
-            listed.append(_out(conversation, position))
+            listed.append(conversation_out(conversation, position))
         else:
-            listed.append(_out(conversation))
+            listed.append(conversation_out(conversation))
     return ConversationsOut(conversations=listed)
 
 
@@ -110,10 +111,11 @@ async def take(conversation_id: str, agent: CurrentAgentDep, parley: ParleyDep) 
         actor=f"agent:{agent.id}",
         agent_id=agent.id,
     )
-    return ChangedOut(conversation=_out(changed))
+    return ChangedOut(conversation=conversation_out(changed))
 
 
-async def _holder_or_admin(parley: Any, agent: Any, conversation_id: str) -> None:
+async def require_holder_or_admin(parley: Any, agent: Any, conversation_id: str) -> None:
+    """Only the agent who holds a thread (or an admin) may hand it back or resolve it."""
     thread = await parley.conversations.get(agent.store_id, conversation_id)
     if (
         thread.state is OwnerState.HUMAN
@@ -126,21 +128,21 @@ async def _holder_or_admin(parley: Any, agent: Any, conversation_id: str) -> Non
 @router.post("/{conversation_id}/release")
 async def release(conversation_id: str, agent: CurrentAgentDep, parley: ParleyDep) -> ChangedOut:
     """Hand the thread back to the bot."""
-    await _holder_or_admin(parley, agent, conversation_id)
+    await require_holder_or_admin(parley, agent, conversation_id)
     changed = await parley.live.change_owner(
         agent.store_id, conversation_id, OwnerState.BOT, "released", actor=f"agent:{agent.id}"
     )
-    return ChangedOut(conversation=_out(changed))
+    return ChangedOut(conversation=conversation_out(changed))
 
 
 @router.post("/{conversation_id}/resolve")
 async def resolve(conversation_id: str, agent: CurrentAgentDep, parley: ParleyDep) -> ChangedOut:
     """Close the thread; it reopens to the bot when the shopper writes again."""
-    await _holder_or_admin(parley, agent, conversation_id)
+    await require_holder_or_admin(parley, agent, conversation_id)
     changed = await parley.live.change_owner(
         agent.store_id, conversation_id, OwnerState.RESOLVED, "resolved", actor=f"agent:{agent.id}"
     )
-    return ChangedOut(conversation=_out(changed))
+    return ChangedOut(conversation=conversation_out(changed))
 
 
 @router.post("/{conversation_id}/messages", status_code=201)

@@ -19,6 +19,7 @@ import anyio
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.websockets import WebSocketState
 
+from bot.api.console import thread_summary
 from bot.api.deps import agent_from_token
 from bot.api.widget import WidgetSession, widget_claims
 from bot.domain.conversation import OwnerState, Role
@@ -43,8 +44,10 @@ from bot.live.frames import (
     SendMessage,
     Typing,
 )
+from bot.live.translation import UNTRANSLATED, Translation, translate_for_thread
 from bot.realtime import RESYNC, Subscription
-from bot.storage import Agent
+from bot.storage import Agent, ConversationRepository
+from bot.storage.conversations import Conversation
 from bot.wiring import Parley
 
 log = logging.getLogger(__name__)
@@ -200,21 +203,81 @@ class AgentSocket(_Socket):
 
     def __init__(self, websocket: WebSocket, parley: Parley, agent: Agent) -> None:
         super().__init__(websocket, parley, agent.store_id)
+        self.parley = parley
         self.agent = agent
+        self.stores = parley.stores
+        self._translating: set[asyncio.Task[None]] = set()
 
     async def open(self) -> None:
         """Listen to the queue and the held threads; send the queue as it stands."""
+        await self.stores.mark_seen(self.store_id, self.agent.id)
         await self.subscription.add(queue_channel(self.store_id))
+        await self.live.offer_waiting(self.store_id)
         held = await self.live.conversations.held_by(self.store_id, self.agent.id)
         for conversation in held:
             await self._hold(conversation.id, conversation.last_seq)
         queued = await self.live.conversations.in_state(self.store_id, OwnerState.QUEUED)
+        conversations = self.live.conversations
         await self.delivery.frame(
             {
                 "type": "queue",
                 "event": "snapshot",
-                "queued": [_summary(c) for c in queued],
-                "held": [_summary(c) for c in held],
+                "queued": [await _snapshot(conversations, c) for c in queued],
+                "held": [await _snapshot(conversations, c) for c in held],
+            }
+        )
+
+    async def serve(self) -> None:
+        """Serve the console until it leaves; meanwhile keep the agent marked present."""
+        presence = asyncio.create_task(self._present())
+        try:
+            await super().serve()
+        finally:
+            presence.cancel()
+            for task in (presence, *self._translating):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, *_CLOSED):
+                    await task
+            await asyncio.shield(self.stores.mark_away(self.store_id, self.agent.id))
+
+    async def _present(self) -> None:
+        while True:
+            await asyncio.sleep(self.heartbeat_s)
+            await self.stores.mark_seen(self.store_id, self.agent.id)
+
+    async def _send(self, frame: dict[str, Any]) -> None:
+        """Send the frame; a shopper's message is followed by its `translation` frame."""
+        await super()._send(frame)
+        if frame.get("type") == "message" and frame.get("role") == Role.SHOPPER.value:
+            # Off the delivery lock: a model's translation must not hold up the thread's frames.
+            task = asyncio.create_task(self._translate(frame))
+            self._translating.add(task)
+            task.add_done_callback(self._translating.discard)
+
+    async def _translate(self, frame: dict[str, Any]) -> None:
+        conversation_id = str(frame["conversation_id"])
+        try:
+            translation = await translate_for_thread(
+                await self.parley.interpreter(),
+                self.store_id,
+                conversation_id,
+                str(frame["text"]),
+                source=frame.get("language"),
+                target=self.agent.languages[0] if self.agent.languages else None,
+                direction="to_agent",
+                seq=int(frame["seq"]),
+            )
+        except Exception:  # the agent still has the original; say so rather than go quiet
+            log.exception("translation failed", extra={"store_id": self.store_id})
+            translation = Translation(
+                str(frame["text"]), frame.get("language"), UNTRANSLATED, "translation failed"
+            )
+        await self.delivery.frame(
+            {
+                "type": "translation",
+                "conversation_id": conversation_id,
+                "seq": frame["seq"],
+                **translation.as_json(),
             }
         )
 
@@ -262,15 +325,10 @@ class AgentSocket(_Socket):
             await self.live.typing(self.store_id, conversation_id, Role.AGENT)
 
 
-def _summary(conversation: Any) -> dict[str, Any]:
-    return {
-        "conversation_id": conversation.id,
-        "state": conversation.state.value,
-        "reason": conversation.handoff_reason or "",
-        "language": conversation.language,
-        "agent_id": conversation.assigned_agent_id,
-        "last_seq": conversation.last_seq,
-    }
+async def _snapshot(
+    conversations: ConversationRepository, conversation: Conversation
+) -> dict[str, Any]:
+    return (await thread_summary(conversations, conversation)).model_dump(mode="json")
 
 
 @router.websocket("/api/v1/widget/ws")

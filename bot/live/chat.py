@@ -18,6 +18,7 @@ from bot.agent.turn import TurnResult
 from bot.domain.conversation import HandoffReason, OwnerState, Role
 from bot.domain.errors import Forbidden, ServiceUnavailable
 from bot.domain.policy import StorePolicy
+from bot.live.assignment import offer_thread
 from bot.live.frames import FrameError, error_frame
 from bot.live.notices import notice, when
 from bot.live.turns import TurnRunner
@@ -260,9 +261,54 @@ class LiveChat:
         hours = policy.support()
         return None if hours is None else hours.back_at(utcnow())
 
+    async def hand_back(
+        self, store_id: str, conversation_id: str, agent_id: int, note: str
+    ) -> Conversation:
+        """Give the thread back to the bot with the agent's note, which its next turn reads
+        (`TurnPipeline` takes it from the conversation) and the audit trail keeps."""
+        note = note.strip()
+        if note:
+            await self.conversations.set_handback_note(store_id, conversation_id, note)
+        reason = f"handed back: {note}" if note else "released"
+        return await self.change_owner(
+            store_id, conversation_id, OwnerState.BOT, reason, actor=f"agent:{agent_id}"
+        )
+
+    async def offer_waiting(self, store_id: str) -> None:
+        """Offer the queued threads nobody was offered (an agent just opened their console)."""
+        for queued in await self.conversations.in_state(store_id, OwnerState.QUEUED):
+            if queued.offered_agent_id is not None:
+                continue
+            offered_to = await offer_thread(
+                self.conversations,
+                self.stores,
+                queued,
+                present_within_s=3 * self.settings.heartbeat_s,
+            )
+            if offered_to is not None:
+                await self._publish_queue(
+                    store_id,
+                    {
+                        "event": "offered",
+                        "conversation_id": queued.id,
+                        "state": queued.state.value,
+                        "reason": queued.handoff_reason or "",
+                        "language": queued.language,
+                        "agent_id": None,
+                        "offered_to": offered_to,
+                    },
+                )
+
     async def _announce(self, conversation: Conversation) -> None:
         store_id = conversation.store_id
+        offered_to: int | None = None
         if conversation.state is OwnerState.QUEUED:
+            offered_to = await offer_thread(
+                self.conversations,
+                self.stores,
+                conversation,
+                present_within_s=3 * self.settings.heartbeat_s,
+            )
             back_at = await self.back_at(store_id)
             if back_at is not None:  # stored, so a reload still says when a person is back
                 language = conversation.language or "en"
@@ -284,6 +330,9 @@ class LiveChat:
                 "reason": conversation.handoff_reason or "",
                 "language": conversation.language,
                 "agent_id": conversation.assigned_agent_id,
+                "offered_to": offered_to,
+                "first_message": await self.conversations.first_words(store_id, conversation.id),
+                "since": (conversation.state_since or utcnow()).isoformat(),
             },
         )
         # Everyone behind a thread that joined or left the queue has a new place.

@@ -1,4 +1,8 @@
-"""Conversations and their messages: sequence numbers, idempotent sends, owner-state changes."""
+"""Conversations and their messages: sequence numbers, idempotent sends, owner-state changes.
+
+Over 500 lines as one idea: every read and write of a thread's row and its messages, so that
+each conditional UPDATE the live chat relies on (seq, owner, turn lease, offer) is in one
+place."""
 
 from __future__ import annotations
 
@@ -63,6 +67,9 @@ class Conversation:
     state_since: datetime | None = None
     contact_email: str | None = None
     answered_seq: int = 0
+    handback_note: str | None = None
+    """The note of the agent who handed the thread back, until the bot's next turn reads it."""
+    offered_agent_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -236,7 +243,12 @@ class ConversationRepository:
                 raise AlreadyTaken("another agent has taken this conversation")
             transition(current, target)
             now = utcnow()
-            values: dict[str, Any] = {"state": target.value, "state_since": now, "updated_at": now}
+            values: dict[str, Any] = {
+                "state": target.value,
+                "state_since": now,
+                "updated_at": now,
+                "offered_agent_id": None,  # an offer stands only while the thread is queued
+            }
             if target is OwnerState.QUEUED:
                 values["handoff_reason"] = reason
                 values["assigned_agent_id"] = None
@@ -438,6 +450,65 @@ class ConversationRepository:
             row = await _row(session, store_id, conversation_id)
             row.language = language
 
+    # -- the agent console ----------------------------------------------------------------------
+
+    async def offer(self, store_id: str, conversation_id: str, agent_id: int) -> bool:
+        """Offer a queued thread to an agent; `False` if it is no longer queued."""
+        async with self.database.session() as session:
+            changed = await session.execute(
+                sa.update(ConversationRow)
+                .where(
+                    ConversationRow.id == conversation_id,
+                    ConversationRow.store_id == store_id,
+                    ConversationRow.state == OwnerState.QUEUED.value,
+                )
+                .values(offered_agent_id=agent_id)
+                .execution_options(synchronize_session=False)
+            )
+            return bool(changed.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def holding(self, store_id: str) -> dict[int, int]:
+        """How many threads each of the store's agents holds now."""
+        async with self.database.session() as session:
+            rows = await session.execute(
+                sa.select(ConversationRow.assigned_agent_id, sa.func.count())
+                .where(
+                    ConversationRow.store_id == store_id,
+                    ConversationRow.state == OwnerState.HUMAN.value,
+                    ConversationRow.assigned_agent_id.is_not(None),
+                )
+                .group_by(ConversationRow.assigned_agent_id)
+            )
+            return {int(agent): int(count) for agent, count in rows.all() if agent is not None}
+
+    async def first_words(self, store_id: str, conversation_id: str) -> str:
+        """The shopper's first message in the thread (what the queue shows), or `""`."""
+        async with self.database.session() as session:
+            text = await session.scalar(
+                sa.select(MessageRow.text)
+                .where(
+                    MessageRow.store_id == store_id,
+                    MessageRow.conversation_id == conversation_id,
+                    MessageRow.role == Role.SHOPPER.value,
+                )
+                .order_by(MessageRow.seq)
+                .limit(1)
+            )
+            return text or ""
+
+    async def set_handback_note(self, store_id: str, conversation_id: str, note: str) -> None:
+        """Keep the agent's note for the bot's next turn."""
+        async with self.database.session() as session:
+            row = await _row(session, store_id, conversation_id)
+            row.handback_note = note
+
+    async def take_handback_note(self, store_id: str, conversation_id: str) -> str | None:
+        """The hand-back note, cleared as it is read: the bot's next turn sees it once."""
+        async with self.database.session() as session:
+            row = await _row(session, store_id, conversation_id)
+            note, row.handback_note = row.handback_note, None
+            return note
+
 
 async def _note_handoff(
     session: AsyncSession,
@@ -500,6 +571,8 @@ def _conversation(row: ConversationRow) -> Conversation:
         state_since=row.state_since,
         contact_email=row.contact_email,
         answered_seq=row.answered_seq,
+        handback_note=row.handback_note,
+        offered_agent_id=row.offered_agent_id,
     )
 
 

@@ -74,6 +74,16 @@ class CaseRepository:
                 raise NotFound("case not found")
             return _case(row)
 
+    async def of_conversation(self, store_id: str, conversation_id: str) -> list[Case]:
+        """The cases opened in one thread, newest first (the agent console shows them)."""
+        async with self.database.session() as session:
+            rows = await session.scalars(
+                sa.select(CaseRow)
+                .where(CaseRow.store_id == store_id, CaseRow.conversation_id == conversation_id)
+                .order_by(CaseRow.created_at.desc())
+            )
+            return [_case(row) for row in rows]
+
     async def move(self, store_id: str, case_id: str, target: CaseState, actor: str) -> Case:
         """Move a case to `target` if its state allows; audited."""
         async with self.database.session() as session:

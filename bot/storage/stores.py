@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import anyio
@@ -15,7 +16,7 @@ from bot.domain.credentials import key_hash, new_key
 from bot.domain.errors import Conflict, NotFound, Unauthorized
 from bot.domain.passwords import check_password, hash_password, spend_check_time
 from bot.storage.database import Database
-from bot.storage.tables import AgentRow, ApiKeyRow, StoreRow
+from bot.storage.tables import AgentRow, ApiKeyRow, StoreRow, utcnow
 
 _STORE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{1,62}$")
 ROLES = ("agent", "admin")
@@ -39,6 +40,10 @@ class Agent:
     email: str
     role: str
     languages: list[str]
+    capacity: int = 5
+    """Threads the agent takes at once."""
+    translation: bool = True
+    """Whether threads in languages they do not read may be offered to them."""
 
 
 class StoreRepository:
@@ -189,6 +194,61 @@ class StoreRepository:
                 .values(password_hash=new_hash)
             )
 
+    async def set_preferences(
+        self,
+        store_id: str,
+        agent_id: int,
+        *,
+        languages: list[str],
+        capacity: int,
+        translation: bool,
+    ) -> Agent:
+        """Set the languages an agent reads, how many threads they take at once, and whether
+        they work through translation."""
+        if capacity < 1:
+            raise Conflict("capacity must be at least 1")
+        async with self.database.session() as session:
+            row = await session.scalar(
+                sa.select(AgentRow).where(AgentRow.id == agent_id, AgentRow.store_id == store_id)
+            )
+            if row is None:
+                raise NotFound("agent not found")
+            row.languages = languages
+            row.max_concurrent = capacity
+            row.translation = translation
+            await session.flush()
+            return _agent(row)
+
+    async def mark_seen(self, store_id: str, agent_id: int) -> None:
+        """The agent's console socket is open now (presence for offers, across workers)."""
+        async with self.database.session() as session:
+            await session.execute(
+                sa.update(AgentRow)
+                .where(AgentRow.id == agent_id, AgentRow.store_id == store_id)
+                .values(seen_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+
+    async def mark_away(self, store_id: str, agent_id: int) -> None:
+        """The agent's console socket closed."""
+        async with self.database.session() as session:
+            await session.execute(
+                sa.update(AgentRow)
+                .where(AgentRow.id == agent_id, AgentRow.store_id == store_id)
+                .values(seen_at=None)
+                .execution_options(synchronize_session=False)
+            )
+
+    async def present(self, store_id: str, since: datetime) -> list[Agent]:
+        """The store's agents whose console was seen since `since`."""
+        async with self.database.session() as session:
+            rows = await session.scalars(
+                sa.select(AgentRow)
+                .where(AgentRow.store_id == store_id, AgentRow.seen_at >= since)
+                .order_by(AgentRow.id)
+            )
+            return [_agent(row) for row in rows]
+
 
 def _agent(row: AgentRow) -> Agent:
     return Agent(
@@ -197,4 +257,6 @@ def _agent(row: AgentRow) -> Agent:
         email=row.email,
         role=row.role,
         languages=[str(language) for language in row.languages],
+        capacity=row.max_concurrent,
+        translation=bool(row.translation),
     )

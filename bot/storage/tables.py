@@ -77,6 +77,11 @@ class AgentRow(Base):
     role: Mapped[str] = mapped_column(sa.String(16), default="agent")
     languages: Mapped[list[Any]] = mapped_column(default=list)
     max_concurrent: Mapped[int] = mapped_column(default=5)
+    """How many threads the agent holds at once before no more are offered to them."""
+    translation: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    """Whether threads in languages the agent does not read may be offered to them."""
+    seen_at: Mapped[datetime | None] = mapped_column(default=None)
+    """Last sign of an open console socket: agents seen recently are available for offers."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -113,6 +118,10 @@ class ConversationRow(Base):
     """...until then, unless it renews; a dead worker's unanswered messages are taken over after."""
     contact_email: Mapped[str | None] = mapped_column(sa.String(320), default=None)
     """Where the shopper asked to be written to when no person was available."""
+    handback_note: Mapped[str | None] = mapped_column(sa.Text, default=None)
+    """What the agent who handed the thread back told the bot; its next turn reads it once."""
+    offered_agent_id: Mapped[int | None] = mapped_column(default=None)
+    """The agent a queued thread was offered to (any agent may still take it)."""
 
 
 class OwnerChangeRow(Base):

@@ -116,6 +116,12 @@ class MemoryConversations:
         thread = await self.get(store_id, conversation_id)
         self.threads[store_id, conversation_id] = replace(thread, language=language)
 
+    async def take_handback_note(self, store_id: str, conversation_id: str) -> str | None:
+        """The agent's hand-back note, once."""
+        thread = await self.get(store_id, conversation_id)
+        self.threads[store_id, conversation_id] = replace(thread, handback_note=None)
+        return thread.handback_note
+
     def replies(self, store_id: str, conversation_id: str) -> list[Message]:
         """What the bot (or the system) said in the thread."""
         return [m for m in self.messages[store_id, conversation_id] if m.role is not Role.SHOPPER]

@@ -91,7 +91,8 @@ def test_an_english_agent_takes_a_japanese_thread_and_hands_it_back(
         question = console.locator("li.msg.shopper").filter(has_text=QUESTION).first
         expect(question.locator(".text")).to_have_attribute("lang", "ja")
         expect(question.locator(".translation-status")).to_have_text(
-            "Not translated: translation is off (no chat model configured), so the original is shown"
+            "Not translated: translation is off (no chat model configured), "
+            "so the original is shown"
         )
         bot_turn = console.locator("li.msg.bot").first
         expect(bot_turn.locator(".turn .meta").first).to_contain_text("confidence")

@@ -289,8 +289,7 @@ async def test_the_agent_reads_the_thread_with_its_translation_slots_and_hands_b
         assert JAPANESE_ASK in text.text and note in text.text
         assert (
             "translation (ja, untranslated: translation is off (no chat model configured), "
-            "so the original is shown)"
-            in text.text
+            "so the original is shown)" in text.text
         )
         exported = json.loads(
             (

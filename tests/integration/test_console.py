@@ -16,12 +16,15 @@ import pytest
 import pytest_asyncio
 import sqlalchemy as sa
 
+from bot.agent.models.calls import ChatModel
 from bot.demo.seed import demo_files
 from bot.domain.conversation import OwnerState
 from bot.domain.orders import CaseState
 from bot.storage.order_cases import CaseRepository
 from bot.storage.tables import AgentRow
+from bot.storage.translations import TranslationRepository
 from bot.tools.tau2_files import import_file
+from bot.translation import Interpreter
 from bot.wiring import Parley
 from tests.fakes import FakeChatModel, reply
 from tests.integration.conftest import open_with_documents
@@ -69,6 +72,20 @@ async def parley(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Parl
 async def server(parley: Parley) -> AsyncIterator[Server]:
     async with serving(parley) as running:
         yield running
+
+
+@pytest.fixture(autouse=True)
+def no_translation_model(parley: Parley, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Translation without a model in these tests: the scripted model's answers are the bot's
+    (the engine itself is tested with scripted translations in tests/unit)."""
+    interpreter = Interpreter(
+        parley.conversations, TranslationRepository(parley.database), ChatModel(None, 1.0)
+    )
+
+    async def without_model() -> Interpreter:
+        return interpreter
+
+    monkeypatch.setattr(parley, "interpreter", without_model)
 
 
 @pytest_asyncio.fixture(loop_scope="module")
@@ -222,7 +239,8 @@ async def test_the_agent_reads_the_thread_with_its_translation_slots_and_hands_b
         ).is_success
 
         # Taking sends the whole thread; each shopper message is followed by its translation
-        # frame, which says plainly that nothing was translated yet.
+        # frame. Translation has no model here, so the frame says plainly that the original is
+        # shown, and why.
         japanese = await console.wait_for(is_message("shopper", text=JAPANESE_ASK))
         translation = await console.wait_for(
             of_type("translation", conversation_id=conversation, seq=japanese["seq"])
@@ -316,7 +334,7 @@ async def test_the_verified_shoppers_orders_and_dispute_case_show_read_only(
     async with httpx.AsyncClient(base_url=server.http) as http:
         unverified = await http.get(f"/api/v1/conversations/{thread.id}/customer", headers=ben)
         assert unverified.json() == {"verified": False, "customer": None, "orders": []}
-        await parley.conversations.verify_customer(STORE, thread.id, "anna_schmidt_1001")
+        await parley.tools.bindings.bind(STORE, thread.id, "anna_schmidt_1001")
         await CaseRepository(parley.database).open(
             STORE,
             kind="chargeback",
@@ -351,7 +369,7 @@ async def test_an_agent_of_another_store_can_neither_list_take_read_nor_export(
     frida = await login(server, FRIDA)
     opened = await widget(parley, server, "ja")
     conversation = opened["conversation_id"]
-    await parley.conversations.verify_customer(STORE, conversation, "anna_schmidt_1001")
+    await parley.tools.bindings.bind(STORE, conversation, "anna_schmidt_1001")
     async with (
         peer(shopper_url(server, opened["token"])) as shopper,
         peer(agent_ws(server, frida)) as other_console,

@@ -11,7 +11,6 @@ from typing import Any
 import anyio
 
 from bot.domain.errors import NotFound
-from bot.domain.languages import DEFAULT_LANGUAGES
 from bot.jobs import Job, JobRef, JobRunner, ProgressCallback
 from bot.knowledge_base.ingestion import INGEST_JOB, REINDEX_JOB, FileIngestion
 from bot.knowledge_base.originals import Originals, Upload, clean_name
@@ -179,11 +178,11 @@ class KnowledgeBase:
         query: str,
         *,
         k: int = 5,
-        languages: Sequence[str] = DEFAULT_LANGUAGES,
+        languages: Sequence[str] = (),
     ) -> SearchResult:
         """The store's best passages for a question in any language, ranked as the bot ranks
-        them for a shopper writing that language; the language is identified as the bot does,
-        among the store's `languages`."""
-        identifier = LanguageIdentifier(languages)
+        them for a shopper writing that language; the language is identified as the bot identifies
+        a shopper's, among every language, the store's `languages` winning close calls."""
+        identifier = LanguageIdentifier.preferring(languages)
         guess = await anyio.to_thread.run_sync(identifier.detect, query)
         return await self.index.search(store_id, query, k=k, language=guess.code)

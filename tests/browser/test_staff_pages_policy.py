@@ -36,7 +36,7 @@ def test_the_staff_pages_run_under_their_policy_and_block_injected_script(
     assert response is not None
     assert "script-src 'self'" in response.headers["content-security-policy"]
     sign_in(page, DEMO_AGENTS[0][0], DEMO_AGENTS[0][1])
-    expect(page.get_by_text(f"Signed in as {DEMO_AGENTS[0][0]}")).to_be_visible()
+    expect(page.get_by_text(f"{DEMO_AGENTS[0][0]} · reads")).to_be_visible()
     assert page.evaluate("window.cspViolations") == []  # the page's own code is allowed
 
     # What an XSS in a shopper's message would try: an inline handler on injected markup.

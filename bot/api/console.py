@@ -19,7 +19,7 @@ from bot.api.deps import CurrentAgentDep, ParleyDep
 from bot.domain.conversation import OwnerState, Role
 from bot.domain.errors import NotFound, ParleyError
 from bot.domain.orders import to_tau2
-from bot.live.translation import translate_for_thread
+from bot.live.translation import Translation, translate_for_thread
 from bot.storage import Agent, Conversation, ConversationRepository, Message
 from bot.storage.order_cases import CaseRepository
 from bot.storage.tables import utcnow
@@ -151,18 +151,26 @@ async def message_view(
     view["turn"] = message.meta.get("turn")
     view["handback_note"] = message.meta.get("handback_note")
     if message.role is Role.SHOPPER:
-        translation = await translate_for_thread(
-            interpreter,
-            conversation.store_id,
-            conversation.id,
-            message.text,
-            source=message.language or conversation.language,
-            target=reading_language(agent),
-            direction="to_agent",
-            seq=message.seq,
-        )
-        view["translation"] = translation.as_json()
+        view["translation"] = (
+            await read_by_agent(interpreter, conversation, message, agent)
+        ).as_json()
     return view
+
+
+async def read_by_agent(
+    interpreter: Interpreter, conversation: Conversation, message: Message, agent: Agent
+) -> Translation:
+    """A shopper's message in the language this agent reads (stored once translated)."""
+    return await translate_for_thread(
+        interpreter,
+        conversation.store_id,
+        conversation.id,
+        message.text,
+        source=message.language or conversation.language,
+        target=reading_language(agent),
+        direction="to_agent",
+        seq=message.seq,
+    )
 
 
 def _pending_action(messages: list[Message]) -> dict[str, Any] | None:

@@ -10,10 +10,9 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse, Response
 
-from bot.api.console import reading_language
+from bot.api.console import read_by_agent
 from bot.api.deps import CurrentAgentDep, ParleyDep
 from bot.domain.conversation import Role
-from bot.live.translation import translate_for_thread
 from bot.storage import Agent, Conversation, Message
 from bot.translation import Interpreter
 
@@ -33,29 +32,9 @@ async def _entry(
         "citations": message.citations,
     }
     if message.role is Role.SHOPPER:  # what the agent read
-        translation = await translate_for_thread(
-            interpreter,
-            conversation.store_id,
-            conversation.id,
-            message.text,
-            source=message.language or conversation.language,
-            target=reading_language(agent),
-            direction="to_agent",
-            seq=message.seq,
-        )
+        translation = await read_by_agent(interpreter, conversation, message, agent)
         entry["translation"] = translation.as_json()
-    elif message.role is Role.AGENT:  # what the shopper received
-        translation = await translate_for_thread(
-            interpreter,
-            conversation.store_id,
-            conversation.id,
-            message.text,
-            source=message.language or reading_language(agent),
-            target=conversation.language,
-            direction="to_shopper",
-            seq=message.seq,
-        )
-        entry["translation"] = translation.as_json()
+    # An agent's message reached the shopper as written (replies are not sent translated yet).
     turn = message.meta.get("turn")
     if isinstance(turn, dict):
         entry["turn"] = {

@@ -127,15 +127,21 @@ class Peer:
         self, predicate: Callable[[Frame], bool], within: float = 60.0, start: int = 0
     ) -> Frame:
         """The first frame (from index `start`) that matches, waiting up to `within` s."""
-        async with asyncio.timeout(within):
-            async with self._arrived:
-                while True:
-                    for frame in self.frames[start:]:
-                        if predicate(frame):
-                            return frame
-                    if self._reader.done():
-                        raise ConnectionError(f"socket closed; frames: {self.frames[-5:]}")
-                    await self._arrived.wait()
+        try:
+            async with asyncio.timeout(within):
+                async with self._arrived:
+                    while True:
+                        for frame in self.frames[start:]:
+                            if predicate(frame):
+                                return frame
+                        if self._reader.done():
+                            raise ConnectionError(f"socket closed; frames: {self.frames[-5:]}")
+                        await self._arrived.wait()
+        except TimeoutError:
+            # Say what did arrive: a missing frame is diagnosed from the ones around it.
+            raise AssertionError(
+                f"no matching frame within {within} s; last frames: {self.frames[-8:]}"
+            ) from None
 
     def messages(self) -> list[Frame]:
         """Message frames received, in arrival order."""

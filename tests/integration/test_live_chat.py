@@ -178,8 +178,12 @@ async def test_bad_frames_get_an_error_and_the_socket_stays_open(
         await shopper.wait_for(of_type("error", code="rate_limited"))
         await shopper.send({"type": "ping"})
         await shopper.wait_for(of_type("pong"))
+        # A ping comes when the socket has been quiet for a heartbeat: let the bot answer all
+        # eight messages first (turns run in order, so the last reply comes last).
+        last = await shopper.wait_for(is_message("shopper", text="Hallo 7"))
+        await shopper.wait_for(is_message("bot", reply_to=last["seq"]))
         heartbeat = len(shopper.frames)
-        await shopper.wait_for(of_type("ping"), start=heartbeat, within=3)
+        await shopper.wait_for(of_type("ping"), start=heartbeat, within=10)
     stored = await parley.conversations.messages_after(STORE, session["conversation_id"])
     shopper_texts = [m.text for m in stored if m.role is Role.SHOPPER]
     assert shopper_texts == [f"Hallo {n}" for n in range(8)]  # nothing over the limit stored

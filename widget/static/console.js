@@ -382,13 +382,13 @@
     item.dataset.seq = String(frame.seq);
     item.dataset.at = frame.created_at || "";
     if (frame.turn) { item.dataset.turn = "1"; }
+    // The agent's own reply reads as they wrote it; what the shopper received shows below.
+    var own = frame.role === "agent" && frame.original ? frame.original : frame;
     var head = el("p", "msg-head");
     head.appendChild(el("strong", null, roleName(frame.role)));
     var time = frame.created_at ? new Date(frame.created_at).toLocaleTimeString() : "";
-    head.appendChild(el("span", "meta", " " + time + (frame.language ? " · " + frame.language : "")));
+    head.appendChild(el("span", "meta", " " + time + (own.language ? " · " + own.language : "")));
     item.appendChild(head);
-    // The agent's own reply reads as they wrote it; what the shopper received shows below.
-    var own = frame.role === "agent" && frame.original ? frame.original : frame;
     var text = el("p", "text", own.text);
     text.dir = "auto";
     if (own.language) { text.lang = own.language; }

@@ -213,6 +213,13 @@ class LiveChat:
         conversation = await self.conversations.get(store_id, conversation_id)
         if conversation.state is not OwnerState.HUMAN or conversation.assigned_agent_id != agent_id:
             raise Forbidden("take the conversation before writing in it")
+        if client_id is not None:  # a resend gets the stored message, not a second translation
+            recent = await self.conversations.messages_after(
+                store_id, conversation_id, max(conversation.last_seq - 20, 0)
+            )
+            for earlier in recent:
+                if earlier.client_id == client_id:
+                    return earlier, False
         agent = await self.stores.agent(agent_id)
         rendering = await reply_for_shopper(await self.interpreter(), agent, conversation, text)
         sent = sent_record(rendering)

@@ -145,11 +145,15 @@ async def taken_thread(
 
 
 async def send_reply(
-    http: httpx.AsyncClient, agent: dict[str, str], conversation: str, text: str
+    http: httpx.AsyncClient,
+    agent: dict[str, str],
+    conversation: str,
+    text: str,
+    client_id: str | None = None,
 ) -> dict[str, Any]:
     sent = await http.post(
         f"/api/v1/conversations/{conversation}/messages",
-        json={"text": text, "client_id": str(uuid.uuid4())},
+        json={"text": text, "client_id": client_id or str(uuid.uuid4())},
         headers=agent,
     )
     assert sent.status_code == 201, sent.text
@@ -190,6 +194,8 @@ async def test_the_shopper_receives_the_agents_english_reply_in_japanese_kept_as
         assert len(model.calls) == 1
         assert "from English into Japanese" in model.calls[0].prompt
         assert REPLY in model.calls[0].prompt
+        resent = await send_reply(http, sam, conversation, REPLY, sent["client_id"])
+        assert resent == sent and len(model.calls) == 1  # stored once, translated once
 
         # A reload, a resumed socket, the agent's history and the transcript read what was
         # stored with the message: the model is not asked again.

@@ -266,6 +266,35 @@ async def test_a_translation_that_drops_the_order_number_is_never_sent(
 
 
 @pytest.mark.usefixtures("quiet_queue")
+async def test_a_reply_on_the_agent_socket_whose_translation_times_out_goes_as_written(
+    parley: Parley, server: Server, scripted: Callable[..., FakeChatModel]
+) -> None:
+    model = scripted(TimeoutError())
+    sam = await login(server, SAM)
+    async with httpx.AsyncClient(base_url=server.http) as http:
+        opened = await taken_thread(parley, server, http, sam)
+    conversation = opened["conversation_id"]
+    async with (
+        peer(shopper_ws(server, opened["token"])) as shopper,
+        peer(agent_ws(server, sam)) as console,
+    ):
+        await shopper.wait_for(of_type("state", state="human"))
+        await console.wait_for(of_type("queue", event="snapshot"))
+        await console.send(
+            {"type": "message", "conversation_id": conversation, "text": REPLY, "client_id": "c1"}
+        )
+        acknowledged = await console.wait_for(is_message("agent", client_id="c1"))
+        received = await shopper.wait_for(is_message("agent", client_id="c1"))
+    assert len(model.calls) == 1
+    for side in (acknowledged, received):
+        assert side["text"] == REPLY and side["original"] is None
+        assert side["translation"] == {
+            "status": "untranslated",
+            "reason": "the translation took too long, so the original is shown",
+        }
+
+
+@pytest.mark.usefixtures("quiet_queue")
 async def test_without_a_model_the_reply_passes_through_and_both_sides_are_told(
     parley: Parley, server: Server
 ) -> None:

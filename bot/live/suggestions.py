@@ -46,6 +46,9 @@ class Suggestion:
     orders: list[dict[str, Any]] = field(default_factory=list)
     untranslated: bool = False
     reason: str | None = None
+    drafted_by: str | None = None
+    """`model` (the chat model worded the documents' answer), `passage` (quoted, no model) or
+    `None` (nothing in the documents answers; the draft is the order lines, if any)."""
 
     def as_json(self) -> dict[str, Any]:
         """The console's suggestion endpoint's answer."""
@@ -57,6 +60,7 @@ class Suggestion:
             "orders": self.orders,
             "untranslated": self.untranslated,
             "reason": self.reason,
+            "drafted_by": self.drafted_by,
         }
 
 
@@ -118,7 +122,7 @@ async def suggest_reply(
     turn = _turn(conversation, question, read, language, answers)
     parts: list[str] = []
     citations: list[dict[str, Any]] = []
-    untranslated, reason = False, None
+    untranslated, reason, drafted_by = False, None, None
     decided = await answers.answer_if_sure(turn, Intent.FAQ)
     if decided is not None:
         result, _ = decided
@@ -127,10 +131,12 @@ async def suggest_reply(
             # The flow's quoted reply leads in the turn's language; the agent wants the passage.
             first = result.citations[0]
             parts.append(first.quote.strip())
+            drafted_by = "passage"
             if first.language != language:
                 untranslated, reason = True, NO_MODEL
         else:
             parts.append(result.reply)
+            drafted_by = "model"
     shown = await _orders(orders, conversation, messages, turn, language)
     parts += [order["line"] for order in shown]
     return Suggestion(
@@ -141,6 +147,7 @@ async def suggest_reply(
         orders=shown,
         untranslated=untranslated,
         reason=reason,
+        drafted_by=drafted_by,
     )
 
 

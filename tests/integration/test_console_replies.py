@@ -354,6 +354,7 @@ async def test_a_suggested_reply_drafts_from_the_documents_and_the_shoppers_orde
     # the verified shopper's order they named, with its status.
     assert drafted["question"]["read_as"]["text"] == RETURN_QUESTION_EN
     assert drafted["language"] == "en" and not drafted["untranslated"]
+    assert drafted["drafted_by"] == "model"
     assert drafted["text"].startswith(DRAFT)
     assert drafted["citations"][0]["document"] == "returns-policy.md"
     assert "30 days" in drafted["citations"][0]["quote"]
@@ -380,6 +381,7 @@ async def test_without_a_model_the_suggestion_quotes_the_passage_and_says_it_is_
     assert "You can return any item within 30 days of delivery." in drafted["text"]
     assert drafted["citations"][0]["document"] == "returns-policy.md"
     assert drafted["untranslated"] and "quoted in its own language" in drafted["reason"]
+    assert drafted["drafted_by"] == "passage"
     assert drafted["orders"] == []  # nobody verified: no order data
 
 

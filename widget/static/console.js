@@ -684,6 +684,8 @@
     }
     if (body.untranslated) {
       box.appendChild(el("p", "translation-status untranslated", "Not in your language: " + body.reason));
+    } else if (body.drafted_by === "passage") {
+      box.appendChild(el("p", "translation-status", "Quoted from the knowledge base (no chat model to word it)."));
     }
     if (body.citations.length) {
       var sources = el("ol", "draft-sources");

@@ -331,6 +331,33 @@ async def test_an_agent_writing_the_shoppers_language_sends_it_as_it_is(
 
 
 @pytest.mark.usefixtures("quiet_queue")
+async def test_an_agent_with_translation_off_sends_as_written_and_the_shopper_is_told(
+    parley: Parley, server: Server, scripted: Callable[..., FakeChatModel]
+) -> None:
+    model = scripted()
+    sam = await login(server, SAM)
+    async with httpx.AsyncClient(base_url=server.http) as http:
+        await http.put(
+            "/api/v1/console/preferences",
+            json={"languages": ["en"], "capacity": 5, "translation": False},
+            headers=sam,
+        )
+        opened = await taken_thread(parley, server, http, sam)
+        preview = await http.post(
+            f"/api/v1/conversations/{opened['conversation_id']}/preview",
+            json={"text": REPLY},
+            headers=sam,
+        )
+        sent = await send_reply(http, sam, opened["conversation_id"], REPLY)
+        reloaded = next(m for m in await history(http, opened) if m["seq"] == sent["seq"])
+    assert preview.json()["status"] == "untranslated"
+    assert reloaded["text"] == REPLY and reloaded["original"] is None
+    assert reloaded["translation"]["status"] == "untranslated"
+    assert "translation is off in this agent's preferences" in reloaded["translation"]["reason"]
+    assert model.calls == []
+
+
+@pytest.mark.usefixtures("quiet_queue")
 async def test_a_suggested_reply_drafts_from_the_documents_and_the_shoppers_orders(
     parley: Parley, server: Server, scripted: Callable[..., FakeChatModel]
 ) -> None:

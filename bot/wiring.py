@@ -95,6 +95,7 @@ class Parley:
             stores=self.stores,
             bus=self.bus,
             pipeline=self.agent,
+            interpreter=self.interpreter,
             settings=self.settings.live,
             worker=f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}",
         )

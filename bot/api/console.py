@@ -1,7 +1,7 @@
 """What the agent console reads and does beyond the queue's take/release/resolve: the open
 threads with their first words, an agent's languages and capacity, one thread with everything
 the bot did, the shopper's orders and cases, the cited passages, a reply's preview for the
-shopper, and handing a thread back to the bot with a note.
+shopper, a suggested reply, and handing a thread back to the bot with a note.
 
 Every call acts on the logged-in agent's store: a thread of another store is 404."""
 
@@ -19,7 +19,13 @@ from bot.api.deps import CurrentAgentDep, ParleyDep
 from bot.domain.conversation import OwnerState, Role
 from bot.domain.errors import NotFound, ParleyError
 from bot.domain.orders import to_tau2
-from bot.live.translation import Translation, translate_for_thread
+from bot.live.suggestions import suggest_reply
+from bot.live.translation import (
+    Translation,
+    reading_language,
+    reply_for_shopper,
+    translate_for_thread,
+)
 from bot.storage import Agent, Conversation, ConversationRepository, Message
 from bot.storage.order_cases import CaseRepository
 from bot.storage.tables import utcnow
@@ -132,14 +138,11 @@ async def set_preferences(
         capacity=body.capacity,
         translation=body.translation,
     )
+    # More room, another language or translation on: the queue may hold a thread for them now.
+    await parley.live.offer_freed(agent.store_id, agent.id)
     return Preferences(
         languages=changed.languages, capacity=changed.capacity, translation=changed.translation
     )
-
-
-def reading_language(agent: Agent) -> str | None:
-    """The language the console shows a shopper's words in for this agent."""
-    return agent.languages[0] if agent.languages else None
 
 
 async def message_view(
@@ -300,18 +303,35 @@ async def preview(
     conversation_id: str, body: Preview, agent: CurrentAgentDep, parley: ParleyDep
 ) -> dict[str, Any]:
     """What the shopper would receive of this draft, in their language (`status` says whether
-    it was translated; `untranslated` comes with a `reason`)."""
+    it was translated; `untranslated` comes with a `reason`). Sending translates it the same
+    way, once, and keeps that with the message."""
     conversation = await parley.conversations.get(agent.store_id, conversation_id)
-    translation = await translate_for_thread(
-        await parley.interpreter(),
-        agent.store_id,
-        conversation_id,
-        body.text,
-        source=reading_language(agent),
-        target=conversation.language,
-        direction="to_shopper",
+    translation = await reply_for_shopper(
+        await parley.interpreter(), agent, conversation, body.text
     )
     return translation.as_json()
+
+
+@router.post("/conversations/{conversation_id}/suggestion")
+async def suggestion(
+    conversation_id: str, agent: CurrentAgentDep, parley: ParleyDep
+) -> dict[str, Any]:
+    """A draft reply, in the agent's language, to the thread's last shopper message: the store's
+    documents' answer with its citations and the verified shopper's orders (read-only). Empty
+    `text` when neither answers; `untranslated` when a passage is quoted in another language."""
+    conversation = await parley.conversations.get(agent.store_id, conversation_id)
+    recent = max(conversation.last_seq - 200, 0)  # the question, and orders named around it
+    messages = await parley.conversations.messages_after(agent.store_id, conversation_id, recent)
+    pipeline = await parley.agent()
+    drafted = await suggest_reply(
+        answers=pipeline.answers,
+        interpreter=await parley.interpreter(),
+        orders=parley.orders,
+        conversation=conversation,
+        messages=messages,
+        agent=agent,
+    )
+    return drafted.as_json()
 
 
 @router.post("/conversations/{conversation_id}/handback")

@@ -1,6 +1,9 @@
 """`GET /api/v1/conversations/{id}/transcript?format=txt|json`: a whole thread for the record,
 each message in its original and its translation for the other side, with the owner changes
-(hand-off reasons, takes, hand-back notes) in time order."""
+(hand-off reasons, takes, hand-back notes) in time order.
+
+A shopper's message comes with what the agent read (`translation`); an agent's reply with what
+the shopper received (`received`), as it was stored when it was sent, never translated again."""
 
 from __future__ import annotations
 
@@ -34,7 +37,13 @@ async def _entry(
     if message.role is Role.SHOPPER:  # what the agent read
         translation = await read_by_agent(interpreter, conversation, message, agent)
         entry["translation"] = translation.as_json()
-    # An agent's message reached the shopper as written (replies are not sent translated yet).
+    if message.role is Role.AGENT:  # what the shopper received, as kept when it was sent
+        frame = message.frame()
+        entry["received"] = {
+            "text": frame["text"],
+            "language": frame["language"],
+            **(frame.get("translation") or {"status": "same_language", "reason": None}),
+        }
     turn = message.meta.get("turn")
     if isinstance(turn, dict):
         entry["turn"] = {
@@ -64,15 +73,15 @@ def _as_text(document: dict[str, Any]) -> str:
             )
             continue
         lines.append(f"[{at}] {item['role']} ({item['language'] or '?'}): {item['text']}")
-        translation = item.get("translation")
-        if translation and translation["status"] != "same_language":
-            status = translation["status"]
-            if translation.get("reason"):
-                status += f": {translation['reason']}"
-            lines.append(
-                f"    translation ({translation['language'] or '?'}, {status}): "
-                f"{translation['text']}"
-            )
+        for key, label in (("translation", "translation"), ("received", "shopper received")):
+            rendering = item.get(key)
+            if rendering and rendering["status"] != "same_language":
+                status = rendering["status"]
+                if rendering.get("reason"):
+                    status += f": {rendering['reason']}"
+                lines.append(
+                    f"    {label} ({rendering['language'] or '?'}, {status}): {rendering['text']}"
+                )
         if item.get("handback_note"):
             lines.append(f"    note from the agent who handed back: {item['handback_note']}")
     return "\n".join(lines) + "\n"

@@ -18,15 +18,17 @@ from bot.agent.turn import TurnResult
 from bot.domain.conversation import HandoffReason, OwnerState, Role
 from bot.domain.errors import Forbidden, ServiceUnavailable
 from bot.domain.policy import StorePolicy
-from bot.live.assignment import offer_thread
+from bot.live.assignment import offer_thread, offer_to_agent
 from bot.live.frames import FrameError, error_frame
 from bot.live.notices import notice, when
+from bot.live.translation import reading_language, reply_for_shopper, sent_record
 from bot.live.turns import TurnRunner
 from bot.realtime import EventBus, store_channel
 from bot.settings import LiveSettings
 from bot.storage import ConversationRepository, StoreRepository
 from bot.storage.conversations import Conversation, Message
 from bot.storage.tables import utcnow
+from bot.translation import Interpreter
 
 log = logging.getLogger(__name__)
 _SWEEP_ABOVE = 1000
@@ -53,12 +55,16 @@ class LiveChat:
         stores: StoreRepository,
         bus: EventBus,
         pipeline: Callable[[], Awaitable[TurnPipeline]],
+        interpreter: Callable[[], Awaitable[Interpreter]],
         settings: LiveSettings,
         worker: str,
     ) -> None:
+        """`interpreter` gives the translation engine on the configured chat model (agents'
+        replies are sent translated)."""
         self.conversations = conversations
         self.stores = stores
         self.bus = bus
+        self.interpreter = interpreter
         self.settings = settings
         self.runner = TurnRunner(
             conversations=conversations,
@@ -200,13 +206,31 @@ class LiveChat:
     async def agent_message(
         self, store_id: str, conversation_id: str, agent_id: int, text: str, client_id: str | None
     ) -> tuple[Message, bool]:
-        """An agent's reply in a thread they hold, stored then published; `(stored message,
-        False)` for a resend."""
+        """An agent's reply in a thread they hold: rendered for the shopper (translated into
+        the thread's language when the agent reads another, checked in code; as written, with
+        the reason, when it cannot be), stored with that rendering in one write, then published;
+        `(stored message, False)` for a resend."""
         conversation = await self.conversations.get(store_id, conversation_id)
         if conversation.state is not OwnerState.HUMAN or conversation.assigned_agent_id != agent_id:
             raise Forbidden("take the conversation before writing in it")
+        if client_id is not None:  # a resend gets the stored message, not a second translation
+            recent = await self.conversations.messages_after(
+                store_id, conversation_id, max(conversation.last_seq - 20, 0)
+            )
+            for earlier in recent:
+                if earlier.client_id == client_id:
+                    return earlier, False
+        agent = await self.stores.agent(agent_id)
+        rendering = await reply_for_shopper(await self.interpreter(), agent, conversation, text)
+        sent = sent_record(rendering)
         message, created = await self.conversations.append(
-            store_id, conversation_id, Role.AGENT, text, client_id=client_id
+            store_id,
+            conversation_id,
+            Role.AGENT,
+            text,
+            language=reading_language(agent),
+            client_id=client_id,
+            meta={"sent": sent} if sent is not None else None,
         )
         if created:
             await self.publish_message(store_id, conversation_id, message)
@@ -223,11 +247,17 @@ class LiveChat:
         agent_id: int | None = None,
     ) -> Conversation:
         """Move the thread (the domain decides if it may, storage audits it), then tell the
-        thread's sockets and the store's agents."""
+        thread's sockets and the store's agents; an agent who let a thread go is offered the
+        queue's next one they may take."""
+        before = None
+        if target in (OwnerState.BOT, OwnerState.RESOLVED):
+            before = await self.conversations.get(store_id, conversation_id)
         changed = await self.conversations.change_owner(
             store_id, conversation_id, target, reason, actor=actor, agent_id=agent_id
         )
         await self._announce(changed)
+        if before is not None and before.state is OwnerState.HUMAN and before.assigned_agent_id:
+            await self.offer_freed(store_id, before.assigned_agent_id)
         return changed
 
     # -- state -----------------------------------------------------------------------------------
@@ -286,18 +316,33 @@ class LiveChat:
                 present_within_s=3 * self.settings.heartbeat_s,
             )
             if offered_to is not None:
-                await self._publish_queue(
-                    store_id,
-                    {
-                        "event": "offered",
-                        "conversation_id": queued.id,
-                        "state": queued.state.value,
-                        "reason": queued.handoff_reason or "",
-                        "language": queued.language,
-                        "agent_id": None,
-                        "offered_to": offered_to,
-                    },
-                )
+                await self._publish_offer(queued, offered_to)
+
+    async def offer_freed(self, store_id: str, agent_id: int) -> None:
+        """An agent has room again (let a thread go, raised their capacity, turned translation
+        on): offer them the oldest queued threads nobody was offered that they may take."""
+        for queued in await offer_to_agent(
+            self.conversations,
+            self.stores,
+            store_id,
+            agent_id,
+            present_within_s=3 * self.settings.heartbeat_s,
+        ):
+            await self._publish_offer(queued, agent_id)
+
+    async def _publish_offer(self, queued: Conversation, offered_to: int) -> None:
+        await self._publish_queue(
+            queued.store_id,
+            {
+                "event": "offered",
+                "conversation_id": queued.id,
+                "state": queued.state.value,
+                "reason": queued.handoff_reason or "",
+                "language": queued.language,
+                "agent_id": None,
+                "offered_to": offered_to,
+            },
+        )
 
     async def _announce(self, conversation: Conversation) -> None:
         store_id = conversation.store_id

@@ -35,8 +35,11 @@ class Message:
     meta: dict[str, Any] = field(default_factory=dict)
 
     def frame(self) -> dict[str, Any]:
-        """The WebSocket/HTTP message frame of DESIGN.md."""
-        return {
+        """The WebSocket/HTTP message frame of DESIGN.md. An agent's reply rendered for the
+        shopper (`meta["sent"]`, kept as it was sent) carries what the shopper reads in `text`
+        and `language`, the agent's words in `original` when translated, and `translation`
+        (`translated` or `untranslated`, with the reason)."""
+        frame = {
             "type": "message",
             "seq": self.seq,
             "role": self.role.value,
@@ -49,6 +52,16 @@ class Message:
             # `token` frames with the same `reply_to` built while it streamed.
             "reply_to": self.meta.get("reply_to"),
         }
+        sent = self.meta.get("sent")
+        if isinstance(sent, dict):
+            translated = sent.get("status") == "translated"
+            frame["text"] = sent.get("text", self.text)
+            frame["language"] = sent.get("language")
+            frame["original"] = (
+                {"text": self.text, "language": self.language} if translated else None
+            )
+            frame["translation"] = {"status": sent.get("status"), "reason": sent.get("reason")}
+        return frame
 
 
 @dataclass(frozen=True)

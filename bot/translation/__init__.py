@@ -5,7 +5,6 @@ from bot.domain.translation import Outcome, Translation
 from bot.translation.engine import lost_facts, translate
 from bot.translation.messages import (
     Interpreter,
-    keep_sent_translation,
     translate_message,
     translate_outgoing,
 )
@@ -14,7 +13,6 @@ __all__ = [
     "Interpreter",
     "Outcome",
     "Translation",
-    "keep_sent_translation",
     "lost_facts",
     "translate",
     "translate_message",

@@ -1,5 +1,6 @@
 """What the agent console calls: a thread's message in the agent's language (stored, so a reload
-never asks the model again), and an agent's reply in the shopper's language for the preview."""
+never asks the model again), and an agent's reply in the shopper's language (the preview, and the
+reply as sent, which `bot.live.translation.sent_record` keeps on the stored message)."""
 
 from __future__ import annotations
 
@@ -57,19 +58,3 @@ async def translate_outgoing(
     """An agent's reply (`text` in `source`) in the shopper's `target`, checked: the preview
     and, unless `ok`, the reason the shopper gets the original."""
     return await translate(interpreter.model, text, source, target)
-
-
-async def keep_sent_translation(
-    interpreter: Interpreter,
-    store_id: str,
-    conversation_id: str,
-    seq: int,
-    translation: Translation,
-) -> Translation:
-    """Store the previewed translation with the agent's sent message `seq` (the agent's
-    original text), so the shopper's reload shows the same words without the model."""
-    if translation.outcome not in KEPT:
-        return translation
-    return await interpreter.translations.save_translation(
-        store_id, conversation_id, seq, translation
-    )

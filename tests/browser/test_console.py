@@ -1,6 +1,9 @@
 """An agent who reads English takes over a Japanese shopper's thread in the console: the thread
-appears in the live queue, the agent reads the Japanese message with its translation slot,
-answers in English, and hands back to the bot with a note; the bot answers the next question."""
+appears in the live queue, the agent reads the Japanese message with its English translation,
+drafts a reply with "Suggest a reply", answers in English, the shopper reads it in Japanese with
+the original one click away, and the agent hands back to the bot with a note; the bot answers
+the next question. The server's chat model is scripted (`console_storefront`): it translates
+and words answers by what each prompt asks."""
 
 from __future__ import annotations
 
@@ -13,6 +16,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from bot.demo.seed import DEMO_AGENTS
+from tests.browser.conftest import _serve
+from tests.browser.console_storefront import DRAFT, QUESTION, QUESTION_EN, REPLY, REPLY_JA
 from tests.browser.shopper import SCREENSHOTS, Shopper
 from tests.browser.test_content_security_policy import VIOLATION_RECORDER
 
@@ -20,9 +25,14 @@ pytestmark = pytest.mark.browser
 
 FIRST_ANSWER_MS = 180_000
 ANSWER_MS = 60_000
-QUESTION = "返品は何日以内にできますか？"
-REPLY = "Hello, I am Sam from the support team. Your return window is 30 days."
 NOTE = "Shopper only wanted to check the return window; nothing promised."
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The demo store with the translating scripted model, in its own process."""
+    folder = tmp_path_factory.mktemp("console")
+    yield from _serve(folder, lambda port: ["tests.browser.console_storefront", str(port)])
 
 
 @pytest.fixture
@@ -87,29 +97,55 @@ def test_an_english_agent_takes_a_japanese_thread_and_hands_it_back(
         expect(console.locator("#reply-text")).to_be_focused()
         expect(console.locator("#thread-facts")).to_contain_text("you hold it")
 
-        # The Japanese message, with its translation slot saying it was not translated yet.
+        # The Japanese message with its English translation (made once, stored).
         question = console.locator("li.msg.shopper").filter(has_text=QUESTION).first
         expect(question.locator(".text")).to_have_attribute("lang", "ja")
-        expect(question.locator(".translation-status")).to_have_text(
-            "Not translated: translation is off (no chat model configured), "
-            "so the original is shown"
-        )
+        expect(question.locator(".translation-text")).to_have_text(QUESTION_EN)
+        expect(question.locator(".translation-status")).to_have_text("translated into en")
         bot_turn = console.locator("li.msg.bot").first
         expect(bot_turn.locator(".turn .meta").first).to_contain_text("confidence")
         bot_turn.locator("details.sources > summary").click()
         bot_turn.locator("details.source > summary").first.click()
         expect(bot_turn.locator("blockquote").first).to_contain_text("30", timeout=ANSWER_MS)
 
-        # The agent writes in English and sees what the shopper will receive.
+        # "Suggest a reply" drafts an English answer from the knowledge base, with its source.
+        console.get_by_role("button", name="Suggest a reply").click()
+        expect(console.locator("#reply-text")).to_have_value(DRAFT, timeout=ANSWER_MS)
+        expect(console.locator("#reply-text")).to_be_focused()
+        source = console.locator("#suggestion details.source").first
+        expect(source.locator("summary")).to_contain_text(re.compile(r"\.(md|csv|txt|html) — "))
+        expect(source.locator("blockquote")).not_to_be_visible()
+        source.locator("summary").click()
+        expect(source.locator("blockquote")).to_be_visible()
+        expect(source.locator("blockquote")).to_contain_text("30")
+        _shot(console, "console-suggested-reply.png")
+
+        # The agent rewrites it in English and sees what the shopper will receive, in Japanese.
         console.locator("#reply-text").fill(REPLY)
-        expect(console.locator("#preview-text")).to_have_text(REPLY)
-        expect(console.locator("#preview-status")).to_contain_text(
-            "translation is off (no chat model configured), so the original is shown"
-        )
+        expect(console.locator("#preview-text")).to_have_text(REPLY_JA, timeout=ANSWER_MS)
+        expect(console.locator("#preview-status")).to_have_text("translated into ja")
         _shot(console, "console-thread.png")
         console.keyboard.press("Control+Enter")
-        expect(console.locator("li.msg.agent")).to_contain_text(REPLY)
-        expect(shopper.chat.locator("li.msg.agent")).to_contain_text(REPLY, timeout=ANSWER_MS)
+        sent = console.locator("li.msg.agent").last
+        expect(sent.locator(".text")).to_have_text(REPLY, timeout=ANSWER_MS)
+        expect(sent.locator(".translation-text")).to_have_text(REPLY_JA)
+        expect(sent.locator(".translation-status")).to_have_text("translated into ja")
+
+        # The shopper reads Japanese; the agent's English is one click away, and back.
+        received = shopper.chat.locator("li.msg.agent").last
+        expect(received.locator(".text")).to_have_text(REPLY_JA, timeout=ANSWER_MS)
+        expect(received.locator(".text")).to_have_attribute("lang", "ja")
+        expect(received).to_contain_text("自動翻訳")
+        toggle = received.get_by_role("button", name="原文を表示")
+        expect(toggle).to_have_attribute("aria-pressed", "false")
+        toggle.click()
+        expect(received.locator(".text")).to_have_text(REPLY)
+        expect(received.locator(".text")).to_have_attribute("lang", "en")
+        shown = received.get_by_role("button", name="翻訳を表示")
+        expect(shown).to_have_attribute("aria-pressed", "true")
+        shopper.screenshot("console-shopper-sees-original.png")
+        shown.click()
+        expect(received.locator(".text")).to_have_text(REPLY_JA)
         shopper.screenshot("console-shopper-sees-agent.png")
 
         # Hand back with a note; the bot answers the shopper's next question and carries it.

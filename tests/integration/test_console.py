@@ -86,6 +86,7 @@ def no_translation_model(parley: Parley, monkeypatch: pytest.MonkeyPatch) -> Non
         return interpreter
 
     monkeypatch.setattr(parley, "interpreter", without_model)
+    monkeypatch.setattr(parley.live, "interpreter", without_model)
 
 
 @pytest_asyncio.fixture(loop_scope="module")

@@ -11,16 +11,11 @@ from sqlalchemy import Connection
 
 from bot.agent.models.calls import ChatModel
 from bot.domain import NotFound, Role
+from bot.live.translation import sent_record, translate_for_thread
 from bot.storage import ConversationRepository, Database, StoreRepository
 from bot.storage.tables import Base
 from bot.storage.translations import TranslationRepository
-from bot.translation import (
-    Interpreter,
-    Outcome,
-    keep_sent_translation,
-    translate_message,
-    translate_outgoing,
-)
+from bot.translation import Interpreter, Outcome, translate_message, translate_outgoing
 from tests.fakes import FakeChatModel, reply
 
 pytestmark = pytest.mark.integration
@@ -111,20 +106,26 @@ async def test_one_stores_translation_is_never_returned_for_another(database: Da
     assert own.text == "Globex hello" and _calls(interpreter) == 2
 
 
-async def test_an_agents_previewed_reply_is_kept_with_the_sent_message(database: Database) -> None:
+async def test_an_agents_reply_is_kept_as_the_shopper_received_it(database: Database) -> None:
     await StoreRepository(database).create("acme")
     interpreter = _interpreter(database, reply("ご注文#W1234567は発送済みです。"))
     thread = await interpreter.conversations.start("acme", language="ja")
     text = "Your order #W1234567 has shipped."
 
-    preview = await translate_outgoing(interpreter, text, "en", "ja")
-    sent, _ = await interpreter.conversations.append(
-        "acme", thread.id, Role.AGENT, text, language="en"
+    rendered = await translate_for_thread(
+        interpreter, "acme", thread.id, text, source="en", target="ja", direction="to_shopper"
     )
-    await keep_sent_translation(interpreter, "acme", thread.id, sent.seq, preview)
-    shown = await translate_message(interpreter, "acme", thread.id, sent.seq, "ja")
+    sent, _ = await interpreter.conversations.append(
+        "acme", thread.id, Role.AGENT, text, language="en", meta={"sent": sent_record(rendered)}
+    )
+    (stored,) = await interpreter.conversations.messages_after("acme", thread.id, sent.seq - 1)
+    frame = stored.frame()
 
-    assert preview.ok and shown == preview and _calls(interpreter) == 1
+    assert stored.text == text and stored.language == "en"  # the agent's words, as written
+    assert frame["text"] == "ご注文#W1234567は発送済みです。" and frame["language"] == "ja"
+    assert frame["original"] == {"text": text, "language": "en"}
+    assert frame["translation"] == {"status": "translated", "reason": None}
+    assert _calls(interpreter) == 1
 
 
 async def test_without_a_model_nothing_is_stored(database: Database) -> None:

@@ -143,6 +143,7 @@
 
   function received(frame, live) {
     if (!thread.message(frame)) { return; }
+    rendered(frame);
     remember(frame.seq);
     if (frame.client_id) {
       saved.outbox = saved.outbox.filter(function (queued) { return queued.client_id !== frame.client_id; });
@@ -156,6 +157,38 @@
       // The bot is at work on it until its first token: a local model can take seconds.
       showTyping("bot", BOT_THINKING_MS);
     }
+  }
+
+  // An agent's reply arrives in the shopper's language with the agent's own words one click
+  // away, or as the agent wrote it (no model, or a translation that would have changed a
+  // number or code), which a small note says.
+  function rendered(frame) {
+    if (frame.role !== "agent" || !frame.translation) { return; }
+    var item = list.querySelector('li.msg[data-seq="' + frame.seq + '"]');
+    if (!item) { return; }
+    var note = chat.el("span", "note");
+    if (frame.original && frame.original.text) {
+      var body = item.querySelector(".text");
+      var toggle = chat.el("button", "toggle-original", strings.show_original);
+      toggle.type = "button";
+      toggle.setAttribute("aria-pressed", "false");
+      note.textContent = strings.translated_note;
+      toggle.addEventListener("click", function () {
+        var original = toggle.getAttribute("aria-pressed") !== "true";
+        var shown = original ? frame.original : frame;
+        body.textContent = shown.text;
+        if (shown.language) { body.lang = shown.language; } else { body.removeAttribute("lang"); }
+        toggle.setAttribute("aria-pressed", original ? "true" : "false");
+        toggle.textContent = original ? strings.show_translation : strings.show_original;
+      });
+      item.appendChild(note);
+      item.appendChild(toggle);
+    } else if (frame.translation.status === "untranslated") {
+      note.textContent = strings.untranslated_note;
+      item.classList.add("untranslated");
+      item.appendChild(note);
+    }
+    thread.scroll();
   }
 
   function botAnswers() {

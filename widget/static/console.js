@@ -1,5 +1,6 @@
 // The agent console: sign in, a live queue from the agent socket, one thread with everything the
-// bot did, the shopper's orders and cases, a reply with its preview for the shopper, hand-back.
+// bot did, the shopper's orders and cases, a reply with its preview for the shopper (sent
+// translated), a suggested reply from the knowledge base and the orders, hand-back.
 // No framework and nothing inline: the page's policy allows scripts and styles from Parley only.
 (function () {
   "use strict";
@@ -365,6 +366,7 @@
     $("reply").hidden = !mine;
     $("hand-back").hidden = !mine;
     $("reply-label").textContent = "Reply in your language (" + (state.agent.languages[0] || "?") + ")";
+    if (!mine) { clearSuggestion(); }
     $("preview-language").textContent = "(" + (conversation.language || "?") + ")";
   }
 
@@ -380,15 +382,18 @@
     item.dataset.seq = String(frame.seq);
     item.dataset.at = frame.created_at || "";
     if (frame.turn) { item.dataset.turn = "1"; }
+    // The agent's own reply reads as they wrote it; what the shopper received shows below.
+    var own = frame.role === "agent" && frame.original ? frame.original : frame;
     var head = el("p", "msg-head");
     head.appendChild(el("strong", null, roleName(frame.role)));
     var time = frame.created_at ? new Date(frame.created_at).toLocaleTimeString() : "";
-    head.appendChild(el("span", "meta", " " + time + (frame.language ? " · " + frame.language : "")));
+    head.appendChild(el("span", "meta", " " + time + (own.language ? " · " + own.language : "")));
     item.appendChild(head);
-    var text = el("p", "text", frame.text);
+    var text = el("p", "text", own.text);
     text.dir = "auto";
-    if (frame.language) { text.lang = frame.language; }
+    if (own.language) { text.lang = own.language; }
     item.appendChild(text);
+    if (frame.role === "agent" && frame.translation) { item.appendChild(sentSlot(frame)); }
     if (frame.role === "shopper") {
       var slot = el("div", "translation pending");
       slot.appendChild(el("p", "translation-title", "Translation (" + (state.agent.languages[0] || "?") + ")"));
@@ -419,6 +424,21 @@
     item.scrollIntoView({ block: "nearest" });
   }
 
+  function sentSlot(frame) {
+    var slot = el("div", "translation sent " + frame.translation.status);
+    slot.appendChild(el("p", "translation-title", "The shopper received (" + (frame.language || "?") + ")"));
+    if (frame.original) {
+      var received = el("p", "translation-text", frame.text);
+      received.dir = "auto";
+      if (frame.language) { received.lang = frame.language; }
+      slot.appendChild(received);
+    }
+    slot.appendChild(el("p", "translation-status", frame.translation.status === "translated"
+      ? "translated into " + frame.language
+      : "Not translated: " + (frame.translation.reason || "no translation") + " — the shopper received your words as written"));
+    return slot;
+  }
+
   function fillTranslation(seq) {
     var item = state.seqs[seq];
     var translation = state.translations[state.open + ":" + seq];
@@ -430,7 +450,7 @@
     text.textContent = translation.text;
     text.dir = "auto";
     var status = slot.querySelector(".translation-status");
-    if (translation.status === "translated") { status.textContent = "translated from " + (translation.language || "?"); }
+    if (translation.status === "translated") { status.textContent = "translated into " + (translation.language || "?"); }
     else if (translation.status === "same_language") { status.textContent = "already in your language"; }
     else { status.textContent = "Not translated: " + (translation.reason || "no translation"); }
   }
@@ -594,20 +614,103 @@
     }).catch(function (error) { $("preview-status").textContent = error.message; });
   }
 
+  var sending = false;
+
   function send() {
     var box = $("reply-text");
     var text = box.value.trim();
-    if (!text || !state.open) { return; }
+    if (!text || !state.open || sending) { return; }
     var clientId = (window.crypto && crypto.randomUUID) ? crypto.randomUUID() : String(Date.now()) + Math.random();
+    // Translating for the shopper asks the model: a local one takes seconds.
+    sending = true;
+    $("send").disabled = true;
+    $("thread-status").textContent = "Sending (translating for the shopper)…";
     api("/api/v1/conversations/" + state.open + "/messages", { method: "POST", json: { text: text, client_id: clientId } })
       .then(function (body) {
         addMessage(body.message);
         box.value = "";
         $("preview-text").textContent = "";
         $("preview-status").textContent = "";
+        clearSuggestion();
+        var translation = body.message.translation;
+        $("thread-status").textContent = !translation ? "Sent."
+          : translation.status === "translated" ? "Sent, translated into " + body.message.language + "."
+          : "Sent untranslated: " + translation.reason;
       })
-      .catch(function (error) { $("thread-status").textContent = error.message; });
+      .catch(function (error) { $("thread-status").textContent = error.message; })
+      .finally(function () { sending = false; $("send").disabled = false; });
   }
+
+  // -- a suggested reply ---------------------------------------------------------------------
+
+  function clearSuggestion() {
+    clear($("suggestion"));
+    $("suggestion").hidden = true;
+  }
+
+  function suggest() {
+    var id = state.open;
+    if (!id) { return; }
+    var button = $("suggest");
+    button.disabled = true;
+    clearSuggestion();
+    $("thread-status").textContent = "Drafting a reply from the knowledge base and the orders…";
+    api("/api/v1/conversations/" + id + "/suggestion", { method: "POST", json: {} }).then(function (body) {
+      if (state.open !== id) { return; }
+      showSuggestion(body);
+      if (body.text) {
+        $("reply-text").value = body.text;
+        $("reply-text").focus();
+        preview();
+        $("thread-status").textContent = "Draft inserted: edit it, then send.";
+      } else {
+        $("thread-status").textContent = "";
+      }
+    }).catch(function (error) { $("thread-status").textContent = error.message; })
+      .finally(function () { button.disabled = false; });
+  }
+
+  function showSuggestion(body) {
+    var box = $("suggestion");
+    clear(box);
+    box.hidden = false;
+    box.appendChild(el("p", "translation-title", "Suggested reply"));
+    if (!body.question) {
+      box.appendChild(el("p", "empty", "The shopper has not asked anything yet."));
+      return;
+    }
+    if (!body.text) {
+      box.appendChild(el("p", "empty", "Nothing in the knowledge base or the shopper's orders answers this; write your own reply."));
+    }
+    if (body.untranslated) {
+      box.appendChild(el("p", "translation-status untranslated", "Not in your language: " + body.reason));
+    } else if (body.drafted_by === "passage") {
+      box.appendChild(el("p", "translation-status", "Quoted from the knowledge base (no chat model to word it)."));
+    }
+    if (body.citations.length) {
+      var sources = el("ol", "draft-sources");
+      body.citations.forEach(function (citation) {
+        var open = el("details", "source");
+        open.appendChild(el("summary", null, citation.document + " — " + citation.section +
+          " (" + Math.round(citation.score * 100) + "%)"));
+        var passage = el("blockquote", null, citation.quote);
+        passage.dir = "auto";
+        if (citation.language) { passage.lang = citation.language; }
+        open.appendChild(passage);
+        var line = el("li");
+        line.appendChild(open);
+        sources.appendChild(line);
+      });
+      box.appendChild(el("p", "meta", "From the knowledge base (open a source to read the passage):"));
+      box.appendChild(sources);
+    }
+    if (body.orders.length) {
+      box.appendChild(el("p", "meta", "From the verified shopper's orders: " +
+        body.orders.map(function (order) { return order.order_id + " (" + order.status + ")"; }).join(", ")));
+    }
+  }
+
+  $("suggest").addEventListener("click", suggest);
 
   $("reply").addEventListener("submit", function (event) { event.preventDefault(); send(); });
   $("reply-text").addEventListener("keydown", function (event) {

@@ -102,3 +102,32 @@ async def test_a_tap_on_the_cards_buttons_is_read_as_that_yes_and_no(language: s
     done = await pipeline.handle(STORE, "t1", notice(language, "yes"))
     assert done.outcome is Outcome.DONE
     assert orders.catalog.orders["#W1000002"].status == "cancelled"
+
+
+@pytest.mark.parametrize(
+    ("language", "message", "reason"),
+    [
+        ("cs", "Prosím zrušit objednávku #W1000002, objednal jsem ji omylem.", "objednáno omylem"),
+        ("da", "Jeg vil gerne annullere ordre #W1000002, den er bestilt ved en fejl.",
+         "bestilt ved en fejl"),
+        ("el", "Θέλω να ακυρώσω την παραγγελία #W1000002, την έκανα κατά λάθος.",
+         "παραγγέλθηκε κατά λάθος"),
+        ("fi", "Haluan perua tilauksen #W1000002, tilasin sen vahingossa.", "tilattu vahingossa"),
+        ("hu", "Szeretném lemondani a #W1000002 rendelést, tévedésből rendeltem.",
+         "tévedésből rendelve"),
+        ("ro", "Vreau să anulez comanda #W1000002, am comandat-o din greșeală.",
+         "comandată din greșeală"),
+    ],
+)  # fmt: skip
+async def test_an_order_placed_by_mistake_is_cancelled_for_that_reason(
+    language: str, message: str, reason: str
+) -> None:
+    conversations = MemoryConversations()
+    orders = MemoryOrders(conversations)
+    pipeline = _pipeline(conversations, orders)
+    conversations.start(STORE, "t1", customer_id="anna_schmidt_1001")
+    proposed = await pipeline.handle(STORE, "t1", message)
+    assert proposed.outcome is Outcome.CONFIRM
+    assert "#W1000002" in proposed.reply and f"({reason})" in proposed.reply, proposed.reply
+    await pipeline.handle(STORE, "t1", SHOPPERS[language][3])
+    assert orders.catalog.orders["#W1000002"].cancel_reason == "ordered by mistake"

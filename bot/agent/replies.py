@@ -57,6 +57,7 @@ def status_name(language: str, status: str) -> str:
 # Languages that write 12,50 rather than 12.50.
 _DECIMAL_COMMA = frozenset(
     {"de", "fr", "es", "it", "pt", "nl", "pl", "ru", "tr", "vi", "sv", "uk", "id"}
+    | {"cs", "da", "el", "fi", "hu", "ro"}
 )
 
 

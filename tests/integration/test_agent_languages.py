@@ -46,6 +46,7 @@ async def _stored_reply_meta(parley: Parley, session: str) -> dict[str, Any]:
         ("uk", "З'єднайте мене з живою людиною, будь ласка."),
         ("hi", "मुझे किसी इंसान से बात करनी है।"),
         ("id", "Saya mau bicara dengan manusia, bukan bot."),
+        ("fi", "Haluan puhua oikean ihmisen kanssa."),
     ],
 )
 async def test_a_request_for_a_person_is_answered_in_the_shoppers_language(
@@ -63,10 +64,10 @@ async def test_a_request_for_a_person_is_answered_in_the_shoppers_language(
 async def test_a_language_without_fixed_replies_gets_english_and_the_reason(
     parley: Parley,
 ) -> None:
-    reply = await ask(parley, STORE, "Haluan puhua oikean ihmisen kanssa.", "person-fi")
-    assert reply["language"] == "fi"
+    reply = await ask(parley, STORE, "אני רוצה לדבר עם נציג אנושי.", "person-he")
+    assert reply["language"] == "he"
     assert reply["outcome"] == "handoff"
     assert reply["reply"] == say("en", "handoff")
-    fallback = (await _stored_reply_meta(parley, "person-fi"))["reply_fallback"]
-    assert fallback["language"] == "en" and fallback["shopper_language"] == "fi"
+    fallback = (await _stored_reply_meta(parley, "person-he"))["reply_fallback"]
+    assert fallback["language"] == "en" and fallback["shopper_language"] == "he"
     assert fallback["texts"] == "handoff"

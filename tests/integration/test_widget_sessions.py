@@ -26,6 +26,23 @@ async def test_a_session_speaks_the_shoppers_locale(
     assert set(body) >= {"session_id", "token", "conversation_id", "strings", "theme"}
 
 
+@pytest.mark.parametrize(
+    ("locale", "language", "send"),
+    [("cs-CZ", "cs", "Odeslat"), ("da-DK", "da", "Send"), ("el-GR", "el", "Αποστολή"),
+     ("fi-FI", "fi", "Lähetä"), ("hu-HU", "hu", "Küldés"), ("ro-RO", "ro", "Trimiteți")],
+)  # fmt: skip
+async def test_a_session_in_a_central_or_northern_european_locale_is_in_its_language(
+    client: httpx.AsyncClient, parley: Parley, locale: str, language: str, send: str
+) -> None:
+    keys = await parley.stores.create(f"shop-{language}")
+    opened = await client.post(
+        "/api/v1/widget/sessions", json={"key": keys.public_key, "locale": locale}
+    )
+    body = opened.json()
+    assert body["language"] == language
+    assert body["strings"]["lang"] == language and body["strings"]["send"] == send
+
+
 async def test_unknown_key_and_secret_key_are_refused(
     client: httpx.AsyncClient, parley: Parley
 ) -> None:

@@ -3,12 +3,17 @@ rendered from the tools' details and the errors' codes, never from their English
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from importlib.resources import files
 from typing import Any
 
 import pytest
 
+from bot.agent.extract import confirmation
 from bot.agent.language import LanguageIdentifier
 from bot.agent.replies import (
     amount,
@@ -34,6 +39,7 @@ from bot.storage.order_actions import ActionExpired
 LANGUAGES = [
     "en", "de", "fr", "es", "it", "pt", "nl", "pl", "sv", "ru",
     "uk", "tr", "ar", "zh", "ja", "ko", "th", "vi", "id", "hi",
+    "cs", "da", "el", "fi", "hu", "ro",
 ]  # fmt: skip
 VISA = {"type": "credit_card", "id": "credit_card_1", "brand": "visa", "last_four": "4242"}
 GIFT = {"type": "gift_card", "id": "gift_card_9"}
@@ -200,19 +206,57 @@ def test_amounts_follow_the_languages_decimal_mark() -> None:
 
 
 def test_english_fixed_text_for_a_language_without_replies_is_explained() -> None:
-    assert "fi" not in reply_languages()
-    reply = say("fi", "handoff")
+    assert "sk" not in reply_languages()
+    reply = say("sk", "handoff")
     assert reply == say("en", "handoff")
-    fallback = english_fallback("fi", reply)
+    fallback = english_fallback("sk", reply)
     assert fallback is not None
-    assert fallback["language"] == "en" and fallback["shopper_language"] == "fi"
+    assert fallback["language"] == "en" and fallback["shopper_language"] == "sk"
     assert fallback["texts"] == "handoff"
     # Filled-in texts are recognised by their fixed stretches.
-    refused = refusal("fi", _errors()[0])
-    found = english_fallback("fi", refused)
+    refused = refusal("sk", _errors()[0])
+    found = english_fallback("sk", refused)
     assert found is not None and "refusals.wrong_status_cancel" in found["texts"]
 
 
 def test_no_fallback_is_noted_when_the_language_has_its_replies_or_the_model_wrote() -> None:
     assert english_fallback("sv", say("sv", "handoff")) is None
-    assert english_fallback("fi", "Palautusaika on 30 päivää toimituksesta.") is None
+    assert english_fallback("sk", "Lehota na vrátenie je 30 dní od doručenia.") is None
+
+
+def _flattened(texts: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
+    found: dict[str, str] = {}
+    for key, value in texts.items():
+        if isinstance(value, Mapping):
+            found.update(_flattened(value, f"{prefix}{key}."))
+        else:
+            found[f"{prefix}{key}"] = str(value)
+    return found
+
+
+def test_every_language_has_every_fixed_text_with_the_same_placeholders() -> None:
+    catalogue = json.loads(files("bot.agent").joinpath("replies.json").read_text("utf-8"))
+    english = _flattened(catalogue["en"])
+    assert set(LANGUAGES) <= reply_languages()
+    for language in reply_languages():
+        texts = _flattened(catalogue[language])
+        assert set(texts) == set(english), (language, set(texts) ^ set(english))
+        for key, text in english.items():
+            assert texts[key].strip(), (language, key)
+            # A language may name a value twice (Hindi repeats the old payment method).
+            wanted = set(re.findall(r"\{(\w*)\}", text))
+            assert set(re.findall(r"\{(\w*)\}", texts[key])) == wanted, (language, key)
+
+
+@pytest.mark.parametrize(("language", "yes", "no"), [
+    ("cs", "„ano“", "„ne“"), ("da", "»ja«", "»nej«"), ("el", "«ναι»", "«όχι»"),
+    ("fi", "”kyllä”", "”ei”"), ("hu", "„igen”", "„nem”"), ("ro", "„da”", "„nu”"),
+])  # fmt: skip
+def test_the_confirmation_asks_for_the_words_that_confirm_and_refuse(
+    language: str, yes: str, no: str
+) -> None:
+    asked = say(language, "confirm", summary="")
+    assert yes in asked and no in asked
+    assert confirmation(yes.strip("„“”»«")) is True
+    assert confirmation(no.strip("„“”»«")) is False
+    assert amount(language, "89.5") == "89,50"

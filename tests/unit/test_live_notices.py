@@ -29,6 +29,12 @@ WIDGET_LANGUAGES = [
     "vi",
     "id",
     "hi",
+    "cs",
+    "da",
+    "el",
+    "fi",
+    "hu",
+    "ro",
 ]  # issue 18
 
 

@@ -30,6 +30,12 @@ PROMISED = [
     "vi",
     "id",
     "hi",
+    "cs",
+    "da",
+    "el",
+    "fi",
+    "hu",
+    "ro",
 ]
 RIGHT_TO_LEFT = {"ar", "he", "fa", "ur"}
 

@@ -96,6 +96,7 @@ class Parley:
             bus=self.bus,
             pipeline=self.agent,
             settings=self.settings.live,
+            counters=self.logins,
             worker=f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}",
         )
 

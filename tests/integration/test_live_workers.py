@@ -278,6 +278,44 @@ async def test_a_model_timing_out_mid_stream_gives_one_reply_on_every_tab(
         assert_complete(client, 2)  # ...and one final message replaced it
 
 
+async def test_the_message_rate_of_a_session_holds_across_workers(
+    first: Parley, servers: tuple[Server, Server], scripted: Callable[..., FakeChatModel]
+) -> None:
+    """A shopper with a tab on each worker gets the session's limit once, not once per worker:
+    each worker alone sees half the messages, under the limit."""
+    scripted()
+    one, two = servers
+    limit = 6
+    live = first.settings.live  # the settings both workers run on
+    before = live.rate_limit_messages
+    live.rate_limit_messages = limit
+    try:
+        session = await shopper_session(first, one)
+        async with (
+            peer(widget_url(one, session["token"])) as tab_one,
+            peer(widget_url(two, session["token"])) as tab_two,
+        ):
+            refused = 0
+            for n in range(limit + 2):
+                tab = (tab_one, tab_two)[n % 2]
+                start = len(tab.frames)
+                client_id = await tab.say(f"Nachricht {n}", str(uuid.uuid4()))
+                answer = await tab.wait_for(
+                    lambda frame, client_id=client_id: (
+                        of_type("error", code="rate_limited")(frame)
+                        or is_message("shopper", client_id=client_id)(frame)
+                    ),
+                    start=start,
+                )
+                refused += answer["type"] == "error"
+            assert refused == 2
+    finally:
+        live.rate_limit_messages = before
+    stored = await first.conversations.messages_after(STORE, session["conversation_id"])
+    texts = [m.text for m in stored if m.role is Role.SHOPPER]
+    assert texts == [f"Nachricht {n}" for n in range(limit)]
+
+
 def _redis_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["redis-cli", *args], capture_output=True, text=True, timeout=10)
 

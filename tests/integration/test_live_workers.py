@@ -19,9 +19,13 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from bot.domain.conversation import Role
+from bot.agent.turn import TurnResult
+from bot.domain.conversation import OwnerState, Role
 from bot.domain.credentials import key_hash, new_key
+from bot.live.turns import TurnRunner
 from bot.settings import Settings
+from bot.storage import ConversationRepository
+from bot.storage.conversations import Message
 from bot.storage.tables import ApiKeyRow
 from bot.wiring import Parley, open_parley
 from tests.conftest import CACHE_DIR, REDIS_URL, _create_pg_database, _drop_pg_database
@@ -314,6 +318,66 @@ async def test_the_message_rate_of_a_session_holds_across_workers(
     stored = await first.conversations.messages_after(STORE, session["conversation_id"])
     texts = [m.text for m in stored if m.role is Role.SHOPPER]
     assert texts == [f"Nachricht {n}" for n in range(limit)]
+
+
+class SlowReads(ConversationRepository):
+    """The real repository whose next `unanswered` read is held after it ran, until released:
+    the moment a read's snapshot is taken and the moment the runner sees its result are apart,
+    as on a loaded machine."""
+
+    def __init__(self, parley: Parley) -> None:
+        super().__init__(parley.database)
+        self.read = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def unanswered(self, store_id: str, conversation_id: str) -> list[Message]:
+        waiting = await super().unanswered(store_id, conversation_id)
+        if not self.read.is_set():
+            self.read.set()
+            await self.release.wait()
+        return waiting
+
+
+async def test_a_message_sent_while_the_runner_reads_an_empty_thread_gets_its_turn(
+    first: Parley, scripted: Callable[..., FakeChatModel]
+) -> None:
+    """A socket's opening drain reads no waiting message; the shopper's first message is
+    committed and submitted before that read's answer is seen. The runner must read again, not
+    stop and leave the message unanswered until the shopper writes once more."""
+    scripted(reply("Sie können Artikel innerhalb von 30 Tagen zurückgeben [1]."))
+    reads = SlowReads(first)
+    finished: asyncio.Queue[tuple[int, TurnResult | None]] = asyncio.Queue()
+
+    async def on_finished(
+        store: str, conversation: str, message: Message, result: TurnResult | None, _: OwnerState
+    ) -> None:
+        await finished.put((message.seq, result))
+
+    async def nothing(*_: Any) -> None:
+        return None
+
+    runner = TurnRunner(
+        conversations=reads,
+        pipeline=first.agent,
+        on_piece=nothing,
+        on_finished=on_finished,
+        on_reopen=nothing,
+        holder=f"test-{uuid.uuid4().hex[:6]}",
+        lease_s=30.0,
+    )
+    thread = await first.conversations.start(STORE, language="de")
+    try:
+        runner.submit(STORE, thread.id)  # the socket opens: nothing is waiting yet
+        await asyncio.wait_for(reads.read.wait(), 30)
+        await first.conversations.append(
+            STORE, thread.id, Role.SHOPPER, RETURN_QUESTION, client_id=str(uuid.uuid4())
+        )
+        runner.submit(STORE, thread.id)  # the message's own submit, while that read is out
+        reads.release.set()
+        seq, result = await asyncio.wait_for(finished.get(), 60)
+    finally:
+        await runner.close()
+    assert seq == 1 and result is not None and result.reply
 
 
 def _redis_cli(*args: str) -> subprocess.CompletedProcess[str]:

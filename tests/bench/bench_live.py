@@ -314,16 +314,19 @@ async def bench_load(
         replies: dict[str, int] = {}
         sent_at: dict[str, float] = {}
         echoes: list[float] = []
+        unacknowledged: list[int] = []
         deadline = time.monotonic() + seconds
 
         async def shopper(session: dict[str, Any]) -> None:
             conversation = session["conversation_id"]
             seen[conversation], sent[conversation], replies[conversation] = [], 0, 0
+            echoed = 0
             done_sending = False
-            answered = asyncio.Event()
+            answered, acknowledged = asyncio.Event(), asyncio.Event()
             async with open_socket(one.widget(session["token"])) as socket:
 
                 async def read() -> None:
+                    nonlocal echoed
                     async for raw in socket:
                         frame = json.loads(raw)
                         if frame["type"] == "error":
@@ -334,7 +337,10 @@ async def bench_load(
                                 started := sent_at.pop(frame.get("client_id") or "", None)
                             ) is not None:
                                 echoes.append(time.perf_counter() - started)
+                                echoed += 1
                             replies[conversation] += frame["role"] == "bot"
+                            if done_sending and echoed >= sent[conversation]:
+                                acknowledged.set()
                             if done_sending and replies[conversation] >= sent[conversation]:
                                 answered.set()
 
@@ -350,9 +356,15 @@ async def bench_load(
                     sent[conversation] += 1
                     await asyncio.sleep(1.0)
                 done_sending = True
+                if echoed >= sent[conversation]:
+                    acknowledged.set()
                 if replies[conversation] >= sent[conversation]:
                     answered.set()
-                # Replies still owed get a bounded while to arrive.
+                # Every message sent is acknowledged before the socket closes (a widget would
+                # resend the others); replies still owed get a bounded while to arrive.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(acknowledged.wait(), 120)
+                unacknowledged.append(sent[conversation] - echoed)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(answered.wait(), 30)
                 reader.cancel()
@@ -381,6 +393,7 @@ async def bench_load(
         "replies_owed_at_end": total_sent - total_replies,
         "replies_per_s": round(total_replies / elapsed, 1),
         "echo": summary(echoes),
+        "unacknowledged_at_end": sum(unacknowledged),
         "errors": len(errors),
         "error_kinds": sorted(set(errors))[:10],
         "lost": lost,

@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.agent.pipeline import TurnPipeline
 from bot.agent.turn import TurnResult
@@ -26,6 +26,8 @@ from bot.storage.conversations import Message
 from bot.storage.tables import utcnow
 
 log = logging.getLogger(__name__)
+RETRY_AFTER_FAILURE_S = 1.0
+"""Pause before a conversation's turns that failed outside the pipeline are tried again."""
 
 Piece = Callable[[str, str, int, str], Awaitable[None]]
 """`(store_id, conversation_id, reply_to, text)`: a guarded piece of the reply, streamed."""
@@ -62,6 +64,7 @@ class TurnRunner:
         self._retries: dict[str, asyncio.Task[None]] = {}
         self._submitted: set[str] = set()
         """Conversations submitted again while their drain was running."""
+        self._closing = False
 
     def submit(self, store_id: str, conversation_id: str) -> None:
         """Make sure the conversation's waiting messages get their turns (idempotent)."""
@@ -73,14 +76,19 @@ class TurnRunner:
             return
         task = asyncio.create_task(self._drain(store_id, conversation_id))
         self._drains[conversation_id] = task
-        task.add_done_callback(lambda done: self._forget(conversation_id, done))
+        task.add_done_callback(lambda done: self._forget(store_id, conversation_id, done))
 
-    def _forget(self, conversation_id: str, task: asyncio.Task[None]) -> None:
+    def _forget(self, store_id: str, conversation_id: str, task: asyncio.Task[None]) -> None:
         if self._drains.get(conversation_id) is task:
             del self._drains[conversation_id]
             self._submitted.discard(conversation_id)
         if not task.cancelled() and task.exception() is not None:
             log.error("bot turns of %s failed", conversation_id, exc_info=task.exception())
+            if not self._closing:
+                # A database that was briefly out of reach or of connections must not leave
+                # the thread's messages waiting until the shopper writes again.
+                later = utcnow() + timedelta(seconds=RETRY_AFTER_FAILURE_S)
+                self._retry_at(store_id, conversation_id, later)
 
     async def _drain(self, store_id: str, conversation_id: str) -> None:
         while waiting := await self._waiting(store_id, conversation_id):
@@ -178,6 +186,7 @@ class TurnRunner:
 
     async def close(self) -> None:
         """Stop every turn of this worker (their leases are released; messages stay waiting)."""
+        self._closing = True
         tasks = [*self._drains.values(), *self._retries.values()]
         for task in tasks:
             task.cancel()

@@ -380,6 +380,60 @@ async def test_a_message_sent_while_the_runner_reads_an_empty_thread_gets_its_tu
     assert seq == 1 and result is not None and result.reply
 
 
+class FailingOnce(ConversationRepository):
+    """The real repository whose first `unanswered` read fails, as when the pool has no
+    connection to give within its timeout."""
+
+    def __init__(self, parley: Parley) -> None:
+        super().__init__(parley.database)
+        self.failed = False
+
+    async def unanswered(self, store_id: str, conversation_id: str) -> list[Message]:
+        if not self.failed:
+            self.failed = True
+            raise ConnectionError("no database connection within the pool's timeout")
+        return await super().unanswered(store_id, conversation_id)
+
+
+async def test_turns_that_failed_on_the_database_are_tried_again(
+    first: Parley, scripted: Callable[..., FakeChatModel]
+) -> None:
+    """A drain that dies on a database error must not leave the message waiting until the
+    shopper writes again: the runner tries the thread again after a pause."""
+    scripted(reply("Sie können Artikel innerhalb von 30 Tagen zurückgeben [1]."))
+    finished: asyncio.Queue[tuple[int, TurnResult | None]] = asyncio.Queue()
+
+    async def on_finished(
+        store: str, conversation: str, message: Message, result: TurnResult | None, _: OwnerState
+    ) -> None:
+        await finished.put((message.seq, result))
+
+    async def nothing(*_: Any) -> None:
+        return None
+
+    reads = FailingOnce(first)
+    runner = TurnRunner(
+        conversations=reads,
+        pipeline=first.agent,
+        on_piece=nothing,
+        on_finished=on_finished,
+        on_reopen=nothing,
+        holder=f"test-{uuid.uuid4().hex[:6]}",
+        lease_s=30.0,
+    )
+    thread = await first.conversations.start(STORE, language="de")
+    await first.conversations.append(
+        STORE, thread.id, Role.SHOPPER, RETURN_QUESTION, client_id=str(uuid.uuid4())
+    )
+    try:
+        runner.submit(STORE, thread.id)
+        seq, result = await asyncio.wait_for(finished.get(), 60)
+    finally:
+        await runner.close()
+    assert reads.failed
+    assert seq == 1 and result is not None and result.reply
+
+
 def _redis_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["redis-cli", *args], capture_output=True, text=True, timeout=10)
 

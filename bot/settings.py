@@ -86,7 +86,8 @@ class LiveSettings(BaseModel):
     max_text_chars: int = Field(default=4000, ge=1)
     """Longest shopper or agent message accepted; longer ones get an `error` frame."""
     rate_limit_messages: int = Field(default=20, ge=1)
-    """Messages one widget session may send per `rate_limit_window_s` on one worker."""
+    """Messages one widget session may send per `rate_limit_window_s`, counted across workers
+    when `PARLEY_REDIS_URL` is set (the window starts with the session's first message)."""
     rate_limit_window_s: float = Field(default=60.0, gt=0)
     heartbeat_s: float = Field(default=20.0, gt=0)
     """Seconds between `ping` frames the server sends on an idle socket."""

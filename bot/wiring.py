@@ -97,6 +97,7 @@ class Parley:
             pipeline=self.agent,
             interpreter=self.interpreter,
             settings=self.settings.live,
+            counters=self.logins,
             worker=f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}",
         )
 

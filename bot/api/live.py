@@ -164,7 +164,7 @@ class ShopperSocket(_Socket):
         """One frame from the widget."""
         store, conversation = self.store_id, self.conversation_id
         if isinstance(frame, SendMessage):
-            if not self.live.allow(self.session.session_id):
+            if not await self.live.allow(store, self.session.session_id):
                 raise FrameError("rate_limited", "too many messages in a short time; wait a moment")
             message, created = await self.live.shopper_message(
                 store, conversation, frame.text, frame.client_id
@@ -189,13 +189,6 @@ class ShopperSocket(_Socket):
             await self.live.leave_contact(store, conversation, frame.email)
         elif isinstance(frame, Ping):
             await self.delivery.frame({"type": "pong"})
-
-    async def serve(self) -> None:
-        """Serve the widget until it leaves."""
-        try:
-            await super().serve()
-        finally:
-            self.live.forget(self.session.session_id)
 
 
 class AgentSocket(_Socket):

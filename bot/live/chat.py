@@ -7,8 +7,6 @@ state, actions, typing); `parley:<store>:queue` carries the store's queue events
 from __future__ import annotations
 
 import logging
-import time
-from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -23,6 +21,7 @@ from bot.live.frames import FrameError, error_frame
 from bot.live.notices import notice, when
 from bot.live.translation import reading_language, reply_for_shopper, sent_record
 from bot.live.turns import TurnRunner
+from bot.logins import LoginState
 from bot.realtime import EventBus, store_channel
 from bot.settings import LiveSettings
 from bot.storage import ConversationRepository, StoreRepository
@@ -31,8 +30,6 @@ from bot.storage.tables import utcnow
 from bot.translation import Interpreter
 
 log = logging.getLogger(__name__)
-_SWEEP_ABOVE = 1000
-"""Rate windows kept before those of quiet sessions are dropped."""
 
 
 def conversation_channel(store_id: str, conversation_id: str) -> str:
@@ -57,11 +54,14 @@ class LiveChat:
         pipeline: Callable[[], Awaitable[TurnPipeline]],
         interpreter: Callable[[], Awaitable[Interpreter]],
         settings: LiveSettings,
+        counters: LoginState,
         worker: str,
     ) -> None:
         """`interpreter` gives the translation engine on the configured chat model (agents'
-        replies are sent translated)."""
+        replies are sent translated); `counters` keep the per-session message rate (the login
+        state: memory or Redis)."""
         self.conversations = conversations
+        self.counters = counters
         self.stores = stores
         self.bus = bus
         self.interpreter = interpreter
@@ -76,7 +76,6 @@ class LiveChat:
             lease_s=settings.turn_lease_s,
             concurrent=settings.concurrent_turns,
         )
-        self._sent: dict[str, deque[float]] = defaultdict(deque)
 
     async def close(self) -> None:
         """Stop this worker's bot turns (their messages wait for the next worker)."""
@@ -105,26 +104,18 @@ class LiveChat:
 
     # -- the shopper -----------------------------------------------------------------------------
 
-    def allow(self, session_id: str) -> bool:
-        """Whether this widget session may send another message now (per worker)."""
-        now = time.monotonic()
-        if len(self._sent) > _SWEEP_ABOVE:  # sessions that left within their window
-            window = self.settings.rate_limit_window_s
-            for quiet in [k for k, v in self._sent.items() if not v or now - v[-1] > window]:
-                del self._sent[quiet]
-        sent = self._sent[session_id]
-        while sent and now - sent[0] > self.settings.rate_limit_window_s:
-            sent.popleft()
-        if len(sent) >= self.settings.rate_limit_messages:
-            return False
-        sent.append(now)
-        return True
-
-    def forget(self, session_id: str) -> None:
-        """Drop a session's rate window once it has emptied (a socket closed)."""
-        sent = self._sent.get(session_id)
-        if sent is not None and not sent:
-            del self._sent[session_id]
+    async def allow(self, store_id: str, session_id: str) -> bool:
+        """Whether this widget session may send another message now. The window is counted in
+        the login state, so with Redis every worker counts the same session (two tabs on two
+        workers cannot double the rate). If Redis is down the message goes through: the chat
+        matters more than the limit, and the socket's frame size still bounds it."""
+        key = store_channel(store_id, f"live:rate:{session_id}")
+        try:
+            strikes = await self.counters.hit(key, self.settings.rate_limit_window_s)
+        except ServiceUnavailable as error:
+            log.warning("rate not counted: %s", error.message, extra={"store_id": store_id})
+            return True
+        return strikes.count <= self.settings.rate_limit_messages
 
     async def shopper_message(
         self, store_id: str, conversation_id: str, text: str, client_id: str

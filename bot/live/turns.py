@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.agent.pipeline import TurnPipeline
 from bot.agent.turn import TurnResult
@@ -26,6 +26,8 @@ from bot.storage.conversations import Message
 from bot.storage.tables import utcnow
 
 log = logging.getLogger(__name__)
+RETRY_AFTER_FAILURE_S = 1.0
+"""Pause before a conversation's turns that failed outside the pipeline are tried again."""
 
 Piece = Callable[[str, str, int, str], Awaitable[None]]
 """`(store_id, conversation_id, reply_to, text)`: a guarded piece of the reply, streamed."""
@@ -60,24 +62,36 @@ class TurnRunner:
         self._slots = asyncio.Semaphore(concurrent)
         self._drains: dict[str, asyncio.Task[None]] = {}
         self._retries: dict[str, asyncio.Task[None]] = {}
+        self._submitted: set[str] = set()
+        """Conversations submitted again while their drain was running."""
+        self._closing = False
 
     def submit(self, store_id: str, conversation_id: str) -> None:
         """Make sure the conversation's waiting messages get their turns (idempotent)."""
         running = self._drains.get(conversation_id)
         if running is not None and not running.done():
-            return  # it looks for waiting messages again before it stops
+            # It reads the waiting messages again before it stops, even if the read under way
+            # now began before this message was committed (its snapshot would miss it).
+            self._submitted.add(conversation_id)
+            return
         task = asyncio.create_task(self._drain(store_id, conversation_id))
         self._drains[conversation_id] = task
-        task.add_done_callback(lambda done: self._forget(conversation_id, done))
+        task.add_done_callback(lambda done: self._forget(store_id, conversation_id, done))
 
-    def _forget(self, conversation_id: str, task: asyncio.Task[None]) -> None:
+    def _forget(self, store_id: str, conversation_id: str, task: asyncio.Task[None]) -> None:
         if self._drains.get(conversation_id) is task:
             del self._drains[conversation_id]
+            self._submitted.discard(conversation_id)
         if not task.cancelled() and task.exception() is not None:
             log.error("bot turns of %s failed", conversation_id, exc_info=task.exception())
+            if not self._closing:
+                # A database that was briefly out of reach or of connections must not leave
+                # the thread's messages waiting until the shopper writes again.
+                later = utcnow() + timedelta(seconds=RETRY_AFTER_FAILURE_S)
+                self._retry_at(store_id, conversation_id, later)
 
     async def _drain(self, store_id: str, conversation_id: str) -> None:
-        while await self.conversations.unanswered(store_id, conversation_id):
+        while waiting := await self._waiting(store_id, conversation_id):
             held_until = await self.conversations.claim_turns(
                 store_id, conversation_id, self.holder, self.lease_s
             )
@@ -86,9 +100,12 @@ class TurnRunner:
                 return
             renew = asyncio.create_task(self._renew(store_id, conversation_id))
             try:
-                while waiting := await self.conversations.unanswered(store_id, conversation_id):
+                # The messages read before claiming (one read fewer before the first token);
+                # one that a holder before us answered meanwhile is skipped by `_turn`.
+                while waiting:
                     for message in waiting:
                         await self._turn(store_id, conversation_id, message)
+                    waiting = await self._waiting(store_id, conversation_id)
             finally:
                 renew.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -99,6 +116,16 @@ class TurnRunner:
                 )
             # A message stored while the lease was being released was submitted to a runner
             # that saw the lease held: the loop looks once more after releasing.
+
+    async def _waiting(self, store_id: str, conversation_id: str) -> list[Message]:
+        """The thread's unanswered messages. Read again when a message was submitted during
+        the read: without this, a socket's opening drain that read nothing just before the
+        shopper's first message was committed ended and left that message unanswered."""
+        while True:
+            self._submitted.discard(conversation_id)
+            waiting = await self.conversations.unanswered(store_id, conversation_id)
+            if waiting or conversation_id not in self._submitted:
+                return waiting
 
     def _retry_at(self, store_id: str, conversation_id: str, until: datetime) -> None:
         if conversation_id in self._retries:
@@ -123,6 +150,8 @@ class TurnRunner:
 
     async def _turn(self, store_id: str, conversation_id: str, message: Message) -> None:
         conversation = await self.conversations.get(store_id, conversation_id)
+        if message.seq <= conversation.answered_seq:
+            return  # answered by the previous holder of the lease
         before = conversation.state
         result: TurnResult | None = None
         if before is OwnerState.HUMAN:
@@ -157,6 +186,7 @@ class TurnRunner:
 
     async def close(self) -> None:
         """Stop every turn of this worker (their leases are released; messages stay waiting)."""
+        self._closing = True
         tasks = [*self._drains.values(), *self._retries.values()]
         for task in tasks:
             task.cancel()

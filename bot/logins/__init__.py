@@ -1,4 +1,5 @@
-"""Login state shared by workers (failed-login counters, revoked sessions): memory or Redis."""
+"""Login state shared by workers (failed-login counters, revoked sessions, and the live chat's
+message rate windows): memory or Redis."""
 
 from bot.logins._base import LoginState, Strikes
 from bot.logins.throttle import LoginThrottle

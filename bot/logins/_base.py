@@ -1,4 +1,5 @@
-"""What every worker must agree on about logins: failed attempts per window, revoked sessions."""
+"""What every worker must agree on about logins (failed attempts per window, revoked sessions)
+and about the live chat's message rate (messages per widget session per window)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ class Strikes:
 class LoginState(Protocol):
     """Counters with a window and revoked token ids, shared by every worker of a deployment."""
 
-    async def hit(self, key: str, window_s: int) -> Strikes:
+    async def hit(self, key: str, window_s: float) -> Strikes:
         """Count one attempt under `key`; the window starts with the first attempt."""
         ...
 

@@ -8,6 +8,9 @@ from collections.abc import Callable
 
 from bot.logins._base import Strikes, revoked_key
 
+_SWEEP_ABOVE = 1000
+"""Windows kept before the ended ones are dropped (one per recent login key or chat session)."""
+
 
 class MemoryLoginState:
     """Counters and revocations in dicts, expired lazily as they are read."""
@@ -19,9 +22,11 @@ class MemoryLoginState:
         self._revoked: dict[str, float] = {}
         """key -> monotonic time the token expires anyway"""
 
-    async def hit(self, key: str, window_s: int) -> Strikes:
+    async def hit(self, key: str, window_s: float) -> Strikes:
         """Count one attempt under `key`; the window starts with the first attempt."""
         now = self.clock()
+        if len(self._counts) > _SWEEP_ABOVE:  # windows of chat sessions that went quiet
+            self._forget_expired()
         count, ends = self._counts.get(key, (0, 0.0))
         if ends <= now:
             count, ends = 0, now + window_s

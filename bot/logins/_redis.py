@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -25,17 +27,17 @@ class RedisLoginState:
         self.url = url
         self.redis: Redis = Redis.from_url(url, decode_responses=True)
 
-    async def hit(self, key: str, window_s: int) -> Strikes:
+    async def hit(self, key: str, window_s: float) -> Strikes:
         """Count one attempt under `key`; the window starts with the first attempt."""
         try:
             async with self.redis.pipeline(transaction=True) as pipe:
-                pipe.set(key, 0, ex=window_s, nx=True)
+                pipe.set(key, 0, px=max(round(window_s * 1000), 1), nx=True)
                 pipe.incr(key)
-                pipe.ttl(key)
-                _, count, ttl = await pipe.execute()
+                pipe.pttl(key)
+                _, count, ttl_ms = await pipe.execute()
         except (RedisError, OSError) as error:
             raise self._unavailable(error) from error
-        return Strikes(count=int(count), retry_after_s=max(int(ttl), 1))
+        return Strikes(count=int(count), retry_after_s=max(math.ceil(int(ttl_ms) / 1000), 1))
 
     async def forgive(self, key: str) -> None:
         """Take one counted attempt back."""

@@ -19,9 +19,13 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from bot.domain.conversation import Role
+from bot.agent.turn import TurnResult
+from bot.domain.conversation import OwnerState, Role
 from bot.domain.credentials import key_hash, new_key
+from bot.live.turns import TurnRunner
 from bot.settings import Settings
+from bot.storage import ConversationRepository
+from bot.storage.conversations import Message
 from bot.storage.tables import ApiKeyRow
 from bot.wiring import Parley, open_parley
 from tests.conftest import CACHE_DIR, REDIS_URL, _create_pg_database, _drop_pg_database
@@ -276,6 +280,158 @@ async def test_a_model_timing_out_mid_stream_gives_one_reply_on_every_tab(
     for client in (shopper, other_tab):
         assert any(f["type"] == "token" for f in client.frames)  # a draft streamed first...
         assert_complete(client, 2)  # ...and one final message replaced it
+
+
+async def test_the_message_rate_of_a_session_holds_across_workers(
+    first: Parley, servers: tuple[Server, Server], scripted: Callable[..., FakeChatModel]
+) -> None:
+    """A shopper with a tab on each worker gets the session's limit once, not once per worker:
+    each worker alone sees half the messages, under the limit."""
+    scripted()
+    one, two = servers
+    limit = 6
+    live = first.settings.live  # the settings both workers run on
+    before = live.rate_limit_messages
+    live.rate_limit_messages = limit
+    try:
+        session = await shopper_session(first, one)
+        async with (
+            peer(widget_url(one, session["token"])) as tab_one,
+            peer(widget_url(two, session["token"])) as tab_two,
+        ):
+            refused = 0
+            for n in range(limit + 2):
+                tab = (tab_one, tab_two)[n % 2]
+                start = len(tab.frames)
+                client_id = await tab.say(f"Nachricht {n}", str(uuid.uuid4()))
+                answer = await tab.wait_for(
+                    lambda frame, client_id=client_id: (
+                        of_type("error", code="rate_limited")(frame)
+                        or is_message("shopper", client_id=client_id)(frame)
+                    ),
+                    start=start,
+                )
+                refused += answer["type"] == "error"
+            assert refused == 2
+    finally:
+        live.rate_limit_messages = before
+    stored = await first.conversations.messages_after(STORE, session["conversation_id"])
+    texts = [m.text for m in stored if m.role is Role.SHOPPER]
+    assert texts == [f"Nachricht {n}" for n in range(limit)]
+
+
+class SlowReads(ConversationRepository):
+    """The real repository whose next `unanswered` read is held after it ran, until released:
+    the moment a read's snapshot is taken and the moment the runner sees its result are apart,
+    as on a loaded machine."""
+
+    def __init__(self, parley: Parley) -> None:
+        super().__init__(parley.database)
+        self.read = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def unanswered(self, store_id: str, conversation_id: str) -> list[Message]:
+        waiting = await super().unanswered(store_id, conversation_id)
+        if not self.read.is_set():
+            self.read.set()
+            await self.release.wait()
+        return waiting
+
+
+async def test_a_message_sent_while_the_runner_reads_an_empty_thread_gets_its_turn(
+    first: Parley, scripted: Callable[..., FakeChatModel]
+) -> None:
+    """A socket's opening drain reads no waiting message; the shopper's first message is
+    committed and submitted before that read's answer is seen. The runner must read again, not
+    stop and leave the message unanswered until the shopper writes once more."""
+    scripted(reply("Sie können Artikel innerhalb von 30 Tagen zurückgeben [1]."))
+    reads = SlowReads(first)
+    finished: asyncio.Queue[tuple[int, TurnResult | None]] = asyncio.Queue()
+
+    async def on_finished(
+        store: str, conversation: str, message: Message, result: TurnResult | None, _: OwnerState
+    ) -> None:
+        await finished.put((message.seq, result))
+
+    async def nothing(*_: Any) -> None:
+        return None
+
+    runner = TurnRunner(
+        conversations=reads,
+        pipeline=first.agent,
+        on_piece=nothing,
+        on_finished=on_finished,
+        on_reopen=nothing,
+        holder=f"test-{uuid.uuid4().hex[:6]}",
+        lease_s=30.0,
+    )
+    thread = await first.conversations.start(STORE, language="de")
+    try:
+        runner.submit(STORE, thread.id)  # the socket opens: nothing is waiting yet
+        await asyncio.wait_for(reads.read.wait(), 30)
+        await first.conversations.append(
+            STORE, thread.id, Role.SHOPPER, RETURN_QUESTION, client_id=str(uuid.uuid4())
+        )
+        runner.submit(STORE, thread.id)  # the message's own submit, while that read is out
+        reads.release.set()
+        seq, result = await asyncio.wait_for(finished.get(), 60)
+    finally:
+        await runner.close()
+    assert seq == 1 and result is not None and result.reply
+
+
+class FailingOnce(ConversationRepository):
+    """The real repository whose first `unanswered` read fails, as when the pool has no
+    connection to give within its timeout."""
+
+    def __init__(self, parley: Parley) -> None:
+        super().__init__(parley.database)
+        self.failed = False
+
+    async def unanswered(self, store_id: str, conversation_id: str) -> list[Message]:
+        if not self.failed:
+            self.failed = True
+            raise ConnectionError("no database connection within the pool's timeout")
+        return await super().unanswered(store_id, conversation_id)
+
+
+async def test_turns_that_failed_on_the_database_are_tried_again(
+    first: Parley, scripted: Callable[..., FakeChatModel]
+) -> None:
+    """A drain that dies on a database error must not leave the message waiting until the
+    shopper writes again: the runner tries the thread again after a pause."""
+    scripted(reply("Sie können Artikel innerhalb von 30 Tagen zurückgeben [1]."))
+    finished: asyncio.Queue[tuple[int, TurnResult | None]] = asyncio.Queue()
+
+    async def on_finished(
+        store: str, conversation: str, message: Message, result: TurnResult | None, _: OwnerState
+    ) -> None:
+        await finished.put((message.seq, result))
+
+    async def nothing(*_: Any) -> None:
+        return None
+
+    reads = FailingOnce(first)
+    runner = TurnRunner(
+        conversations=reads,
+        pipeline=first.agent,
+        on_piece=nothing,
+        on_finished=on_finished,
+        on_reopen=nothing,
+        holder=f"test-{uuid.uuid4().hex[:6]}",
+        lease_s=30.0,
+    )
+    thread = await first.conversations.start(STORE, language="de")
+    await first.conversations.append(
+        STORE, thread.id, Role.SHOPPER, RETURN_QUESTION, client_id=str(uuid.uuid4())
+    )
+    try:
+        runner.submit(STORE, thread.id)
+        seq, result = await asyncio.wait_for(finished.get(), 60)
+    finally:
+        await runner.close()
+    assert reads.failed
+    assert seq == 1 and result is not None and result.reply
 
 
 def _redis_cli(*args: str) -> subprocess.CompletedProcess[str]:

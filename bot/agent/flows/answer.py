@@ -224,7 +224,7 @@ class Answers:
 
     async def _worded(self, turn: Turn, chosen: AnsweringSentences, passages: list[Passage]) -> str:
         """The model's restating of the answering sentences if it passes the checks; otherwise
-        (no model, or a sentence already in the shopper's language) the sentences, quoted."""
+        the sentences, quoted."""
         quoted = "\n".join(
             (
                 say(
@@ -237,8 +237,7 @@ class Answers:
             )
         )
         llm = self.model.llm
-        if llm is None or chosen.passage.language == turn.language:
-            # In the shopper's own language the store's sentences are the most faithful answer.
+        if llm is None:
             return quoted
         if turn.emit is not None:
             return await self._worded_streaming(turn, chosen, passages, quoted)

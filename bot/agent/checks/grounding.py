@@ -106,6 +106,12 @@ def figures(text: str) -> list[tuple[str, str | None]]:
     return [(_canonical(match.group(0)), _unit_of(text, match)) for match in _NUMBER.finditer(text)]
 
 
+def unit_kinds(text: str) -> set[str]:
+    """The kinds of unit `text` names anywhere, with or without a number ("zwei Jahre" names a
+    year): how a sentence can state a duration in words."""
+    return {kind for kind, pattern in _UNIT_KINDS.items() if pattern.search(text)}
+
+
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _URL = re.compile(r"(?:https?://|www\.)[^\s)\]>]+")
 # A code a shopper types or reads out: capitals and digits with dashes ("RT-", "BW-XXXX-XXXX",

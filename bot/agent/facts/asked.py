@@ -1,5 +1,6 @@
 """What a shopper's question asks for: an amount, a duration, a percentage, an address, a
-contact, a weight, a temperature, a count, or nothing the code can name (`asked.json`)."""
+contact, a weight, a temperature, a price, a discount, a count, or nothing the code can name
+(`asked.json`)."""
 
 from __future__ import annotations
 
@@ -23,14 +24,17 @@ class Asked(StrEnum):
     DURATION = "duration"
     AMOUNT = "amount"
     DISCOUNT = "discount"
+    PRICE = "price"
     COUNT = "count"
     ANYTHING = "anything"
 
     @property
     def required(self) -> bool:
         """Whether an answer must state this kind of fact: a count may be spelled out ("three
-        shops"), and a question of no kind may be answered by any sentence."""
-        return self not in (Asked.COUNT, Asked.ANYTHING)
+        shops"), a discount asked about may be a free service rather than a figure, a price
+        named in a yes-or-no question is not asked for, and a question of no kind may be
+        answered by any sentence."""
+        return self not in (Asked.COUNT, Asked.DISCOUNT, Asked.PRICE, Asked.ANYTHING)
 
 
 @lru_cache(maxsize=1)
@@ -44,8 +48,14 @@ def _patterns() -> list[tuple[Asked, re.Pattern[str]]]:
     ]
 
 
+_QUESTIONS = re.compile(r"[?？؟]")
+
+
 def asked_for(question: str) -> Asked:
-    """The kind of fact `question` asks for, in any of the languages `asked.json` lists."""
+    """The kind of fact `question` asks for, in any of the languages `asked.json` lists; a
+    message asking several questions asks for no one kind."""
+    if len(_QUESTIONS.findall(question)) > 1:
+        return Asked.ANYTHING
     text = normalise_text(question)
     for kind, pattern in _patterns():
         if pattern.search(text):

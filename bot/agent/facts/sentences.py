@@ -21,10 +21,14 @@ Embed = Callable[[list[str]], npt.NDArray[np.float32]]
 STATES_BONUS = 0.05
 """Added to a sentence's similarity when it states what the question asks for: among sentences
 of one passage, e5's similarities lie within a few hundredths of each other."""
-SECOND_WITHIN = 0.015
+SHARED_WORD_BONUS = 0.01
+"""Added for each longer word the sentence shares with the question ("Österreich", "Alpenpass"),
+up to `SHARED_WORDS` of them: names the embedding blurs between neighbouring sentences."""
+SHARED_WORDS = 3
+SECOND_WITHIN = 0.03
 """A second sentence is quoted when it comes this close to the best one (or when only it states
 what was asked)."""
-MOST = 2
+MOST = 3
 
 _END = re.compile(r"(?<=[.!?؟।])\s+(?=\S)|(?<=[。！？])")
 _LINE_END = re.compile(r"[.!?:;؟।。！？]\s*$")
@@ -119,8 +123,10 @@ def answering_sentences(
     similarities = _similarities(question, candidates, embed, question_vector)
     stating = [states(sentence, asked) for sentence in candidates]
     scores = [
-        similarity + (STATES_BONUS if stated and asked is not Asked.ANYTHING else 0.0)
-        for similarity, stated in zip(similarities, stating, strict=True)
+        similarity
+        + (STATES_BONUS if stated and asked is not Asked.ANYTHING else 0.0)
+        + SHARED_WORD_BONUS * min(_shared_long_words(question, sentence), SHARED_WORDS)
+        for similarity, stated, sentence in zip(similarities, stating, candidates, strict=True)
     ]
     order = sorted(range(len(candidates)), key=lambda index: -scores[index])
     best = order[0]
@@ -158,6 +164,15 @@ def _similarities(
 
 
 _WORD = re.compile(r"\w+")
+
+
+def _stems(text: str) -> set[str]:
+    """Words of five letters or more, by their first five ("Österreichs" is "Österreich")."""
+    return {word.casefold()[:5] for word in _WORD.findall(text) if len(word) >= 5}
+
+
+def _shared_long_words(question: str, sentence: str) -> int:
+    return len(_stems(question) & _stems(sentence))
 
 
 def _shared_words(question: str, sentence: str) -> float:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from bot.agent.checks.grounding import figures
+from bot.agent.checks.grounding import figures, unit_kinds
 from bot.agent.facts.asked import Asked
 from bot.domain.text import normalise_text
 
@@ -15,7 +15,10 @@ _FREE = re.compile(
     r"|bezpłatn|bezplatn|δωρεάν|ilmai|ingyenes|mutfa|nicht berechnet)|مجان|免费|免費|無料|무료"
     r"|ฟรี|मुफ़्त|मुफ्त|निःशुल्क"
 )
-_PERCENT = re.compile(r"%|٪|(?<![^\W\d_])(?:percent|per cent|prozent|procent|процент|відсот)")
+_PERCENT = re.compile(
+    r"%|٪|(?<![^\W\d_])(?:percent|per cent|prozent|procent|процент|відсот|yüzde|persen|phần trăm)"
+    r"|بالمئة|في المائة|प्रतिशत|パーセント|퍼센트|เปอร์เซ็นต์"
+)
 _TIME_OF_DAY = re.compile(
     r"\b\d{1,2}[:h]\d{2}\b|\b\d{1,2}(?:[.:]\d{2})?\s?(?:am|pm|uhr|h)\b|\d{1,2}時|\d{1,2}시"
 )
@@ -53,14 +56,16 @@ def states(sentence: str, kind: Asked) -> bool:
         return True
     if kind is Asked.COUNT:
         return bool(re.search(r"\d", text))
-    if kind is Asked.AMOUNT:
+    if kind in (Asked.AMOUNT, Asked.PRICE):
         return bool(units & _CURRENCY_UNITS) or bool(_FREE.search(text))
     if kind is Asked.DISCOUNT:
         return bool(units & _CURRENCY_UNITS) or bool(_PERCENT.search(text))
     if kind is Asked.PERCENT:
         return bool(_PERCENT.search(text))
     if kind is Asked.DURATION:
-        return bool(units & _DURATION_UNITS or _TIME_OF_DAY.search(text) or _DATE.search(text))
+        # A duration may be written out ("garantis deux ans"): a unit word is enough.
+        named = unit_kinds(text) & _DURATION_UNITS
+        return bool(named or _TIME_OF_DAY.search(text) or _DATE.search(text))
     if kind is Asked.WEIGHT:
         return bool(_WEIGHT.search(text))
     if kind is Asked.TEMPERATURE:

@@ -34,7 +34,8 @@ RENDERING_TIMEOUT_S = 20.0
 """A rendering takes 1-2 s on two free cores; past this the question is searched alone."""
 _WORDING = "restate the answering sentences; quoting them"
 RUNNERS_UP = 2
-"""Passages after the first whose sentences compete with the first passage's for the answer..."""
+"""Passages after the first whose sentences may answer when the first's state nothing of what
+the question asks for..."""
 RUNNER_UP_GAP = 0.03
 """...as long as they score within this of the first."""
 SENTENCE_CACHE = 4096
@@ -99,19 +100,22 @@ class Answers:
     async def _answering(
         self, turn: Turn, passages: list[Passage], confident: bool
     ) -> AnsweringSentences | None:
-        """The sentences that answer: the best of the first passage's, or of a runner-up's that
-        scores close to it (the sentence is nearer the question than its whole passage). None
-        when the passages did not meet the floors and neither does that sentence, or when it
-        does not state what the question asks for (a price question whose best sentence names
-        no amount is not answered from it)."""
+        """The sentences that answer: the first passage's best, or, when none of its sentences
+        states what the question asks for, those of a runner-up that scores close to it and
+        does. None when the passages did not meet the floors and neither does that sentence, or
+        when no sentence states what the question asks for (a price question whose best
+        sentence names no amount is not answered from it)."""
         if not passages:
             return None
-        candidates = [
-            await self._sentences(turn, passage)
-            for passage in passages[: RUNNERS_UP + 1]
-            if passages[0].score - passage.score <= RUNNER_UP_GAP
-        ]
-        chosen = max(candidates, key=lambda candidate: candidate.score)
+        chosen = await self._sentences(turn, passages[0])
+        if chosen.asked.required and not chosen.states_asked:
+            for passage in passages[1 : RUNNERS_UP + 1]:
+                if passages[0].score - passage.score > RUNNER_UP_GAP:
+                    break
+                runner_up = await self._sentences(turn, passage)
+                if runner_up.states_asked:
+                    chosen = runner_up
+                    break
         sure = confident or (
             self.embed is not None
             and self.floors.met_by_sentence(

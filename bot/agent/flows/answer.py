@@ -6,6 +6,7 @@ sentences when there is no model, or it fails, or the reply checks reject its wo
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
 
 import anyio
@@ -64,6 +65,7 @@ class Answers:
         self.embed = embed
         self.identifier = identifier
         self._sentence_vectors: dict[str, Vector] = {}
+        self._sentence_lock = threading.Lock()  # turns embed from worker threads
 
     async def answer(self, turn: Turn, intent: Intent) -> Decision:
         """The documents' answer; when they do not cover the question well, a hand-off (or,
@@ -139,13 +141,16 @@ class Answers:
     def _embed_sentences(self, texts: list[str]) -> Vector:
         """Sentence vectors, each sentence embedded once per process (passages recur)."""
         assert self.embed is not None
-        missing = [text for text in dict.fromkeys(texts) if text not in self._sentence_vectors]
+        with self._sentence_lock:
+            known = dict(self._sentence_vectors)
+        missing = [text for text in dict.fromkeys(texts) if text not in known]
         if missing:
-            if len(self._sentence_vectors) + len(missing) > SENTENCE_CACHE:
-                self._sentence_vectors.clear()
-            for text, vector in zip(missing, self.embed(missing), strict=True):
-                self._sentence_vectors[text] = vector
-        vectors: Vector = np.stack([self._sentence_vectors[text] for text in texts])
+            known.update(zip(missing, self.embed(missing), strict=True))
+            with self._sentence_lock:
+                if len(self._sentence_vectors) + len(missing) > SENTENCE_CACHE:
+                    self._sentence_vectors.clear()
+                self._sentence_vectors.update((text, known[text]) for text in missing)
+        vectors: Vector = np.stack([known[text] for text in texts])
         return vectors
 
     async def _search(self, turn: Turn) -> tuple[SearchResult, list[Passage], bool]:

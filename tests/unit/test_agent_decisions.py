@@ -234,3 +234,11 @@ async def test_a_figure_from_another_sentence_of_the_passage_is_replaced_by_the_
     # The model was given the answering sentence only, to restate.
     assert "30 days from delivery" in model.calls[0].prompt
     assert "Bikes go back" not in model.calls[0].prompt
+
+
+async def test_a_reply_without_the_figure_that_answers_is_replaced_by_the_quoted_sentence() -> None:
+    shop = Shop(FakeChatModel(script=[reply("You can return an item for a while after delivery.")]))
+    thread = shop.start("t1")
+    result = await shop.pipeline.handle(STORE, thread, "How long do I have to return an item?")
+    lead = say("en", "faq_lead", document="Returns policy", section="Return window")
+    assert result.reply == f"{lead}\nYou have 30 days from delivery to return an item."

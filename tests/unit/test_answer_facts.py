@@ -7,7 +7,14 @@ from __future__ import annotations
 import pytest
 
 from bot.agent.checks.grounding import ungrounded_figures, unstated_identifiers
-from bot.agent.facts import Asked, answering_sentences, asked_for, split_sentences, states
+from bot.agent.facts import (
+    Asked,
+    answering_sentences,
+    asked_for,
+    carries_the_answer,
+    split_sentences,
+    states,
+)
 from knowledge import Passage
 
 
@@ -163,3 +170,15 @@ def test_an_email_or_code_the_sentences_do_not_write_is_reported() -> None:
         "service@bergwind.example"
     ]
     assert unstated_identifiers("Utilisez le code BWFREE100.", [sentence]) == ["BWFREE100"]
+
+
+def test_a_reply_that_drops_the_answering_figure_does_not_carry_the_answer() -> None:
+    sentences = [
+        "Returns from Austria and Germany are free.",
+        "For returns from other EU countries, €6.90 is deducted from the refund.",
+    ]
+    asked = asked_for("Ich wohne in Belgien. Kostet mich die Rücksendung etwas?")
+    assert not carries_the_answer("Die Rücksendung von Belgien ist kostenlos.", sentences, asked)
+    assert carries_the_answer("Aus Belgien werden 6.90 € abgezogen.", sentences, asked)
+    # A question of no particular kind may be answered in words.
+    assert carries_the_answer("Oui.", sentences, Asked.ANYTHING)

@@ -3,13 +3,14 @@ states (`stated`), and which sentences of the cited passage answer (`sentences`)
 
 from bot.agent.facts.asked import Asked, asked_for
 from bot.agent.facts.sentences import AnsweringSentences, answering_sentences, split_sentences
-from bot.agent.facts.stated import states
+from bot.agent.facts.stated import carries_the_answer, states
 
 __all__ = [
     "AnsweringSentences",
     "Asked",
     "answering_sentences",
     "asked_for",
+    "carries_the_answer",
     "split_sentences",
     "states",
 ]

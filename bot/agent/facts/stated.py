@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from bot.agent.checks.grounding import figures, unit_kinds
 from bot.agent.facts.asked import Asked
@@ -46,6 +47,22 @@ _ADDRESS = re.compile(
     r"|〒|\d+丁目|\d+番地|번지|로\s?\d+",
     re.IGNORECASE,
 )
+
+
+def carries_the_answer(reply: str, sentences: Sequence[str], kind: Asked) -> bool:
+    """Whether a reply restating `sentences` keeps what answers a question asking for `kind`:
+    one of their figures (or e-mail addresses, for a contact) when they state any. "Returns
+    from Belgium are free", restated from "free from Austria; €6.90 from other EU countries",
+    keeps none and is not sent."""
+    if not kind.required:
+        return True
+    source = " ".join(sentences)
+    if kind is Asked.CONTACT:
+        addresses = {address.casefold() for address in _EMAIL.findall(source)}
+        return not addresses or any(a.casefold() in addresses for a in _EMAIL.findall(reply))
+    numbers = {number for number, _unit in figures(normalise_text(source))}
+    said = {number for number, _unit in figures(normalise_text(reply))}
+    return not numbers or bool(numbers & said)
 
 
 def states(sentence: str, kind: Asked) -> bool:

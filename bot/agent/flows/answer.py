@@ -14,7 +14,7 @@ import numpy as np
 from langchain_core.messages import BaseMessage
 
 from bot.agent.checks import looks_like_injection, passes_checks, says_something, sentences_end
-from bot.agent.facts import AnsweringSentences, answering_sentences
+from bot.agent.facts import AnsweringSentences, answering_sentences, carries_the_answer
 from bot.agent.intents import Intent
 from bot.agent.models.calls import ChatModel, falling_back
 from bot.agent.models.translation import TRANSLATION_WEIGHT, in_english
@@ -260,7 +260,7 @@ class Answers:
             # A small model sometimes answers with nothing but "[1]": that says nothing.
             log.info("chat model answered with citation marks only: %r", reply[:40])
             return quoted
-        if not await self._passes(turn, reply, chosen, passages):
+        if not await self._passes(turn, reply, chosen, passages) or not _carries(reply, chosen):
             return quoted
         return reply
 
@@ -309,6 +309,8 @@ class Answers:
             elif rest:
                 await emit(rest)  # trailing citation marks after guarded sentences
                 released += rest
+        if not tail and not _carries(released, chosen):
+            tail = quoted  # every piece passed, but the figure that answers went missing
         if not tail:
             return released
         if released:
@@ -317,3 +319,10 @@ class Answers:
             return tail
         await emit(tail)
         return tail
+
+
+def _carries(reply: str, chosen: AnsweringSentences) -> bool:
+    carried = carries_the_answer(reply, chosen.sentences, chosen.asked)
+    if not carried:
+        log.info("model's reply drops the figure that answers: %r", reply[:60])
+    return carried

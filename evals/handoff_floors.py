@@ -14,6 +14,7 @@ import asyncio
 import json
 import tempfile
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -48,6 +49,13 @@ class Probe:
     confidence: float
     right_document: bool
     """The top passage comes from one of the documents that answer the question."""
+    sentence: float = 0.0
+    """The similarity to the question of the first passage's best answering sentence
+    (`bot.agent.facts`), which `AnswerFloors.met_by_sentence` reads."""
+    sentence_language: str = ""
+    states_asked: bool = True
+    """Whether that sentence states what the question asks for, when it asks for an amount, a
+    duration... (the pipeline hands off when it does not)."""
 
 
 async def collect(calibration_set: Path, questions_by: str | None = None) -> list[Probe]:
@@ -55,6 +63,7 @@ async def collect(calibration_set: Path, questions_by: str | None = None) -> lis
     `questions_by` (a chat model spec), after that model wrote each chunk's questions."""
     data = json.loads(await anyio.Path(calibration_set).read_text(encoding="utf-8"))
     from bot.agent.decision import routing_text
+    from bot.agent.facts import answering_sentences
     from bot.agent.language import LanguageIdentifier
     from bot.domain.languages import DEFAULT_LANGUAGES
     from bot.settings import Settings
@@ -89,6 +98,19 @@ async def collect(calibration_set: Path, questions_by: str | None = None) -> lis
                         store, question, vector[0], k=settings.retrieval.top_k, language=language
                     )
                     passages = found.passages
+                    chosen = (
+                        await anyio.to_thread.run_sync(
+                            partial(
+                                answering_sentences,
+                                question,
+                                passages[0],
+                                index.embedder.embed_queries,
+                                question_vector=vector[0],
+                            )
+                        )
+                        if passages
+                        else None
+                    )
                     lead = found.deciding(lambda _: True)
                     deciding = [lead, *(p for p in passages if p != lead)] if lead else passages
                     probes.append(
@@ -104,6 +126,11 @@ async def collect(calibration_set: Path, questions_by: str | None = None) -> lis
                             confidence=found.confidence,
                             right_document=bool(passages)
                             and passages[0].document in topic["documents"],
+                            sentence=round(chosen.similarity, 4) if chosen else 0.0,
+                            sentence_language=chosen.passage.language if chosen else "",
+                            states_asked=chosen is None
+                            or chosen.states_asked
+                            or not chosen.asked.required,
                         )
                     )
         finally:
@@ -139,10 +166,16 @@ class Rates:
 
 def rates(probes: list[Probe], floors: AnswerFloors) -> Rates:
     """Answerable questions kept and unanswerable ones turned away by these floors, decided as
-    the pipeline decides (`AnswerFloors.met`)."""
+    the pipeline decides (`AnswerFloors.met`, or `met_by_sentence`, and the answering sentence
+    states what was asked)."""
 
     def answers(probe: Probe) -> bool:
-        return bool(probe.scores) and floors.met(
+        if not probe.scores or not probe.states_asked:
+            return False
+        by_sentence = bool(probe.sentence_language) and floors.met_by_sentence(
+            probe.sentence, probe.sentence_language, probe.language
+        )
+        return by_sentence or floors.met(
             probe.scores[0], probe.confidence, probe.languages[0], probe.language
         )
 

@@ -199,17 +199,16 @@ ANSWER_CASES = (
 
 
 def bench_answer_prompt(model: Any, prompt_tokens: Callable[[list[Any]], int]) -> dict[str, Any]:
-    """The pipeline's own answer prompt: the first question reads it all; the second, in another
-    language, reads only its passage and question (the rules and worked example stay evaluated)."""
-    from bot.agent.prompts import answer_prompt
-    from knowledge import Passage
+    """The pipeline's own answer prompt (restating the answering sentences): the first question
+    reads it all; the second, in another language, reads only its sentences and question (the
+    rules and worked example stay evaluated)."""
+    from bot.agent.prompts import restate_prompt
 
     out: dict[str, Any] = {}
-    for label, (question, language, document, section, text) in zip(
+    for label, (question, language, document, _section, text) in zip(
         ("answer_prompt_cold", "answer_prompt_prefix_reused"), ANSWER_CASES, strict=True
     ):
-        passage = Passage("c1", "d1", document, section, text, "en", 0.9)
-        messages = answer_prompt(question, [passage], language)
+        messages = restate_prompt(question, [text], document, language)
         started = time.perf_counter()
         first = None
         pieces: list[str] = []

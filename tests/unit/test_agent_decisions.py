@@ -85,16 +85,15 @@ async def test_a_covered_question_is_answered_in_the_models_words_with_its_citat
     assert shop.state(thread) is OwnerState.BOT
 
 
-async def test_a_figure_the_passage_does_not_state_is_replaced_by_the_quoted_passage() -> None:
+async def test_a_figure_the_passage_does_not_state_is_replaced_by_the_quoted_sentence() -> None:
     shop = Shop(FakeChatModel(script=[reply("You have 60 days to return an item [1].")]))
     thread = shop.start("t1")
     result = await shop.pipeline.handle(STORE, thread, "How long do I have to return an item?")
     assert result.outcome is Outcome.ANSWERED
     assert "60" not in result.reply
-    assert result.reply.startswith(
-        say("en", "faq_lead", document="Returns policy", section="Return window")
-    )
-    assert RETURNS.text in result.reply
+    lead = say("en", "faq_lead", document="Returns policy", section="Return window")
+    # The answering sentence, not the FAQ entry's own question.
+    assert result.reply == f"{lead}\nYou have 30 days from delivery to return an item."
 
 
 async def test_a_question_the_documents_do_not_cover_goes_to_a_person() -> None:
@@ -213,3 +212,33 @@ async def test_a_streamed_answer_arrives_in_pieces_that_join_to_the_stored_reply
     assert len(pieces) >= 2
     assert final is not None and "".join(pieces) == final.reply == answer
     assert shop.conversations.replies(STORE, thread)[-1].text == answer
+
+
+async def test_a_figure_from_another_sentence_of_the_passage_is_replaced_by_the_quoted_one() -> (
+    None
+):
+    # The passage states 14 days, but for bikes: the answering sentence says 30 days.
+    model = FakeChatModel(script=[reply("You have 14 days from delivery to return an item.")])
+    shop = Shop(model)
+    text = (
+        "How long do I have to return an item? You have 30 days from delivery to return an item. "
+        "Bikes go back within 14 days."
+    )
+    shop.index.passages = [replace(RETURNS, text=text)]
+    thread = shop.start("t1")
+    result = await shop.pipeline.handle(STORE, thread, "How long do I have to return an item?")
+    assert result.outcome is Outcome.ANSWERED
+    assert "14" not in result.reply
+    lead = say("en", "faq_lead", document="Returns policy", section="Return window")
+    assert result.reply == f"{lead}\nYou have 30 days from delivery to return an item."
+    # The model was given the answering sentence only, to restate.
+    assert "30 days from delivery" in model.calls[0].prompt
+    assert "Bikes go back" not in model.calls[0].prompt
+
+
+async def test_a_reply_without_the_figure_that_answers_is_replaced_by_the_quoted_sentence() -> None:
+    shop = Shop(FakeChatModel(script=[reply("You can return an item for a while after delivery.")]))
+    thread = shop.start("t1")
+    result = await shop.pipeline.handle(STORE, thread, "How long do I have to return an item?")
+    lead = say("en", "faq_lead", document="Returns policy", section="Return window")
+    assert result.reply == f"{lead}\nYou have 30 days from delivery to return an item."

@@ -99,6 +99,36 @@ def ungrounded_figures(reply: str, passages: Iterable[str]) -> list[str]:
     return missing + currencies
 
 
+def figures(text: str) -> list[tuple[str, str | None]]:
+    """Every number of `text` (in one notation: "12,90" and "12.90" alike) with the kind of unit
+    it carries ("EUR", "day", "percent"...), or None when it carries none."""
+    text = text.translate(_DIGITS)
+    return [(_canonical(match.group(0)), _unit_of(text, match)) for match in _NUMBER.finditer(text)]
+
+
+def unit_kinds(text: str) -> set[str]:
+    """The kinds of unit `text` names anywhere, with or without a number ("zwei Jahre" names a
+    year): how a sentence can state a duration in words."""
+    return {kind for kind, pattern in _UNIT_KINDS.items() if pattern.search(text)}
+
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_URL = re.compile(r"(?:https?://|www\.)[^\s)\]>]+")
+# A code a shopper types or reads out: capitals and digits with dashes ("RT-", "BW-XXXX-XXXX",
+# "NL-4410"), or a word that mixes letters and digits ("750Wh" excepted: a figure and its unit).
+_CODE = re.compile(
+    r"\b[A-Z]{1,6}-[A-Z0-9][A-Z0-9-]*\b|\b[A-Z]+\d+[A-Z0-9]*\b|\b\d+[A-Z]+\d[A-Z0-9]*\b"
+)
+
+
+def unstated_identifiers(reply: str, sources: Iterable[str]) -> list[str]:
+    """E-mail addresses, web addresses and codes in `reply` that none of `sources` writes."""
+    source = " ".join(sources).casefold()
+    text = without_citations(reply)
+    found = [*_EMAIL.findall(text), *_URL.findall(text), *_CODE.findall(text)]
+    return [item for item in found if item.rstrip(".,;").casefold() not in source]
+
+
 def _units_not_stated(text: str, source: str, already: list[str]) -> list[str]:
     """`30 days` when the passages give 30 only as something else (or as nothing)."""
     stated: dict[str, set[str | None]] = {}

@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 
 import anyio
 
 from bot.agent.checks.echo import planted_words
-from bot.agent.checks.grounding import price_answered_with_time, ungrounded_figures
+from bot.agent.checks.grounding import (
+    price_answered_with_time,
+    ungrounded_figures,
+    unstated_identifiers,
+)
 from bot.agent.checks.guard import check_reply, repeats_question
 from bot.agent.prompts import without_citations
 from knowledge import Passage
@@ -27,8 +32,11 @@ async def passes_checks(
     language: str,
     passages: list[Passage],
     identifier: LanguageIdentifier,
+    facts: Sequence[str] | None = None,
 ) -> bool:
-    """The guard's checks, and no figure (number, currency) the passages do not state.
+    """The guard's checks, and no figure (number with its unit, currency), e-mail address, web
+    address or code that `facts` do not state: the sentences the reply restates (and the
+    question), or else the passages, not merely somewhere in them.
 
     `identifier` reads the reply's language among the shopper's and English."""
     guess = await anyio.to_thread.run_sync(identifier.detect, reply, None)
@@ -48,9 +56,14 @@ async def passes_checks(
     if planted:
         log.info("model's reply repeats words only the shopper wrote: %s", planted)
         return False
-    ungrounded = ungrounded_figures(reply, (passage.text for passage in passages))
+    sources = list(facts) if facts is not None else [passage.text for passage in passages]
+    ungrounded = ungrounded_figures(reply, sources)
     if ungrounded:
-        log.info("model's reply states figures no passage does: %s", ungrounded)
+        log.info("model's reply states figures its sentences do not: %s", ungrounded)
+        return False
+    unstated = unstated_identifiers(reply, sources)
+    if unstated:
+        log.info("model's reply writes addresses or codes its sentences do not: %s", unstated)
         return False
     durations = price_answered_with_time(question, reply)
     if durations:

@@ -1,20 +1,25 @@
-"""Answering a question from the store's documents: retrieval, the answer floors, the model's
-wording (streamed sentence by sentence when the shopper watches) and the quoted passage when
-the model fails, is unsure or is rejected by the reply checks."""
+"""Answering a question from the store's documents: retrieval, the answer floors, the sentences
+of the cited passage that answer (`bot.agent.facts`), the model's restating of those sentences in
+the shopper's language (streamed sentence by sentence when the shopper watches), and the quoted
+sentences when there is no model, or it fails, or the reply checks reject its wording."""
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
 
 import anyio
+import numpy as np
+from langchain_core.messages import BaseMessage
 
 from bot.agent.checks import looks_like_injection, passes_checks, says_something, sentences_end
+from bot.agent.facts import AnsweringSentences, answering_sentences, carries_the_answer
 from bot.agent.intents import Intent
 from bot.agent.models.calls import ChatModel, falling_back
 from bot.agent.models.translation import TRANSLATION_WEIGHT, in_english
 from bot.agent.ports import Retriever, Vector
-from bot.agent.prompts import answer_prompt
+from bot.agent.prompts import restate_prompt
 from bot.agent.replies import say
 from bot.agent.state import Decision, Memory, Turn
 from bot.agent.turn import Citation, Outcome
@@ -28,7 +33,14 @@ log = logging.getLogger(__name__)
 
 RENDERING_TIMEOUT_S = 20.0
 """A rendering takes 1-2 s on two free cores; past this the question is searched alone."""
-_WORDING = "word the answer; quoting the passage"
+_WORDING = "restate the answering sentences; quoting them"
+RUNNERS_UP = 2
+"""Passages after the first whose sentences may answer when the first's state nothing of what
+the question asks for..."""
+RUNNER_UP_GAP = 0.03
+"""...as long as they score within this of the first."""
+SENTENCE_CACHE = 4096
+"""Sentence vectors kept per process (a store's passages are few; emptied when full)."""
 
 
 class Answers:
@@ -52,13 +64,16 @@ class Answers:
         self.translate_questions = translate_questions
         self.embed = embed
         self.identifier = identifier
+        self._sentence_vectors: dict[str, Vector] = {}
+        self._sentence_lock = threading.Lock()  # turns embed from worker threads
 
     async def answer(self, turn: Turn, intent: Intent) -> Decision:
         """The documents' answer; when they do not cover the question well, a hand-off (or,
         for small talk, a polite "I cannot answer that")."""
-        found, passages = await self._search(turn)
-        if passages:
-            return await self._answered(turn, intent, found, passages)
+        found, passages, confident = await self._search(turn)
+        chosen = await self._answering(turn, passages, confident)
+        if chosen is not None:
+            return await self._answered(turn, intent, found, passages, chosen)
         if intent is Intent.OTHER:
             result = turn.result(
                 say(turn.language, "no_answer"),
@@ -78,14 +93,69 @@ class Answers:
 
     async def answer_if_sure(self, turn: Turn, intent: Intent) -> Decision | None:
         """The documents' answer when they cover the question well, else None."""
-        found, passages = await self._search(turn)
+        found, passages, confident = await self._search(turn)
+        chosen = await self._answering(turn, passages, confident)
+        if chosen is None:
+            return None
+        return await self._answered(turn, intent, found, passages, chosen)
+
+    async def _answering(
+        self, turn: Turn, passages: list[Passage], confident: bool
+    ) -> AnsweringSentences | None:
+        """The sentences that answer: the first passage's best, or, when none of its sentences
+        states what the question asks for, those of a runner-up that scores close to it and
+        does. None when the passages did not meet the floors and neither does that sentence, or
+        when no sentence states what the question asks for (a price question whose best
+        sentence names no amount is not answered from it)."""
         if not passages:
             return None
-        return await self._answered(turn, intent, found, passages)
+        chosen = await self._sentences(turn, passages[0])
+        if chosen.asked.required and not chosen.states_asked:
+            for passage in passages[1 : RUNNERS_UP + 1]:
+                if passages[0].score - passage.score > RUNNER_UP_GAP:
+                    break
+                runner_up = await self._sentences(turn, passage)
+                if runner_up.states_asked:
+                    chosen = runner_up
+                    break
+        sure = confident or (
+            self.embed is not None
+            and self.floors.met_by_sentence(
+                chosen.similarity, chosen.passage.language, turn.language
+            )
+        )
+        if not sure:
+            return None
+        if chosen.asked.required and not chosen.states_asked:
+            log.info("no answering sentence states the %s asked for: %r", chosen.asked, chosen.text)
+            return None
+        return chosen
 
-    async def _search(self, turn: Turn) -> tuple[SearchResult, list[Passage]]:
-        """The search result and its usable passages; no passages when they do not meet the
-        answer floors (passages that try to steer the bot are never used)."""
+    async def _sentences(self, turn: Turn, passage: Passage) -> AnsweringSentences:
+        embed = self._embed_sentences if self.embed is not None else None
+        vector = turn.vector.reshape(-1) if turn.vector is not None else None
+        return await anyio.to_thread.run_sync(
+            lambda: answering_sentences(turn.text, passage, embed, question_vector=vector)
+        )
+
+    def _embed_sentences(self, texts: list[str]) -> Vector:
+        """Sentence vectors, each sentence embedded once per process (passages recur)."""
+        assert self.embed is not None
+        with self._sentence_lock:
+            known = dict(self._sentence_vectors)
+        missing = [text for text in dict.fromkeys(texts) if text not in known]
+        if missing:
+            known.update(zip(missing, self.embed(missing), strict=True))
+            with self._sentence_lock:
+                if len(self._sentence_vectors) + len(missing) > SENTENCE_CACHE:
+                    self._sentence_vectors.clear()
+                self._sentence_vectors.update((text, known[text]) for text in missing)
+        vectors: Vector = np.stack([known[text] for text in texts])
+        return vectors
+
+    async def _search(self, turn: Turn) -> tuple[SearchResult, list[Passage], bool]:
+        """The search result, its usable passages (passages that try to steer the bot are never
+        used), and whether the best of them meets the answer floors."""
         if turn.vector is not None:
             vector = await self._with_rendering(turn, turn.vector)
             found = await self.retriever.search_vector(
@@ -103,15 +173,19 @@ class Answers:
             and deciding is not None
             and self.floors.met(deciding.score, found.confidence, deciding.language, turn.language)
         )
-        return found, passages if confident else []
+        return found, passages, confident
 
     async def _answered(
-        self, turn: Turn, intent: Intent, found: SearchResult, passages: list[Passage]
+        self,
+        turn: Turn,
+        intent: Intent,
+        found: SearchResult,
+        passages: list[Passage],
+        chosen: AnsweringSentences,
     ) -> Decision:
-        citations = [
-            Citation(p.document, p.section, p.score, p.language, p.text) for p in passages[:3]
-        ]
-        reply = await self._worded(turn, passages[:3])
+        cited = [chosen.passage, *(p for p in passages[:3] if p is not chosen.passage)][:3]
+        citations = [Citation(p.document, p.section, p.score, p.language, p.text) for p in cited]
+        reply = await self._worded(turn, chosen, cited)
         result = turn.result(
             reply, intent, Outcome.ANSWERED, citations=citations, confidence=found.confidence
         )
@@ -145,38 +219,40 @@ class Answers:
         mixed: Vector = normalise(vector + TRANSLATION_WEIGHT * rendered[0])[0]
         return mixed
 
-    async def _passes(self, turn: Turn, reply: str, passages: list[Passage]) -> bool:
+    async def _passes(
+        self, turn: Turn, reply: str, chosen: AnsweringSentences, passages: list[Passage]
+    ) -> bool:
         return await passes_checks(
             reply,
             question=turn.text,
             language=turn.language,
             passages=passages,
             identifier=self.identifier([turn.language, "en"]),
+            facts=[*chosen.sentences, turn.text],
         )
 
-    async def _worded(self, turn: Turn, passages: list[Passage]) -> str:
-        """The model's answer if it passes the checks; otherwise the best passage, quoted."""
+    async def _worded(self, turn: Turn, chosen: AnsweringSentences, passages: list[Passage]) -> str:
+        """The model's restating of the answering sentences if it passes the checks; otherwise
+        the sentences, quoted."""
         quoted = "\n".join(
             (
                 say(
                     turn.language,
                     "faq_lead",
-                    document=passages[0].document,
-                    section=passages[0].section,
+                    document=chosen.passage.document,
+                    section=chosen.passage.section,
                 ),
-                passages[0].text.strip(),
+                chosen.text,
             )
         )
         llm = self.model.llm
         if llm is None:
             return quoted
         if turn.emit is not None:
-            return await self._worded_streaming(turn, passages, quoted)
+            return await self._worded_streaming(turn, chosen, passages, quoted)
         reply = ""
-        async with falling_back(
-            "word the answer; quoting the passage", self.model.timeout_s
-        ) as call:
-            message = await llm.ainvoke(answer_prompt(turn.text, passages, turn.language))
+        async with falling_back(_WORDING, self.model.timeout_s) as call:
+            message = await llm.ainvoke(self._prompt(turn, chosen))
             reply = str(message.content).strip()
         if call.failed:
             return f"{quoted}\n{say(turn.language, 'handoff_offer')}"
@@ -184,25 +260,27 @@ class Answers:
             # A small model sometimes answers with nothing but "[1]": that says nothing.
             log.info("chat model answered with citation marks only: %r", reply[:40])
             return quoted
-        if not await self._passes(turn, reply, passages):
+        if not await self._passes(turn, reply, chosen, passages) or not _carries(reply, chosen):
             return quoted
         return reply
 
-    async def _worded_streaming(self, turn: Turn, passages: list[Passage], quoted: str) -> str:
+    def _prompt(self, turn: Turn, chosen: AnsweringSentences) -> list[BaseMessage]:
+        return restate_prompt(turn.text, chosen.sentences, chosen.passage.document, turn.language)
+
+    async def _worded_streaming(
+        self, turn: Turn, chosen: AnsweringSentences, passages: list[Passage], quoted: str
+    ) -> str:
         """The model's answer released to the shopper sentence by sentence, each piece only once
         the checks have passed everything released so far with it. If the model fails or a later
-        sentence is rejected, the reply is the quoted passage alone, which replaces the pieces
+        sentence is rejected, the reply is the quoted sentences alone, which replace the pieces
         already sent (a draft); otherwise the pieces sent join to the reply."""
         llm, emit = self.model.llm, turn.emit
         assert llm is not None and emit is not None
         released = ""
         pending = ""
         tail = ""
-        async with falling_back(
-            "word the answer; quoting the passage", self.model.timeout_s
-        ) as call:
-            prompt = answer_prompt(turn.text, passages, turn.language)
-            async for chunk in llm.astream(prompt):
+        async with falling_back(_WORDING, self.model.timeout_s) as call:
+            async for chunk in llm.astream(self._prompt(turn, chosen)):
                 content = chunk.content
                 pending += content if isinstance(content, str) else chunk.text
                 if not released:
@@ -211,7 +289,7 @@ class Answers:
                 if end == 0 or not says_something(pending[:end]):
                     continue  # wait for a whole sentence (a lone "[1]" waits for more)
                 piece, pending = pending[:end], pending[end:]
-                if not await self._passes(turn, released + piece, passages):
+                if not await self._passes(turn, released + piece, chosen, passages):
                     tail = quoted
                     break
                 await emit(piece)
@@ -221,7 +299,7 @@ class Answers:
         if not tail:
             rest = pending.rstrip()
             if says_something(rest):
-                if await self._passes(turn, released + rest, passages):
+                if await self._passes(turn, released + rest, chosen, passages):
                     await emit(rest)
                     released += rest
                 else:
@@ -231,6 +309,8 @@ class Answers:
             elif rest:
                 await emit(rest)  # trailing citation marks after guarded sentences
                 released += rest
+        if not tail and not _carries(released, chosen):
+            tail = quoted  # every piece passed, but the figure that answers went missing
         if not tail:
             return released
         if released:
@@ -239,3 +319,10 @@ class Answers:
             return tail
         await emit(tail)
         return tail
+
+
+def _carries(reply: str, chosen: AnsweringSentences) -> bool:
+    carried = carries_the_answer(reply, chosen.sentences, chosen.asked)
+    if not carried:
+        log.info("model's reply drops the figure that answers: %r", reply[:60])
+    return carried

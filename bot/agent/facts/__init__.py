@@ -1,0 +1,16 @@
+"""The fact that answers a question: what the question asks for (`asked`), what a sentence
+states (`stated`), and which sentences of the cited passage answer (`sentences`)."""
+
+from bot.agent.facts.asked import Asked, asked_for
+from bot.agent.facts.sentences import AnsweringSentences, answering_sentences, split_sentences
+from bot.agent.facts.stated import carries_the_answer, states
+
+__all__ = [
+    "AnsweringSentences",
+    "Asked",
+    "answering_sentences",
+    "asked_for",
+    "carries_the_answer",
+    "split_sentences",
+    "states",
+]

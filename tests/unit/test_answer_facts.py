@@ -1,0 +1,184 @@
+"""The fact that answers: what a question asks for, which sentences of a passage answer it, and
+the check that a reply's figures are stated by those sentences, with the same unit, in several
+languages."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.agent.checks.grounding import ungrounded_figures, unstated_identifiers
+from bot.agent.facts import (
+    Asked,
+    answering_sentences,
+    asked_for,
+    carries_the_answer,
+    split_sentences,
+    states,
+)
+from knowledge import Passage
+
+
+def passage(text: str, language: str) -> Passage:
+    return Passage("c1", "d1", "policy", "section", text, language, 0.8)
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Was kostet der Versand nach Österreich?", Asked.AMOUNT),
+        ("Wie lange habe ich Garantie auf den Rahmen?", Asked.DURATION),
+        ("Quelle est l'adresse de votre magasin de Salzbourg ?", Asked.ADDRESS),
+        ("Quel est le taux si je paie en 12 mensualités ?", Asked.PERCENT),
+        ("ダウン寝袋は何度のお湯で洗えますか？", Asked.TEMPERATURE),
+        ("返品は何日以内にできますか？", Asked.DURATION),
+        ("ما هي مدة صلاحية بطاقة الهدايا؟", Asked.DURATION),
+        ("كم تكلفة الشحن إلى ألمانيا؟", Asked.AMOUNT),
+        ("शिपिंग की कीमत कितनी है?", Asked.AMOUNT),
+        ("रिफंड में कितने दिन लगते हैं?", Asked.DURATION),
+        ("How much does the e-bike weigh?", Asked.WEIGHT),
+        ("What is your support e-mail address?", Asked.CONTACT),
+        ("Est-ce que je peux payer à la livraison ?", Asked.ANYTHING),
+    ],
+)
+def test_what_a_question_asks_for_is_read_in_its_language(question: str, kind: Asked) -> None:
+    assert asked_for(question) is kind
+
+
+def test_a_table_row_becomes_a_sentence_naming_each_cell_by_its_column() -> None:
+    text = (
+        "Lieferland | Versandkosten | Versandkostenfrei ab\n\nÖsterreich | 3,90 € | 49 €\n\n"
+        "Deutschland | 5,90 € | 79 €"
+    )
+    assert split_sentences(text) == [
+        "Lieferland: Österreich; Versandkosten: 3,90 €; Versandkostenfrei ab: 49 €",
+        "Lieferland: Deutschland; Versandkosten: 5,90 €; Versandkostenfrei ab: 79 €",
+    ]
+
+
+def test_lines_wrapped_inside_a_sentence_are_joined_and_prices_are_not_cut() -> None:
+    text = "Returns from Austria are free. For returns from other EU countries, €6.90 is\ndeducted."
+    assert split_sentences(text) == [
+        "Returns from Austria are free.",
+        "For returns from other EU countries, €6.90 is deducted.",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "language", "answer"),
+    [
+        (
+            "Wie lange dauert die Lieferung nach Deutschland?",
+            "Wir versenden mit der Post. Die Lieferung nach Deutschland dauert 2–3 Werktage. "
+            "Der Versand kostet 5,90 €.",
+            "de",
+            "Die Lieferung nach Deutschland dauert 2–3 Werktage.",
+        ),
+        (
+            "Combien coûte la livraison en France ?",
+            "La livraison en France prend 3 jours ouvrés. La livraison en France coûte 9,90 €.",
+            "fr",
+            "La livraison en France coûte 9,90 €.",
+        ),
+        (
+            "返品は何日以内にできますか？",
+            "返品送料はお客様のご負担です。返品は商品到着後30日以内にできます。",
+            "ja",
+            "返品は商品到着後30日以内にできます。",
+        ),
+        (
+            "كم تكلفة الشحن إلى ألمانيا؟",
+            "يستغرق الشحن إلى ألمانيا 3 أيام. تكلفة الشحن إلى ألمانيا 5.90 يورو.",
+            "ar",
+            "تكلفة الشحن إلى ألمانيا 5.90 يورو.",
+        ),
+        (
+            "शिपिंग की कीमत कितनी है?",
+            "डिलीवरी में 3 दिन लगते हैं। शिपिंग की कीमत 4.90 EUR है।",
+            "hi",
+            "शिपिंग की कीमत 4.90 EUR है।",
+        ),
+    ],
+)
+def test_the_sentence_that_states_what_was_asked_is_chosen(
+    question: str, text: str, language: str, answer: str
+) -> None:
+    chosen = answering_sentences(question, passage(text, language), None)
+    assert chosen.sentences == [answer]
+    assert chosen.states_asked
+
+
+def test_a_faq_entrys_own_question_is_never_the_answer() -> None:
+    text = (
+        "Où se trouve le magasin de Salzbourg ?\nBergwind, Ignaz-Harrer-Straße 38, 5020 Salzbourg."
+    )
+    chosen = answering_sentences(
+        "Quelle est l'adresse du magasin de Salzbourg ?", passage(text, "fr"), None
+    )
+    assert chosen.sentences == ["Bergwind, Ignaz-Harrer-Straße 38, 5020 Salzbourg."]
+    assert chosen.states_asked
+
+
+def test_a_price_question_whose_sentences_name_no_amount_is_not_stated() -> None:
+    text = "A full charge of the 625 Wh battery takes 4.5 hours. Store it at 30 to 60 percent."
+    chosen = answering_sentences(
+        "How much does the 625 Wh battery cost?", passage(text, "en"), None
+    )
+    assert chosen.asked is Asked.AMOUNT
+    assert not chosen.states_asked
+    assert not states("Der Akku lädt in 4,5 Stunden.", Asked.AMOUNT)
+    assert states("Returns from Austria are free.", Asked.AMOUNT)
+
+
+# The per-sentence figure check: the figure must be in the sentences the reply restates, with
+# the same unit; being somewhere else in the passage is not enough.
+@pytest.mark.parametrize(
+    ("reply", "sentence", "other"),
+    [
+        (
+            "Die Rahmengarantie beträgt 2 Jahre.",
+            "Auf die Rahmen geben wir 6 Jahre Garantie.",
+            "Die gesetzliche Gewährleistung beträgt 2 Jahre.",
+        ),
+        (
+            "Vous pouvez annuler jusqu'à 48 heures avant.",
+            "L'annulation est gratuite jusqu'à 24 heures avant le retrait.",
+            "Réservez au moins 48 heures à l'avance.",
+        ),
+        ("送料は500円です。", "送料は800円です。", "3,000円以上で500円引き。"),
+        ("الاسترجاع خلال 14 يومًا.", "يمكنك الإرجاع خلال 30 يومًا.", "الدراجات خلال 14 يومًا."),
+        ("रिफंड 5 दिन में होता है।", "रिफंड 10 दिन में होता है।", "डिलीवरी 5 दिन में होती है।"),
+    ],
+)
+def test_a_figure_only_another_sentence_states_is_not_grounded(
+    reply: str, sentence: str, other: str
+) -> None:
+    assert ungrounded_figures(reply, [sentence, other]) == []  # the old, passage-wide check
+    assert ungrounded_figures(reply, [sentence]) != []
+
+
+def test_a_figure_with_another_unit_than_its_sentence_gives_it_is_not_grounded() -> None:
+    sentence = "Die Rücksendung ist 30 Tage lang möglich und kostet 6,90 €."
+    assert ungrounded_figures("Die Rücksendung kostet 6,90 €.", [sentence]) == []
+    assert ungrounded_figures("Die Rücksendung kostet 6.90 EUR.", [sentence]) == []
+    assert ungrounded_figures("Die Rücksendung kostet 30 €.", [sentence]) == ["30 EUR"]
+
+
+def test_an_email_or_code_the_sentences_do_not_write_is_reported() -> None:
+    sentence = "Schreiben Sie an garantie@bergwind.example; der Rückgabecode beginnt mit RT-."
+    assert unstated_identifiers("Écrivez à garantie@bergwind.example.", [sentence]) == []
+    assert unstated_identifiers("Écrivez à service@bergwind.example.", [sentence]) == [
+        "service@bergwind.example"
+    ]
+    assert unstated_identifiers("Utilisez le code BWFREE100.", [sentence]) == ["BWFREE100"]
+
+
+def test_a_reply_that_drops_the_answering_figure_does_not_carry_the_answer() -> None:
+    sentences = [
+        "Returns from Austria and Germany are free.",
+        "For returns from other EU countries, €6.90 is deducted from the refund.",
+    ]
+    asked = asked_for("Ich wohne in Belgien. Kostet mich die Rücksendung etwas?")
+    assert not carries_the_answer("Die Rücksendung von Belgien ist kostenlos.", sentences, asked)
+    assert carries_the_answer("Aus Belgien werden 6.90 € abgezogen.", sentences, asked)
+    # A question of no particular kind may be answered in words.
+    assert carries_the_answer("Oui.", sentences, Asked.ANYTHING)

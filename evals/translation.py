@@ -21,8 +21,8 @@ from typing import Any
 import anyio
 
 from bot.agent.models.calls import ChatModel
+from bot.agent.models.translator import INSTRUCTION, lost_facts, translate
 from bot.domain.translation import Outcome
-from bot.translation.engine import INSTRUCTION, lost_facts, translate
 
 PIVOT = "en"
 

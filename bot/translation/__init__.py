@@ -1,8 +1,8 @@
 """Two-way translation of chat messages while a person owns the thread: the checked engine and
 the stored translations the agent console reads."""
 
+from bot.agent.models.translator import lost_facts, translate
 from bot.domain.translation import Outcome, Translation
-from bot.translation.engine import lost_facts, translate
 from bot.translation.messages import (
     Interpreter,
     translate_message,

@@ -7,11 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.agent.models.calls import ChatModel
+from bot.agent.models.translator import translate
 from bot.domain.errors import NotFound
 from bot.domain.translation import Outcome, Translation
 from bot.storage.conversations import ConversationRepository
 from bot.storage.translations import TranslationRepository
-from bot.translation.engine import translate
 
 KEPT = frozenset({Outcome.OK, Outcome.DROPPED_TOKEN})
 """Outcomes stored with the message. A timeout, a failure or no model is not: the next reload

@@ -242,3 +242,49 @@ async def test_a_reply_without_the_figure_that_answers_is_replaced_by_the_quoted
     result = await shop.pipeline.handle(STORE, thread, "How long do I have to return an item?")
     lead = say("en", "faq_lead", document="Returns policy", section="Return window")
     assert result.reply == f"{lead}\nYou have 30 days from delivery to return an item."
+
+
+GERMAN_RETURNS = replace(
+    RETURNS,
+    text=(
+        "How long do I have to return an item? "
+        "Sie haben 30 Tage ab Lieferung, um einen Artikel zurückzugeben."
+    ),
+    language="de",
+)
+
+
+async def test_a_rejected_wording_quotes_the_sentence_translated_when_it_keeps_the_figure() -> None:
+    # The restating drops the figure; the model is then asked only to translate the sentence.
+    model = FakeChatModel(
+        script=[
+            reply("You can return an item for a while."),
+            reply("You have 30 days from delivery to return an item."),
+        ]
+    )
+    shop = Shop(model)
+    shop.index.passages = [GERMAN_RETURNS]
+    thread = shop.start("t1")
+    result = await shop.pipeline.handle(STORE, thread, "How long do I have to return an item?")
+    lead = say("en", "faq_lead", document="Returns policy", section="Return window")
+    assert result.reply == f"{lead}\nYou have 30 days from delivery to return an item."
+    assert "Translate" in model.calls[1].prompt and "30 Tage" in model.calls[1].prompt
+
+
+async def test_a_translation_that_loses_the_figure_leaves_the_sentence_as_the_document_says() -> (
+    None
+):
+    model = FakeChatModel(
+        script=[
+            reply("You can return an item for a while."),
+            reply("You have a month from delivery to return an item."),
+        ]
+    )
+    shop = Shop(model)
+    shop.index.passages = [GERMAN_RETURNS]
+    thread = shop.start("t1")
+    result = await shop.pipeline.handle(STORE, thread, "How long do I have to return an item?")
+    lead = say("en", "faq_lead", document="Returns policy", section="Return window")
+    assert (
+        result.reply == f"{lead}\nSie haben 30 Tage ab Lieferung, um einen Artikel zurückzugeben."
+    )

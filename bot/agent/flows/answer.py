@@ -18,6 +18,7 @@ from bot.agent.facts import AnsweringSentences, answering_sentences, carries_the
 from bot.agent.intents import Intent
 from bot.agent.models.calls import ChatModel, falling_back
 from bot.agent.models.translation import TRANSLATION_WEIGHT, in_english
+from bot.agent.models.translator import translate
 from bot.agent.ports import Retriever, Vector
 from bot.agent.prompts import restate_prompt
 from bot.agent.replies import say
@@ -259,10 +260,31 @@ class Answers:
         if not says_something(reply):
             # A small model sometimes answers with nothing but "[1]": that says nothing.
             log.info("chat model answered with citation marks only: %r", reply[:40])
-            return quoted
+            return await self._quoted(turn, chosen)
         if not await self._passes(turn, reply, chosen, passages) or not _carries(reply, chosen):
-            return quoted
+            return await self._quoted(turn, chosen)
         return reply
+
+    async def _quoted(self, turn: Turn, chosen: AnsweringSentences) -> str:
+        """The answering sentences quoted after the lead, translated into the shopper's language
+        when they are in another and the model's translation keeps every figure, address and
+        code (`bot.agent.models.translator` checks that in code); else as the document says.
+        Only a translation is asked of the model here, never an answer."""
+        text = chosen.text
+        source = chosen.passage.language
+        if self.model.llm is not None and source and source != turn.language:
+            rendered = await translate(self.model, text, source, turn.language)
+            if rendered.ok:
+                text = rendered.text
+            else:
+                log.info("answering sentences quoted untranslated: %s", rendered.reason)
+        lead = say(
+            turn.language,
+            "faq_lead",
+            document=chosen.passage.document,
+            section=chosen.passage.section,
+        )
+        return f"{lead}\n{text}"
 
     def _prompt(self, turn: Turn, chosen: AnsweringSentences) -> list[BaseMessage]:
         return restate_prompt(turn.text, chosen.sentences, chosen.passage.document, turn.language)
@@ -313,6 +335,8 @@ class Answers:
             tail = quoted  # every piece passed, but the figure that answers went missing
         if not tail:
             return released
+        if tail == quoted:  # the wording was rejected, the model still answers: translate
+            tail = await self._quoted(turn, chosen)
         if released:
             # What streamed was a draft: half an answer followed by the fallback would not read
             # as one reply, so the reply is the fallback alone and replaces the draft.

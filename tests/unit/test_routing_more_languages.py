@@ -25,8 +25,8 @@ CONTROLS = ("de", "es", "pl")
 # languages had exemplars: .882 overall, the six 60/72 (cancel went to return or exchange in
 # cs, el, fi, hu, ro; lowest fi and hu .75), the controls 30/30. With their exemplars: .990,
 # the six 71/72 (lowest da .917: "stop the order before it ships, I regret it" went to
-# modify_order), the controls 30/30. The floors are those figures rounded down to a tenth
-# less one message's worth, so a regression in any language fails but one more miss does not.
+# modify_order), the controls 30/30. The overall floor (.97 of 102 messages) allows two more
+# misses; the per-language floor allows one miss in a language and fails a second.
 MIN_OVERALL = 0.97
 MIN_LANGUAGE = 0.9
 

@@ -23,10 +23,11 @@ CONTROLS = ("de", "es", "pl")
 
 # Measured with the fused embedder (e5 + USE, k=3), which is deterministic. Before these
 # languages had exemplars: .882 overall, the six 60/72 (cancel went to return or exchange in
-# cs, el, fi, hu, ro; lowest fi and hu .75), the controls 30/30. With their exemplars: .990,
-# the six 71/72 (lowest da .917: "stop the order before it ships, I regret it" went to
-# modify_order), the controls 30/30. The overall floor (.97 of 102 messages) allows two more
-# misses; the per-language floor allows one miss in a language and fails a second.
+# cs, el, fi, hu, ro; lowest fi and hu .75), the controls 30/30. With their exemplars: .980,
+# the six 70/72 (da: "stop the order before it ships, I regret it" went to modify_order; fi:
+# "tell me a good joke" went to cancel), the controls 30/30. The overall floor (.97 of 102
+# messages) allows one more miss; the per-language floor allows one miss in a language and
+# fails a second.
 MIN_OVERALL = 0.97
 MIN_LANGUAGE = 0.9
 

@@ -53,14 +53,15 @@ def _recall(
     return recall, alarms
 
 
-def test_the_sets_cover_eight_languages_without_exemplars() -> None:
+def test_the_sets_cover_six_languages_without_exemplars() -> None:
+    # Eight until cs, da, el, fi, hu and ro got router exemplars.
     exemplars = json.loads(
         (Path(__file__).parents[2] / "bot/agent/exemplars.json").read_text(encoding="utf-8")
     )
     for name in ("cues_unseen_languages.json", "cues_unseen_languages_heldout.json"):
         data = _load(name)
         outside = set(data) - set(exemplars)
-        assert len(outside) >= 8, outside
+        assert len(outside) >= 6, outside
         for cues in data.values():
             assert set(cues) == {*REASONS, "neutral"}
 

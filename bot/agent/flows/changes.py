@@ -50,6 +50,17 @@ async def change_payment(
 ) -> Decision:
     """Pay a pending order with another method already on the account."""
     method = _saved_method(turn.text, customer, exclude=order.paid_with())
+    hidden = any(
+        isinstance(saved, CreditCard) and not saved.last_four
+        for saved in customer.payment_methods.values()
+    )
+    if method is None and hidden and not _LONG_NUMBER.search(turn.text):
+        # The tools show a card's digits only to a shopper verified strongly enough to
+        # write: the card cannot be matched before that proof.
+        reply = (
+            f"{refused_because(turn.language, 'not_verified')} {say(turn.language, 'ask_identity')}"
+        )
+        return turn.result(reply, intent, Outcome.NEEDS_INFO), Memory(order_id=order.order_id)
     if method is None or _LONG_NUMBER.search(turn.text):
         reply = refused_because(turn.language, "new_payment_method")
         return turn.result(reply, intent, Outcome.DECLINED), Memory(order_id=order.order_id)
@@ -66,7 +77,7 @@ def _saved_method(text: str, customer: Customer, exclude: str) -> str | None:
             return method.id
         if isinstance(method, GiftCard) and mentions("gift_card", text):
             return method.id
-        if isinstance(method, CreditCard) and method.last_four in plain:
+        if isinstance(method, CreditCard) and method.last_four and method.last_four in plain:
             return method.id
     return None
 

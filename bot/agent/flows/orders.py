@@ -68,7 +68,7 @@ class Orders:
                 and not turn.memory.orders_shown
             ):
                 # The account's email and, unprompted, the number of one of its orders.
-                turn.verified_by.add(Verification.EMAIL_ORDER.value)
+                turn.desk.prove(Verification.EMAIL_ORDER)
             return await self._act(turn, intent, memory, order_id, order)
         except AboveRefundLimit:
             # Above what the store lets the bot approve: a person decides, the shopper is told.
@@ -163,7 +163,7 @@ async def _verify(turn: Turn) -> str | None:
         refused = refusal(turn.language, error)
         return f"{refused} {say(turn.language, 'ask_identity')}"
     await turn.desk.verify(str(user_id))
-    turn.verified_by.add(method.value)
+    turn.verified_by.add(method.value)  # the lookup tool recorded it already; a desk may not
     return None
 
 

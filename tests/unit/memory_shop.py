@@ -209,6 +209,10 @@ class MemoryDesk:
                 "refunds": [{"amount": str(order.paid()), "method": {"type": "credit_card"}}],
             }
             return self.shop.pending(name, arguments, details)
+        if name == "open_dispute":
+            self._order(arguments["order_id"])
+            self.shop.disputes.append(arguments)
+            return {"case_id": f"case-{len(self.shop.disputes)}", "routed_to_human": False}
         if name == "confirm_action":
             if self._customer_id is None:
                 raise NotVerified("verify first")
@@ -259,6 +263,7 @@ class MemoryOrders:
     catalog: Catalog = field(default_factory=demo_catalog)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     actions: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+    disputes: list[dict[str, Any]] = field(default_factory=list)
 
     def open(
         self,

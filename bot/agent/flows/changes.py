@@ -20,7 +20,8 @@ Change = Literal["refund_elsewhere", "payment", "address"]
 
 # A card or account number typed in the chat: twelve or more digits, spaces or dashes between.
 _LONG_NUMBER = re.compile(r"(?:\d[ -]?){12,}")
-_ZIP = re.compile(r"(?<![\d#Ww])(\d{3}-\d{4}|\d{4,7})(?!\d)")
+_ZIP = re.compile(r"(?<![\d#Ww])(\d{3}-\d{4}|\d{4} ?[A-Z]{2}(?![\w])|\d{4,7})(?!\d)")
+"""Postcodes: Japanese 123-4567, Dutch 1234 AB, and four to seven digits."""
 # A street: capitalised words (with the small words streets have) ending in a house number.
 _STREET = re.compile(
     r"(?:[A-ZÀ-ÞА-ЯЁ][\w'.-]*\s+(?:(?:de|del|la|di|da|dos|van|der|von|du|le|of)\s+)*)+"
@@ -121,8 +122,10 @@ def parse_address(text: str, current: Address) -> Address | None:
         after = parts[index + 1 :] if part[zip_found.end() :].strip() else parts[index + 2 :]
         country = after[0].strip(" .") if after and not any(c.isdigit() for c in after[0]) else ""
         same_city = normalise_text(city) == normalise_text(current.city)
-        if not (country or same_city):
-            return None  # another city and no country: ask rather than guess one
+        same_country = _shape(zip_found.group(1)) == _shape(current.zip)
+        if not (country or same_city or same_country):
+            # Another city, no country, a postcode unlike the current one: ask, not guess.
+            return None
         return Address(
             address1=streets[-1].strip(),
             address2="",
@@ -132,3 +135,8 @@ def parse_address(text: str, current: Address) -> Address | None:
             zip=zip_found.group(1),
         )
     return None
+
+
+def _shape(postcode: str) -> str:
+    """A postcode's form ("1234 AB" -> "9999AA"): the same form, most likely the same country."""
+    return re.sub(r"\d", "9", re.sub(r"[A-Za-z]", "A", postcode.replace(" ", "")))

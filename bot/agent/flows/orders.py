@@ -11,11 +11,12 @@ from bot.agent.extract import find_email, find_name_zip, find_order_ids
 from bot.agent.flows.changes import change_address, change_payment, refund_refused, requested_change
 from bot.agent.flows.exchange import exchange_or_modify
 from bot.agent.flows.identity import code_accepted
-from bot.agent.flows.items import Embed, item_label, named_items
+from bot.agent.flows.items import Embed, item_choices, named_items
 from bot.agent.flows.proposal import confirm, propose
 from bot.agent.flows.status import open_dispute, order_status
 from bot.agent.intents import Intent
-from bot.agent.models.calls import ChatModel
+from bot.agent.models.calls import ChatModel, falling_back
+from bot.agent.models.translation import in_english
 from bot.agent.phrases import mentions
 from bot.agent.replies import refusal, say
 from bot.agent.state import Decision, Memory, Turn
@@ -115,13 +116,13 @@ class Orders:
             arguments = {"order_id": order_id, "reason": reason}
             return await propose(turn, intent, memory, "cancel_pending_order", arguments)
         if intent is Intent.RETURN:
-            items = await named_items(turn.text, order, self.embed())
+            items = await named_items(turn.text, order, self.embed(), self._in_english)
             if not items and order.status != OrderStatus.DELIVERED:
                 # Not returnable at all: the tool refuses it with the reason.
                 items = [item.item_id for item in order.items]
             if not items:
                 memory.awaiting = "items"
-                labels = ", ".join(item_label(item) for item in order.items)
+                labels = item_choices(order.items)
                 reply = say(turn.language, "ask_items", order_id=order.order_id, items=labels)
                 return turn.result(reply, intent, Outcome.NEEDS_INFO), memory
             returned: dict[str, object] = {
@@ -131,6 +132,17 @@ class Orders:
             }
             return await propose(turn, intent, memory, "return_delivered_order_items", returned)
         return await exchange_or_modify(turn, intent, memory, order, self.model)
+
+    async def _in_english(self, words: str) -> str | None:
+        """The chat model's English rendering of the shopper's words, to find the items they
+        name; None without a model, or when it fails or is slow."""
+        llm = self.model.llm
+        if llm is None:
+            return None
+        rendering: str | None = None
+        async with falling_back("render the request in English", self.model.timeout_s) as call:
+            rendering = await in_english(llm, words)
+        return None if call.failed else rendering
 
 
 def _customer(turn: Turn) -> str:
@@ -169,7 +181,14 @@ async def _verify(turn: Turn) -> str | None:
 
 async def _ask_order(turn: Turn) -> tuple[str, bool]:
     """Ask which order, listing the shopper's latest ones; and whether any were listed (an
-    order number the bot showed proves nothing about who writes)."""
+    order number the bot showed proves nothing about who writes).
+
+    A shopper not yet verified strongly enough to write is first asked for the number alone:
+    typed unprompted, it proves they hold the account (with its email) and lets them confirm
+    a change without a one-time code. Asked a second time, they get the list."""
+    asked_before = turn.memory.awaiting == "order"
+    if not asked_before and not turn.policy.allows_write(turn.verified_by):
+        return say(turn.language, "ask_order"), False
     orders = (await turn.customer(_customer(turn))).orders
     if not orders:
         return say(turn.language, "ask_order"), False

@@ -1,0 +1,186 @@
+"""The action the shopper asked for, or none (issue 19): a dispute threat beside an order request
+takes the dispute path, a yes confirms only the action shown (naming it again is still a yes,
+widening it is not), proposals hold only the items the shopper named and name them as the
+catalogue does, and an email alone is first asked for the order number, which then proves the
+account is theirs. On in-memory parts, in many languages."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.agent.flows.items import item_choices, named_items
+from bot.agent.replies import describe_action, say
+from bot.agent.turn import Outcome
+from bot.domain.orders import Order
+from tests.unit.memory_shop import demo_catalog
+from tests.unit.test_agent_under_attack import ANNA, STORE, Shop
+
+DISPUTE_WITH_ORDER_REQUEST = [
+    ("en", "Cancel order #W1000002 or I will file a chargeback with my bank"),
+    ("de", "Stornieren Sie Bestellung #W1000002, sonst mache ich eine Rückbuchung bei meiner Bank"),
+    ("fr", "Annulez la commande #W1000002 sinon je fais opposition auprès de ma banque"),
+    ("es", "Cancelen el pedido #W1000002 o pediré un contracargo a mi banco"),
+    ("it", "Annullate l'ordine #W1000002 o faccio lo storno con la carta di credito"),
+    ("ru", "Отмените заказ #W1000002, иначе я оформлю чарджбэк через банк"),
+    (
+        "ja",
+        "注文#W1000002をキャンセルしてください。さもないとカード会社にチャージバックを申請します",
+    ),
+    ("pl", "Anulujcie zamówienie #W1000002, bo inaczej zgłoszę chargeback w banku"),
+    ("tr", "#W1000002 siparişini iptal edin yoksa bankama ters ibraz yapacağım"),
+    ("zh", "取消订单#W1000002，否则我就向银行申请拒付"),
+]
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    DISPUTE_WITH_ORDER_REQUEST,
+    ids=[case[0] for case in DISPUTE_WITH_ORDER_REQUEST],
+)
+async def test_a_chargeback_threat_beside_an_order_request_takes_the_dispute_path(
+    language: str, message: str
+) -> None:
+    shop = Shop()
+    thread = shop.start("t1", customer_id=ANNA)
+    result = await shop.pipeline.handle(STORE, thread, message)
+    assert result.intent == "dispute"
+    assert "open_dispute" in shop.orders.tool_names()
+    assert "cancel_pending_order" not in shop.orders.tool_names()
+    assert shop.status("#W1000002") == "pending"
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    DISPUTE_WITH_ORDER_REQUEST[:5],
+    ids=[case[0] for case in DISPUTE_WITH_ORDER_REQUEST[:5]],
+)
+async def test_a_yes_with_a_chargeback_threat_opens_a_dispute_and_carries_out_nothing(
+    language: str, message: str
+) -> None:
+    shop = Shop()
+    thread = shop.start("t1", customer_id=ANNA)
+    proposed = await shop.pipeline.handle(STORE, thread, "Please cancel order #W1000002")
+    assert proposed.outcome is Outcome.CONFIRM
+    yes = {"en": "yes", "de": "ja", "fr": "oui", "es": "sí", "it": "sì"}[language]
+    result = await shop.pipeline.handle(STORE, thread, f"{yes}, {message}")
+    assert result.intent == "dispute"
+    assert "confirm_action" not in shop.orders.tool_names()
+    assert shop.status("#W1000002") == "pending"
+
+
+RESTATING_YES = [
+    ("en", "yes, cancel it"),
+    ("de", "Ja, stornieren"),
+    ("fr", "oui, annulez"),
+    ("tr", "evet, iptal et"),
+    ("ja", "はい、キャンセルして"),
+    ("zh", "是的，取消"),
+]
+
+
+@pytest.mark.parametrize(("language", "message"), RESTATING_YES, ids=[c[0] for c in RESTATING_YES])
+async def test_a_yes_that_only_names_the_shown_action_again_confirms_it(
+    language: str, message: str
+) -> None:
+    shop = Shop()
+    thread = shop.start("t1", customer_id=ANNA)
+    await shop.pipeline.handle(STORE, thread, "Please cancel order #W1000002")
+    done = await shop.pipeline.handle(STORE, thread, message)
+    assert done.outcome is Outcome.DONE
+    assert shop.status("#W1000002") == "cancelled"
+
+
+WIDENING_YES = [
+    ("en", "yes, cancel both"),
+    ("en", "yes, cancel the other one too"),
+    ("de", "ja, alle stornieren"),
+    ("fr", "oui, annulez aussi l'autre"),
+]
+
+
+@pytest.mark.parametrize(("language", "message"), WIDENING_YES, ids=[c[1] for c in WIDENING_YES])
+async def test_a_yes_that_says_more_than_the_shown_action_confirms_nothing(
+    language: str, message: str
+) -> None:
+    shop = Shop()
+    thread = shop.start("t1", customer_id=ANNA)
+    await shop.pipeline.handle(STORE, thread, "Please cancel order #W1000002")
+    result = await shop.pipeline.handle(STORE, thread, message)
+    assert result.outcome is not Outcome.DONE
+    assert "confirm_action" not in shop.orders.tool_names()
+    assert shop.status("#W1000002") == "pending"
+
+
+async def test_an_order_number_typed_after_an_unlisted_question_proves_the_account() -> None:
+    shop = Shop()
+    thread = shop.start("t1")
+    await shop.pipeline.handle(STORE, thread, "I need to cancel an order")
+    asked = await shop.pipeline.handle(STORE, thread, "anna.schmidt@example.com")
+    assert asked.reply == say("en", "ask_order") and "#W1000002" not in asked.reply
+    proposed = await shop.pipeline.handle(STORE, thread, "cancel #W1000002")
+    assert proposed.outcome is Outcome.CONFIRM
+    done = await shop.pipeline.handle(STORE, thread, "yes")
+    assert done.outcome is Outcome.DONE  # no one-time code: the number was theirs to give
+
+
+def _order(order_id: str) -> Order:
+    return demo_catalog().orders[order_id]
+
+
+async def test_items_are_those_the_asking_clause_names_never_the_ones_kept() -> None:
+    lamp_and_bottle = _order("#W1000001")
+    lamp, bottle = (item.item_id for item in lamp_and_bottle.items)
+    assert await named_items("Return only the lamp, I keep the bottle", lamp_and_bottle, None) == [
+        lamp
+    ]
+    assert await named_items("Please return the Water Bottle", lamp_and_bottle, None) == [bottle]
+    # Named in another language, no model: unclear, so the shopper is asked.
+    kept = "Devo restituire solo la lampada dell'ordine #W1000001, la borraccia la tengo"
+    assert await named_items(kept, lamp_and_bottle, None) == []
+
+
+async def test_items_named_in_any_language_are_found_through_the_models_english() -> None:
+    order = _order("#W1000001")
+    lamp = order.items[0].item_id
+    asked: list[str] = []
+
+    async def english(words: str) -> str | None:
+        asked.append(words)
+        return {"es": "I want to return the lamp", "all": "return everything"}[
+            "all" if "todo" in words else "es"
+        ]
+
+    clause = "Quiero devolver la lámpara del pedido #W1000001, la botella me la quedo"
+    assert await named_items(clause, order, None, english) == [lamp]
+    assert asked == ["Quiero devolver la lámpara del pedido #W1000001"]  # the asking clause only
+    # "Everything" read from a rendering alone is too much to propose: ask instead.
+    assert await named_items("Quiero devolver todo del pedido #W1000001", order, None, english) in (
+        [],
+        [item.item_id for item in order.items],
+    )
+
+
+def test_the_items_to_choose_from_are_named_as_the_catalogue_does() -> None:
+    order = _order("#W1000001")
+    assert item_choices(order.items) == "Desk Lamp, Water Bottle"
+    lanterns = _order("#W1000003")  # the same variant twice: listed once
+    assert item_choices(lanterns.items) == "Garden Lantern"
+
+
+@pytest.mark.parametrize("language", ["en", "de", "fr", "ja", "ko", "ar"])
+def test_a_proposed_exchange_names_the_variants_as_the_catalogue_does(language: str) -> None:
+    details = {
+        "kind": "exchange",
+        "order_id": "#W1000001",
+        "items": [{"item_id": "8100000011", "name": "Desk Lamp", "options": ["NL-4410", "oak"]}],
+        "new_item_ids": ["8100000012"],
+        "new_items": [
+            {"item_id": "8100000012", "name": "Desk Lamp", "options": ["NL-4410", "black"]}
+        ],
+        "charge": "0.00",
+        "refund": "0.00",
+        "method": {"type": "other", "id": "credit_card_1"},
+    }
+    text = describe_action(language, details)
+    assert "Desk Lamp (NL-4410, oak)" in text and "Desk Lamp (NL-4410, black)" in text
+    assert "8100000012" not in text and "8100000011" not in text

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import pytest
 
+from bot.agent.extract import confirmation
+from bot.agent.flows.changes import parse_address
 from bot.agent.flows.items import item_choices, named_items
 from bot.agent.replies import describe_action, say
 from bot.agent.turn import Outcome
-from bot.domain.orders import Order
+from bot.domain.orders import Address, Order
 from tests.unit.memory_shop import demo_catalog
 from tests.unit.test_agent_under_attack import ANNA, STORE, Shop
 
@@ -184,3 +186,50 @@ def test_a_proposed_exchange_names_the_variants_as_the_catalogue_does(language: 
     text = describe_action(language, details)
     assert "Desk Lamp (NL-4410, oak)" in text and "Desk Lamp (NL-4410, black)" in text
     assert "8100000012" not in text and "8100000011" not in text
+
+
+MORE_YES_AND_NO = [
+    ("id", "ya, lanjutkan", "tidak"),
+    ("sv", "ja tack", "nej"),
+    ("da", "ja, gerne", "nej tak"),
+    ("nb", "ja takk", "nei"),
+    ("fi", "kyllä, kiitos", "ei"),
+    ("cs", "ano, prosím", "ne"),
+    ("hu", "igen, kérem", "nem"),
+    ("ro", "da, vă rog", "nu"),
+    ("el", "ναι, παρακαλώ", "όχι"),
+]
+
+
+@pytest.mark.parametrize(
+    ("language", "yes", "no"), MORE_YES_AND_NO, ids=[c[0] for c in MORE_YES_AND_NO]
+)
+def test_a_plain_yes_or_no_is_read_in_more_languages(language: str, yes: str, no: str) -> None:
+    assert confirmation(yes) is True
+    assert confirmation(no) is False
+    assert confirmation(f"{yes} {'#W1000001'}") is None  # another order named: not a yes
+
+
+def test_an_address_written_into_another_languages_sentence_is_read_as_an_address() -> None:
+    current = Address(
+        address1="Ringstraße 1", address2="", city="Wien", state="", country="Austria", zip="1010"
+    )
+    text = "주문 #W5201602 배송지를 Getreidegasse 9, 5020 Salzburg로 바꿔 주세요."
+    address = parse_address(text, current)
+    assert address is not None
+    assert (address.address1, address.zip, address.city, address.country) == (
+        "Getreidegasse 9",
+        "5020",
+        "Salzburg",
+        "Austria",  # a postcode of the current one's form: the same country
+    )
+    dutch = Address(
+        address1="Damrak 1",
+        address2="",
+        city="Amsterdam",
+        state="",
+        country="Netherlands",
+        zip="1012 LG",
+    )
+    moved = parse_address("naar mijn werkadres sturen: Catharijnesingel 30, 3511 GB Utrecht", dutch)
+    assert moved is not None and (moved.zip, moved.city) == ("3511 GB", "Utrecht")

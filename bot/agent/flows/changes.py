@@ -5,6 +5,7 @@ anywhere else is refused with the reason, never turned into another action."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Literal
 
 from bot.agent.flows.proposal import propose
@@ -114,7 +115,7 @@ def parse_address(text: str, current: Address) -> Address | None:
         streets = _STREET.findall(parts[index - 1])
         if not streets:
             continue
-        city = (part[: zip_found.start()] + part[zip_found.end() :]).strip(" .")
+        city = _one_script((part[: zip_found.start()] + part[zip_found.end() :]).strip(" ."))
         if not city and index + 1 < len(parts):
             city = parts[index + 1].strip(" .")
         if not city:
@@ -140,3 +141,18 @@ def parse_address(text: str, current: Address) -> Address | None:
 def _shape(postcode: str) -> str:
     """A postcode's form ("1234 AB" -> "9999AA"): the same form, most likely the same country."""
     return re.sub(r"\d", "9", re.sub(r"[A-Za-z]", "A", postcode.replace(" ", "")))
+
+
+def _one_script(words: str) -> str:
+    """The leading words written in the script of the first letter: "Salzburg로 바꿔 주세요"
+    is the city Salzburg, then Korean words about it."""
+    script = ""
+    for index, char in enumerate(words):
+        if not char.isalpha():
+            continue
+        name = unicodedata.name(char, "").split(" ")[0]
+        if not script:
+            script = name
+        elif name != script:
+            return words[:index].strip(" .,")
+    return words

@@ -8,7 +8,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.agent.extract import find_email, find_name_zip, find_order_ids
-from bot.agent.flows.changes import change_address, change_payment, refund_refused, requested_change
+from bot.agent.flows.changes import (
+    change_address,
+    change_payment,
+    parse_address,
+    refund_refused,
+    requested_change,
+)
 from bot.agent.flows.exchange import exchange_or_modify
 from bot.agent.flows.identity import code_accepted
 from bot.agent.flows.items import Embed, item_choices, named_items
@@ -96,6 +102,14 @@ class Orders:
             return await open_dispute(turn, order_id), Memory(order_id=order_id)
         change = requested_change(turn.text) if intent in WRITES else None
         if change is None and turn.memory.awaiting == "address":
+            change = "address"
+        if (
+            change is None
+            and intent in (Intent.MODIFY_ORDER, Intent.EXCHANGE)
+            and parse_address(turn.text, order.address) is not None
+        ):
+            # A street, postcode and city in a request to change an order: the shipping
+            # address, in whatever words, never an item change.
             change = "address"
         if change in ("address", "payment"):
             if order.status != OrderStatus.PENDING:

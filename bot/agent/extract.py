@@ -130,7 +130,8 @@ def confirmation(text: str, pending: str | None = None, language: str | None = N
     return True if pending and _names_only(rest, pending, language) else None
 
 
-_RESTATED_ACTIONS: frozenset[Cue] = frozenset({"cancel", "return", "exchange"})
+_RESTATED_ACTIONS: dict[str, Cue] = {"cancel": "cancel", "return": "return", "exchange": "exchange"}
+"""Pending intents whose own words a yes may repeat, and the lexicon cue for those words."""
 _SHORT_WORD = 3
 """Beside the action's own word, a restating yes holds at most one word this short ("it",
 "es", "lo"); "both" or "the other" say more than the proposal did."""
@@ -139,9 +140,9 @@ _SHORT_WORD = 3
 def _names_only(rest: str, pending: str, language: str | None) -> bool:
     """True when `rest` (a yes's words past the yes and polite words) only names the pending
     action: its cue word and at most one short word, nothing about scope or other orders."""
-    if pending not in _RESTATED_ACTIONS or mentions("whole_order", rest):
+    cue = _RESTATED_ACTIONS.get(pending)
+    if cue is None or mentions("whole_order", rest):
         return False
-    cue: Cue = "cancel" if pending == "cancel" else "return" if pending == "return" else "exchange"
     # Every language's words, the detected one first: a two-word yes is often misread.
     languages = [language, *sorted(default_lexicon().languages)] if language else None
     found = default_lexicon().match(cue, rest, languages)

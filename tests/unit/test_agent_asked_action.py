@@ -10,6 +10,7 @@ import pytest
 
 from bot.agent.extract import confirmation
 from bot.agent.flows.changes import parse_address
+from bot.agent.flows.exchange import named_part
 from bot.agent.flows.items import item_choices, named_items
 from bot.agent.replies import describe_action, say
 from bot.agent.turn import Outcome
@@ -233,3 +234,12 @@ def test_an_address_written_into_another_languages_sentence_is_read_as_an_addres
     )
     moved = parse_address("naar mijn werkadres sturen: Catharijnesingel 30, 3511 GB Utrecht", dutch)
     assert moved is not None and (moved.zip, moved.city) == ("3511 GB", "Utrecht")
+
+
+def test_the_model_choosing_a_swap_sees_only_the_items_the_shopper_named() -> None:
+    order = _order("#W1000001")
+    bottle = order.items[1].item_id
+    named = named_part(order, "Please exchange the Water Bottle of #W1000001 for the 500ml one")
+    assert [item.item_id for item in named.items] == [bottle]
+    # Nothing named as the catalogue has it: the whole order, and the model's pick is checked.
+    assert named_part(order, "Quiero cambiar algo del pedido #W1000001") == order

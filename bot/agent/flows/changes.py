@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from typing import Literal
 
 from bot.agent.flows.proposal import propose
@@ -101,10 +102,17 @@ async def change_address(
     return await propose(turn, intent, memory, "modify_user_address", arguments)
 
 
-def parse_address(text: str, current: Address) -> Address | None:
-    """`Street 12, 12345 City[, Country]` from the message; None when it holds no such form.
-    In the same city the state and country stay the current address's; in another city the
-    country must be given."""
+@dataclass(frozen=True)
+class _AddressForm:
+    """`Street 12, 12345 City[, Country]` as written, before the country is settled."""
+
+    street: str
+    postcode: str
+    city: str
+    country: str
+
+
+def _address_form(text: str) -> _AddressForm | None:
     for order_token in re.findall(r"#?[Ww]\d{7}|\S+@\S+", text):
         text = text.replace(order_token, " ")
     parts = [part.strip() for part in re.split(r"[,，、\n]", text) if part.strip()]
@@ -122,24 +130,40 @@ def parse_address(text: str, current: Address) -> Address | None:
             continue
         after = parts[index + 1 :] if part[zip_found.end() :].strip() else parts[index + 2 :]
         country = after[0].strip(" .") if after and not any(c.isdigit() for c in after[0]) else ""
-        same_city = normalise_text(city) == normalise_text(current.city)
-        same_country = _shape(zip_found.group(1)) == _shape(current.zip)
-        if not (country or same_city or same_country):
-            # Another city, no country, a postcode unlike the current one: ask, not guess.
-            return None
-        return Address(
-            address1=streets[-1].strip(),
-            address2="",
-            city=city,
-            state=current.state if same_city else "",
-            country=country or current.country,
-            zip=zip_found.group(1),
-        )
+        return _AddressForm(streets[-1].strip(), zip_found.group(1), city, country)
     return None
 
 
+def holds_address(text: str) -> bool:
+    """True when the message holds a street with a number, a postcode and a city."""
+    return _address_form(text) is not None
+
+
+def parse_address(text: str, current: Address) -> Address | None:
+    """`Street 12, 12345 City[, Country]` from the message; None when it holds no such form.
+    In the same city the state and country stay the current address's; in another city the
+    country must be given, unless the postcode has the current one's distinctive form (letters
+    or a dash: "3511 GB" beside "1012 LG"), which only one country writes."""
+    form = _address_form(text)
+    if form is None:
+        return None
+    same_city = normalise_text(form.city) == normalise_text(current.city)
+    shape = _shape(form.postcode)
+    same_country = shape == _shape(current.zip) and not shape.isdigit()
+    if not (form.country or same_city or same_country):
+        return None  # another city and no country: ask rather than guess one
+    return Address(
+        address1=form.street,
+        address2="",
+        city=form.city,
+        state=current.state if same_city else "",
+        country=form.country or current.country,
+        zip=form.postcode,
+    )
+
+
 def _shape(postcode: str) -> str:
-    """A postcode's form ("1234 AB" -> "9999AA"): the same form, most likely the same country."""
+    """A postcode's form ("1234 AB" -> "9999AA", "123-4567" -> "999-9999")."""
     return re.sub(r"\d", "9", re.sub(r"[A-Za-z]", "A", postcode.replace(" ", "")))
 
 

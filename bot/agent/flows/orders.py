@@ -11,7 +11,7 @@ from bot.agent.extract import find_email, find_name_zip, find_order_ids
 from bot.agent.flows.changes import (
     change_address,
     change_payment,
-    parse_address,
+    holds_address,
     refund_refused,
     requested_change,
 )
@@ -106,7 +106,7 @@ class Orders:
         if (
             change is None
             and intent in (Intent.MODIFY_ORDER, Intent.EXCHANGE)
-            and parse_address(turn.text, order.address) is not None
+            and holds_address(turn.text)
         ):
             # A street, postcode and city in a request to change an order: the shipping
             # address, in whatever words, never an item change.

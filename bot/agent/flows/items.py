@@ -82,8 +82,9 @@ def named_exactly(text: str, order: Order) -> list[str]:
     return by_option
 
 
-def _word_in(word: str, text: str) -> bool:
-    return re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text) is not None
+def _word_in(word: str, text: str, ending: int = 0) -> bool:
+    """`word` in `text` as a whole word, or followed by up to `ending` more letters."""
+    return re.search(rf"(?<!\w){re.escape(word)}\w{{0,{ending}}}(?!\w)", text) is not None
 
 
 async def named_items(
@@ -108,7 +109,10 @@ async def named_items(
 async def _named_in(text: str, order: Order, embed: Embed | None) -> list[str]:
     clause = request_clause(text)
     exact = (
-        named_exactly(clause, order) or named_exactly(text, order) or named_by_word(clause, order)
+        named_exactly(clause, order)
+        or named_by_word(clause, order)
+        or named_exactly(text, order)
+        or named_by_word(text, order)
     )
     if exact or embed is None:
         return exact
@@ -120,7 +124,8 @@ async def _named_in(text: str, order: Order, embed: Embed | None) -> list[str]:
 
 def named_by_word(text: str, order: Order) -> list[str]:
     """Items named by a word of their product name that no other item of the order has
-    ("the lamp" for a Desk Lamp beside a Water Bottle)."""
+    ("the lamp" for a Desk Lamp beside a Water Bottle), or by that word with a short ending
+    ("die Lampe", "la lampada")."""
     plain = normalise_text(text)
     words_of = {
         item.item_id: {w for w in re.findall(r"\w+", normalise_text(item.name)) if len(w) >= 4}
@@ -129,7 +134,7 @@ def named_by_word(text: str, order: Order) -> list[str]:
     named: list[str] = []
     for item in order.items:
         shared = set().union(*(w for i, w in words_of.items() if i != item.item_id))
-        if any(_word_in(word, plain) for word in words_of[item.item_id] - shared):
+        if any(_word_in(word, plain, ending=3) for word in words_of[item.item_id] - shared):
             named.append(item.item_id)
     return named
 

@@ -29,6 +29,10 @@ _CLOSEST_FLOOR = 0.74
 """An item closer to the shopper's words than this (cosine, e5 queries) may be the one meant..."""
 _CLOSEST_MARGIN = 0.02
 """...and only when it is closer than every other item of the order by this much."""
+_MESSAGE_MARGIN = 0.04
+"""The margin when the whole message, not just its asking clause, is compared: "return the
+helmet, I keep the gloves" put the gloves .026 ahead; "return order #W…, the lamp is not what
+I wanted" (in Korean) put the lamp .051 ahead."""
 
 
 def item_label(item: OrderItem) -> str:
@@ -116,9 +120,12 @@ async def _named_in(text: str, order: Order, embed: Embed | None) -> list[str]:
     )
     if exact or embed is None:
         return exact
-    # The asking clause only: the rest of the message may name what the shopper keeps
-    # ("return the helmet, I keep the gloves"), and a guess there would propose it.
-    closest = await _closest(clause, order, embed)
+    closest = await _closest(clause, order, embed, _CLOSEST_MARGIN)
+    if closest is None and clause != text:
+        # The asking clause names no item ("return order #W…, the lamp is broken"): the whole
+        # message, with a wider margin, since it may also name what the shopper keeps ("return
+        # the helmet, I keep the gloves"), and a guess there would propose that.
+        closest = await _closest(text, order, embed, _MESSAGE_MARGIN)
     return [closest] if closest is not None else []
 
 
@@ -139,7 +146,7 @@ def named_by_word(text: str, order: Order) -> list[str]:
     return named
 
 
-async def _closest(words: str, order: Order, embed: Embed) -> str | None:
+async def _closest(words: str, order: Order, embed: Embed, margin: float) -> str | None:
     labels = [item_label(item) for item in order.items]
     # The order number and the email say nothing about which item is meant.
     words = _IDENTIFIERS.sub(" ", words)
@@ -153,7 +160,7 @@ async def _closest(words: str, order: Order, embed: Embed) -> str | None:
         reverse=True,
     )
     best, runner_up = scores[0], scores[1]
-    if best[0] >= _CLOSEST_FLOOR and best[0] - runner_up[0] >= _CLOSEST_MARGIN:
+    if best[0] >= _CLOSEST_FLOOR and best[0] - runner_up[0] >= margin:
         return best[1]
     return None
 

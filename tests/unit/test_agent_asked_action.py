@@ -1,8 +1,7 @@
 """The action the shopper asked for, or none (issue 19): a dispute threat beside an order request
 takes the dispute path, a yes confirms only the action shown (naming it again is still a yes,
 widening it is not), proposals hold only the items the shopper named and name them as the
-catalogue does, and an email alone is first asked for the order number, which then proves the
-account is theirs. On in-memory parts, in many languages."""
+catalogue does. On in-memory parts, in many languages."""
 
 from __future__ import annotations
 
@@ -12,7 +11,7 @@ from bot.agent.extract import confirmation
 from bot.agent.flows.changes import holds_address, parse_address
 from bot.agent.flows.exchange import named_part
 from bot.agent.flows.items import item_choices, named_items
-from bot.agent.replies import describe_action, say
+from bot.agent.replies import describe_action
 from bot.agent.turn import Outcome
 from bot.domain.orders import Address, Order
 from tests.unit.memory_shop import demo_catalog
@@ -112,18 +111,6 @@ async def test_a_yes_that_says_more_than_the_shown_action_confirms_nothing(
     assert result.outcome is not Outcome.DONE
     assert "confirm_action" not in shop.orders.tool_names()
     assert shop.status("#W1000002") == "pending"
-
-
-async def test_an_order_number_typed_after_an_unlisted_question_proves_the_account() -> None:
-    shop = Shop()
-    thread = shop.start("t1")
-    await shop.pipeline.handle(STORE, thread, "I need to cancel an order")
-    asked = await shop.pipeline.handle(STORE, thread, "anna.schmidt@example.com")
-    assert asked.reply == say("en", "ask_order") and "#W1000002" not in asked.reply
-    proposed = await shop.pipeline.handle(STORE, thread, "cancel #W1000002")
-    assert proposed.outcome is Outcome.CONFIRM
-    done = await shop.pipeline.handle(STORE, thread, "yes")
-    assert done.outcome is Outcome.DONE  # no one-time code: the number was theirs to give
 
 
 def _order(order_id: str) -> Order:

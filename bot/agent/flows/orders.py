@@ -195,14 +195,7 @@ async def _verify(turn: Turn) -> str | None:
 
 async def _ask_order(turn: Turn) -> tuple[str, bool]:
     """Ask which order, listing the shopper's latest ones; and whether any were listed (an
-    order number the bot showed proves nothing about who writes).
-
-    A shopper not yet verified strongly enough to write is first asked for the number alone:
-    typed unprompted, it proves they hold the account (with its email) and lets them confirm
-    a change without a one-time code. Asked a second time, they get the list."""
-    asked_before = turn.memory.awaiting == "order"
-    if not asked_before and not turn.policy.allows_write(turn.verified_by):
-        return say(turn.language, "ask_order"), False
+    order number the bot showed proves nothing about who writes)."""
     orders = (await turn.customer(_customer(turn))).orders
     if not orders:
         return say(turn.language, "ask_order"), False

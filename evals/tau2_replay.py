@@ -19,7 +19,7 @@ from typing import Any
 
 from bot.domain.errors import ParleyError
 from bot.domain.orders import ORDER_OPTIONAL_FIELDS, catalog_from_tau2
-from bot.domain.policy import tau2_policy
+from bot.domain.policy import Verification, tau2_policy
 from bot.storage import Database, connect, migrate
 from bot.storage.orders import SqlOrderStore
 from bot.tools.context import ToolContext
@@ -188,6 +188,8 @@ async def replay_task(
         store_id=store_id,
         policy=tau2_policy(),
         customer_id=await task_customer(orders, store_id, actions),
+        # τ²'s shoppers are verified by email (or name and zip), which its policy lets write.
+        verified_by={Verification.EMAIL.value},
         tau2_compat=True,
     )
     errors = await replay(ctx, actions)

@@ -55,7 +55,7 @@ class Decider:
     async def _decide(self, turn: Turn) -> Decision:
         memory = turn.memory
         if memory.awaiting == "confirm" and memory.action_id:
-            answer = confirmation(turn.text)
+            answer = confirmation(turn.text, memory.intent, turn.language)
             if answer is not None:
                 return await confirm(turn, answer)
         if memory.awaiting == "code" and memory.code is not None:
@@ -74,11 +74,17 @@ class Decider:
             reply = say(turn.language, "for_someone_else")
             result = turn.result(reply, Intent.OTHER, Outcome.DECLINED)
             return result, Memory(for_someone_else=True)
-        if memory.awaiting == "confirm" and memory.intent and starts_with_yes(turn.text):
-            # "Yes, but …": the pending request revised, shown again as its own proposal (or
-            # refused), never carried out, whatever else the router reads in the words.
-            return await self.orders.run(turn, Intent(memory.intent))
         signals = handoff_signals(turn.text, [turn.language])
+        if (
+            memory.awaiting == "confirm"
+            and memory.intent
+            and starts_with_yes(turn.text)
+            and not signals
+        ):
+            # "Yes, but …": the pending request revised, shown again as its own proposal (or
+            # refused), never carried out, whatever else the router reads in the words. A yes
+            # with a chargeback threat or a call for a person goes where those go (below).
+            return await self.orders.run(turn, Intent(memory.intent))
         if turn.vector is not None:
             route = self.router.route_vector(routing_text(turn.text), turn.vector, turn.language)
         else:
@@ -113,9 +119,11 @@ class Decider:
         carried = carried_intent(turn.text, memory)
         if carried is not None:
             intent = carried
-        elif intent not in ORDER_INTENTS and requested_change(turn.text) is not None:
+        elif (intent not in ORDER_INTENTS or intent is Intent.ORDER_STATUS) and requested_change(
+            turn.text
+        ) is not None:
             # "Ship it to …", "refund it to my new card": a change of an order, whatever the
-            # router made of the words.
+            # router made of the words (a question about where it stands included).
             intent = Intent.MODIFY_ORDER
         if intent in ORDER_INTENTS and carried is None and asks_about_policy(turn.text):
             # "How long do I have to return an item?" is a question about the policy, not a

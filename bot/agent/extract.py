@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.agent.phrases import alternatives, words
+from bot.agent.phrases import alternatives, mentions, words
+from bot.agent.signals import Cue, default_lexicon
 from bot.domain.text import normalise_text
 
 # ASCII only: in "我的邮箱是yuki@example.com" the Chinese words must not join the address.
@@ -100,12 +101,13 @@ def find_name_zip(text: str) -> NameZip | None:
     return NameZip(found.group(1), found.group(2), found.group(3))
 
 
-def confirmation(text: str) -> bool | None:
+def confirmation(text: str, pending: str | None = None, language: str | None = None) -> bool | None:
     """True for a plain yes, False for a plain no, None when the message is something else.
 
     A yes confirms exactly what was shown, so a yes that says anything more than polite words
     ("yes, but the other order", "是的，不过退款金额改成200欧元", "yes if I get double") is not
-    one: whatever it changes has to be shown as its own proposal first."""
+    one: whatever it changes has to be shown as its own proposal first. The one exception is a
+    yes that only names the `pending` action again ("yes, cancel it", "Ja, stornieren")."""
     plain = _plain(text)
     if plain in _YES:
         return True
@@ -123,7 +125,39 @@ def confirmation(text: str) -> bool | None:
     rest = spaced
     for word in _POLITE:
         rest = _remove_word(rest, word)
-    return True if not rest.strip() else None
+    if not rest.strip():
+        return True
+    return True if pending and _names_only(rest, pending, language) else None
+
+
+_RESTATED_ACTIONS: dict[str, Cue] = {"cancel": "cancel", "return": "return", "exchange": "exchange"}
+"""Pending intents whose own words a yes may repeat, and the lexicon cue for those words."""
+_SHORT_WORD = 3
+"""Beside the action's own word, a restating yes holds at most one word this short ("it",
+"es", "lo"); "both" or "the other" say more than the proposal did."""
+
+
+def _names_only(rest: str, pending: str, language: str | None) -> bool:
+    """True when `rest` (a yes's words past the yes and polite words) only names the pending
+    action: its cue word and at most one short word, nothing about scope or other orders."""
+    cue = _RESTATED_ACTIONS.get(pending)
+    if cue is None or mentions("whole_order", rest):
+        return False
+    # Every language's words, the detected one first: a two-word yes is often misread.
+    languages = [language, *sorted(default_lexicon().languages)] if language else None
+    found = default_lexicon().match(cue, rest, languages)
+    at = rest.find(found) if found else -1
+    if found is None or at < 0:
+        return False
+    if _UNSPACED.search(rest):
+        return len("".join((rest[:at] + rest[at + len(found) :]).split())) <= 2
+    # Words the cue does not touch (the cue may be a stem: "storn" in "stornieren").
+    others = [
+        word.group(0)
+        for word in _SPACED_WORD.finditer(rest)
+        if word.end() <= at or word.start() >= at + len(found)
+    ]
+    return len(others) <= 1 and all(len(word) <= _SHORT_WORD for word in others)
 
 
 def starts_with_yes(text: str) -> bool:

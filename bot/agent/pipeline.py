@@ -227,14 +227,17 @@ class TurnPipeline:
 
         memory = await self._memory(store_id, conversation_id, message.seq)
         policy = _policy(policy_document)
-        desk = self.desks.open(store_id, policy, conversation_id, conversation.customer_id)
+        verified_by = set(memory.verified_by)
+        if conversation.customer_id is not None and not verified_by:
+            # Bound before the chat verified anyone: the storefront's signed identity.
+            verified_by.add(Verification.SIGNED.value)
+        desk = self.desks.open(
+            store_id, policy, conversation_id, conversation.customer_id, verified_by
+        )
         turn = Turn(store_id, conversation_id, text, language, memory, desk, emit=emit)
         turn.vector = vector[0] if vector else None
         turn.policy = policy
-        turn.verified_by = set(memory.verified_by)
-        if conversation.customer_id is not None and not turn.verified_by:
-            # Bound before the chat verified anyone: the storefront's signed identity.
-            turn.verified_by.add(Verification.SIGNED.value)
+        turn.verified_by = desk.verified_by  # one record: what the flows prove, the tools check
         if conversation.handback_note:  # an agent's note on handing back, read by this turn once
             turn.handback_note = await self.conversations.take_handback_note(
                 store_id, conversation_id

@@ -7,7 +7,7 @@ in-memory stand-ins (and the scripted chat model) with no database and no index.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from typing import Any, Protocol
 
 import numpy as np
@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 
 from bot.agent.intents import IntentRoute
 from bot.domain.conversation import HandoffReason, OwnerState, Role
-from bot.domain.policy import StorePolicy
+from bot.domain.policy import StorePolicy, Verification
 from bot.storage.conversations import Conversation, Message
 from knowledge import SearchResult
 
@@ -127,6 +127,17 @@ class Desk(Protocol):
         """The verified customer; `None` until the shopper proved who they are."""
         ...
 
+    @property
+    def verified_by(self) -> set[str]:
+        """How the shopper proved who they are (`Verification` values), as the tools that
+        check a write against the store's policy see it."""
+        ...
+
+    def prove(self, method: Verification) -> None:
+        """A further proof the flows checked (an order number, a one-time code): it counts
+        for writes from now on."""
+        ...
+
     async def call(self, name: str, arguments: dict[str, Any]) -> Any:
         """Call a tool; raises the typed error the shopper can be told."""
         ...
@@ -149,6 +160,8 @@ class Desks(Protocol):
         policy: StorePolicy,
         conversation_id: str,
         customer_id: str | None,
+        verified_by: Collection[str] = (),
     ) -> Desk:
-        """The tools of this conversation under `policy`, for `customer_id` if verified."""
+        """The tools of this conversation under `policy`, for `customer_id` if verified (in
+        the `verified_by` ways)."""
         ...

@@ -82,8 +82,16 @@ def payment_method(language: str, method: Mapping[str, Any]) -> str:
     )
 
 
+def _item_name(language: str, item: Mapping[str, Any]) -> str:
+    """An item as the catalogue names it, product name and option values ("Kettle (1.5l,
+    steel)"), never by its id alone."""
+    name = str(item.get("name") or _text(language, "actions", "an_item"))
+    options = ", ".join(str(value) for value in item.get("options") or [])
+    return f"{name} ({options})" if options else name
+
+
 def _items(language: str, items: Sequence[Mapping[str, Any]] | None) -> str:
-    names = [str(item.get("name") or _text(language, "actions", "an_item")) for item in items or []]
+    names = [_item_name(language, item) for item in items or []]
     separator = "、" if language in ("zh", "ja") else ", "
     return separator.join(names) or _text(language, "actions", "an_item")
 
@@ -105,7 +113,9 @@ def describe_action(language: str, details: Mapping[str, Any]) -> str:
     values: dict[str, object] = {
         "order_id": details.get("order_id", ""),
         "items": _items(language, details.get("items")),
-        "new_items": ", ".join(str(i) for i in details.get("new_item_ids") or []),
+        "new_items": _items(language, details.get("new_items"))
+        if details.get("new_items")
+        else ", ".join(str(i) for i in details.get("new_item_ids") or []),
         "method": method,
         "address": details.get("address", ""),
     }

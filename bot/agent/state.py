@@ -7,6 +7,7 @@ records of `bot.domain.orders`, so the flows never index into raw dicts.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +18,7 @@ from bot.agent.turn import Citation, Outcome, ToolCall, TurnResult
 from bot.domain.conversation import HandoffReason, OwnerState
 from bot.domain.errors import ParleyError
 from bot.domain.orders import Customer, Order, Product
-from bot.domain.policy import StorePolicy
+from bot.domain.policy import StorePolicy, Verification
 from bot.tools.context import ToolContext, ToolServices
 from bot.tools.registry import call_tool
 
@@ -108,7 +109,8 @@ class Turn:
     policy: StorePolicy = field(default_factory=StorePolicy)
     """The store's policy: which ways of verifying let the bot write."""
     verified_by: set[str] = field(default_factory=set)
-    """How the shopper proved who they are so far (`Verification` values)."""
+    """How the shopper proved who they are so far (`Verification` values): the desk's own
+    set, which the tools check a write against (the pipeline hands it over)."""
     handback_note: str | None = None
     """What the agent who handed the thread back to the bot wrote for it (this turn only)."""
 
@@ -178,6 +180,15 @@ class ToolDesk:
         """The verified customer, once the shopper proved who they are."""
         return self.context.customer_id
 
+    @property
+    def verified_by(self) -> set[str]:
+        """How the shopper proved who they are, as the write tools check it."""
+        return self.context.verified_by
+
+    def prove(self, method: Verification) -> None:
+        """A further proof the flows checked; it counts for writes from now on."""
+        self.context.prove(method)
+
     async def call(self, name: str, arguments: dict[str, Any]) -> Any:
         """Call a tool by name; raises the typed error an agent can relay."""
         return await call_tool(self.context, name, arguments)
@@ -203,6 +214,7 @@ class ToolDesks:
         policy: StorePolicy,
         conversation_id: str,
         customer_id: str | None,
+        verified_by: Collection[str] = (),
     ) -> ToolDesk:
         """The registry's tools for one conversation."""
         return ToolDesk(
@@ -212,6 +224,7 @@ class ToolDesks:
                 policy=policy,
                 conversation_id=conversation_id,
                 customer_id=customer_id,
+                verified_by=set(verified_by),
             )
         )
 

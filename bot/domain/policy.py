@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from bot.domain.errors import PolicyViolation
+from bot.domain.errors import NotVerified, PolicyViolation
 from bot.domain.hours import SupportHours, check_week, zone
 
 
@@ -140,6 +140,21 @@ class StorePolicy(BaseModel):
         """True when one of the ways the shopper verified lets the bot change their orders."""
         return any(method in self.write_verification for method in verified_by)
 
+    def check_write(self, verified_by: Iterable[str]) -> None:
+        """Raise `StrongerVerificationNeeded` unless one of the ways the shopper verified
+        lets the bot change their orders or account."""
+        proofs = sorted(set(verified_by))
+        if not self.allows_write(proofs):
+            raise StrongerVerificationNeeded(
+                "Knowing the account's email is enough to see its orders, not to change them: "
+                "please confirm with the one-time code sent to that email, or give your name "
+                "and zip code.",
+                details={
+                    "verified_by": proofs,
+                    "needs_one_of": [method.value for method in self.write_verification],
+                },
+            )
+
     def document(self) -> dict[str, Any]:
         """The policy as JSON for storage and the API."""
         return self.model_dump(mode="json")
@@ -171,3 +186,9 @@ class VerificationNotAllowed(PolicyViolation):
     """The store does not accept this way of verifying a shopper."""
 
     code = "verification_not_allowed"
+
+
+class StrongerVerificationNeeded(NotVerified):
+    """The shopper proved who they are well enough to read, not to write (an email alone)."""
+
+    code = "stronger_verification_needed"

@@ -1,7 +1,9 @@
 """Who is calling a tool, for which store and conversation, under which policy.
 
 Identity is enforced here: order data is shown only once the shopper is verified, and only
-their own. Verification binds the conversation to that customer for good.
+their own. Verification binds the conversation to that customer for good. Writes need more:
+one of the ways of verifying the store's policy accepts for writes (`require_write`); until
+then a proposal shows no card number.
 """
 
 from __future__ import annotations
@@ -74,6 +76,9 @@ class ToolContext:
     conversation_id: str | None = None
     customer_id: str | None = None
     """The verified customer; `None` until the shopper proved who they are."""
+    verified_by: set[str] = field(default_factory=set)
+    """How the shopper proved who they are (`Verification` values): every way so far, since
+    an email and later one of its order numbers together prove more than either."""
     tau2_compat: bool = False
     """Reproduce the τ² reference's float arithmetic and quirks (replay only)."""
     clock: Callable[[], datetime] = field(default=utcnow)
@@ -103,6 +108,27 @@ class ToolContext:
         if self.conversation_id is not None:
             await self.services.bindings.bind(self.store_id, self.conversation_id, customer_id)
         self.customer_id = customer_id
+        if method is not None:
+            self.verified_by.add(method.value)
+
+    def prove(self, method: Verification) -> None:
+        """Record a further proof by the verified shopper: an order number of the account
+        given before the bot showed any (`EMAIL_ORDER`), or the one-time code (`CODE`).
+        The caller checked the proof; this only lets it count for writes."""
+        self.verified()
+        self.verified_by.add(method.value)
+
+    @property
+    def may_write(self) -> bool:
+        """True when the shopper verified in a way the store accepts for writes."""
+        return self.customer_id is not None and self.policy.allows_write(self.verified_by)
+
+    def require_write(self) -> str:
+        """The verified customer, if they may have the bot change their orders or account;
+        else `NotVerified` or `StrongerVerificationNeeded` (an email alone, by default)."""
+        customer_id = self.verified()
+        self.policy.check_write(self.verified_by)
+        return customer_id
 
     async def verify_signed(self, user_id: str, signature: str, identity_secret: str) -> None:
         """Verify with the storefront's signed identity (HMAC-SHA256 of the user id)."""

@@ -44,10 +44,17 @@ async def find_user_id_by_name_zip(ctx: ToolContext, args: NameZipArgs) -> str:
 
 
 async def get_user_details(ctx: ToolContext, args: UserIdArgs) -> dict[str, Any]:
-    """The verified customer's own profile, payment methods and order ids."""
+    """The verified customer's own profile, payment methods and order ids; a card's brand
+    and last four digits only for a shopper verified strongly enough to write (someone who
+    merely knows the email must not learn which card the account holds)."""
     ctx.require_owner(args.user_id)
     async with ctx.services.orders.session(ctx.store_id) as session:
-        return to_tau2(await session.customer(args.user_id))
+        details = to_tau2(await session.customer(args.user_id))
+    if not ctx.may_write:
+        for method in details.get("payment_methods", {}).values():
+            if method.get("source") == "credit_card":
+                method.update(brand="", last_four="")
+    return details
 
 
 async def get_order_details(ctx: ToolContext, args: OrderIdArgs) -> dict[str, Any]:

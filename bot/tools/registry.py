@@ -57,8 +57,10 @@ def _write_runner(name: str) -> Callable[[ToolContext, Any], Awaitable[Any]]:
 
 
 async def confirm(ctx: ToolContext, args: ConfirmArgs) -> Any:
-    """Run a pending action after its shopper's explicit yes: once, before it expires."""
-    customer_id = ctx.verified()
+    """Run a pending action after its shopper's explicit yes: once, before it expires, and
+    only for a shopper verified strongly enough to write (checked before the action is
+    claimed, so a refused yes leaves it waiting for the stronger proof)."""
+    customer_id = ctx.require_write()
     action = await ctx.services.actions.claim(
         ctx.store_id, args.action_id, customer_id, ctx.conversation_id, now=ctx.clock()
     )

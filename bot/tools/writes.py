@@ -69,11 +69,13 @@ def _money(amount: Decimal) -> str:
     return f"{amount:.2f}"
 
 
-def _method_label(customer: Customer | None, method_id: str) -> str:
+def _method_label(ctx: ToolContext, customer: Customer | None, method_id: str) -> str:
     method = customer.payment_methods.get(method_id) if customer else None
     if isinstance(method, GiftCard):
         return f"gift card {method_id}"
     if method is not None and method.source == "credit_card":
+        if not ctx.may_write:
+            return "the card on file"  # its number only once the shopper may change things
         return f"{method.brand} card ending {method.last_four}"
     if method is not None:
         return f"PayPal ({method_id})"
@@ -104,11 +106,16 @@ async def _products(session: OrderSession, order: Order) -> dict[str, Product]:
     return products
 
 
-def _method_details(customer: Customer | None, method_id: str) -> dict[str, str]:
-    """A payment method as data: `type` (`credit_card`, `gift_card`, `paypal`) and its id."""
+def _method_details(ctx: ToolContext, customer: Customer | None, method_id: str) -> dict[str, str]:
+    """A payment method as data: `type` (`credit_card`, `gift_card`, `paypal`) and its id.
+
+    A card's brand and last four digits only for a shopper verified strongly enough to write:
+    someone who merely knows the account's email sees "the payment method on file"."""
     method = customer.payment_methods.get(method_id) if customer else None
     if isinstance(method, GiftCard):
         return {"type": "gift_card", "id": method_id}
+    if method is not None and method.source == "credit_card" and not ctx.may_write:
+        return {"type": "other", "id": method_id}
     if method is not None and method.source == "credit_card":
         return {
             "type": "credit_card",
@@ -121,13 +128,51 @@ def _method_details(customer: Customer | None, method_id: str) -> dict[str, str]
     return {"type": "other", "id": method_id}
 
 
-def _item_details(order: Order, item_ids: list[str]) -> list[dict[str, str]]:
-    names = {item.item_id: item.name for item in order.items}
-    return [{"item_id": i, "name": names.get(i, "")} for i in item_ids]
+def _named(name: str, options: dict[str, str]) -> dict[str, Any]:
+    return {"name": name, "options": list(options.values())}
+
+
+def _label(named: dict[str, Any]) -> str:
+    """An item as the catalogue names it: product name and option values."""
+    options = ", ".join(named["options"])
+    return f"{named['name']} ({options})" if options else str(named["name"])
+
+
+def _item_details(order: Order, item_ids: list[str]) -> list[dict[str, Any]]:
+    """The order's items as data: id, product name and option values (as the catalogue has
+    them), so a reply names them as the shop does, never by id alone."""
+    items = {item.item_id: item for item in order.items}
+    return [
+        {
+            "item_id": i,
+            **(_named(items[i].name, items[i].options) if i in items else _named("", {})),
+        }
+        for i in item_ids
+    ]
+
+
+def _variant_details(products: dict[str, Product], item_ids: list[str]) -> list[dict[str, Any]]:
+    """Variants of the catalogue as data, like `_item_details`."""
+    found: list[dict[str, Any]] = []
+    for item_id in item_ids:
+        product = next((p for p in products.values() if item_id in p.variants), None)
+        named = (
+            _named(product.name, product.variants[item_id].options)
+            if product is not None
+            else _named("", {})
+        )
+        found.append({"item_id": item_id, **named})
+    return found
 
 
 def _swap_details(
-    kind: str, order: Order, owner: Customer | None, args: ExchangeArgs, change: Change
+    ctx: ToolContext,
+    kind: str,
+    order: Order,
+    owner: Customer | None,
+    products: dict[str, Product],
+    args: ExchangeArgs,
+    change: Change,
 ) -> dict[str, Any]:
     """An exchange or item change as data: which items become which, and who pays what."""
     return {
@@ -135,15 +180,26 @@ def _swap_details(
         "order_id": order.order_id,
         "items": _item_details(order, args.item_ids),
         "new_item_ids": list(args.new_item_ids),
+        "new_items": _variant_details(products, args.new_item_ids),
         "charge": _money(change.charge),
         "refund": _money(change.refund),
-        "method": _method_details(owner, args.payment_method_id),
+        "method": _method_details(ctx, owner, args.payment_method_id),
     }
 
 
 def _item_names(order: Order, item_ids: list[str]) -> str:
-    names = {item.item_id: item.name for item in order.items}
-    return ", ".join(f"{names.get(i, 'item')} ({i})" for i in item_ids) or "no items"
+    labels = [
+        f"{_label(item) or 'item'} ({item['item_id']})" for item in _item_details(order, item_ids)
+    ]
+    return ", ".join(labels) or "no items"
+
+
+def _variant_names(products: dict[str, Product], item_ids: list[str]) -> str:
+    labels = [
+        f"{_label(item) or 'item'} ({item['item_id']})"
+        for item in _variant_details(products, item_ids)
+    ]
+    return ", ".join(labels) or "no items"
 
 
 async def plan_cancel(ctx: ToolContext, s: OrderSession, args: CancelArgs, lock: bool) -> Plan:
@@ -153,7 +209,7 @@ async def plan_cancel(ctx: ToolContext, s: OrderSession, args: CancelArgs, lock:
     ctx.policy.check_refund(change.refund)
     paid_back = (change.order.payment_history if change.order else [])[len(order.payment_history) :]
     refunds = ", ".join(
-        f"{_money(t.amount)} to {_method_label(owner, t.payment_method_id)}" for t in paid_back
+        f"{_money(t.amount)} to {_method_label(ctx, owner, t.payment_method_id)}" for t in paid_back
     )
     summary = (
         f"Cancel order {order.order_id} ({args.reason}). Refund: {refunds or 'nothing was paid'}."
@@ -163,7 +219,7 @@ async def plan_cancel(ctx: ToolContext, s: OrderSession, args: CancelArgs, lock:
         "order_id": order.order_id,
         "reason": args.reason,
         "refunds": [
-            {"amount": _money(t.amount), "method": _method_details(owner, t.payment_method_id)}
+            {"amount": _money(t.amount), "method": _method_details(ctx, owner, t.payment_method_id)}
             for t in paid_back
         ],
     }
@@ -174,10 +230,11 @@ async def plan_exchange(ctx: ToolContext, s: OrderSession, args: ExchangeArgs, l
     """Exchange delivered items for other variants of the same products."""
     order, owner = await _owned_order(ctx, s, args.order_id, lock)
     ctx.policy.check_return_window(order.delivered_at, ctx.clock())
+    products = await _products(s, order)
     change = retail.exchange_delivered_order_items(
         order,
         owner,
-        await _products(s, order),
+        products,
         args.item_ids,
         args.new_item_ids,
         args.payment_method_id,
@@ -193,13 +250,13 @@ async def plan_exchange(ctx: ToolContext, s: OrderSession, args: ExchangeArgs, l
         else "No price difference"
     )
     summary = (
-        f"Exchange {_item_names(order, args.item_ids)} of order {order.order_id} for items "
-        f"{', '.join(args.new_item_ids)}. {money} "
+        f"Exchange {_item_names(order, args.item_ids)} of order {order.order_id} for "
+        f"{_variant_names(products, args.new_item_ids)}. {money} "
         f"(difference {_money(difference or Decimal(0))}) with "
-        f"{_method_label(owner, args.payment_method_id)}. Send the old items back once you "
+        f"{_method_label(ctx, owner, args.payment_method_id)}. Send the old items back once you "
         "receive the instructions by email."
     )
-    details = _swap_details("exchange", order, owner, args, change)
+    details = _swap_details(ctx, "exchange", order, owner, products, args, change)
     return Plan(change, summary, order, owner, details)
 
 
@@ -223,10 +280,11 @@ async def plan_modify_items(
 ) -> Plan:
     """Swap items of a pending order (possible once per order)."""
     order, owner = await _owned_order(ctx, s, args.order_id, lock)
+    products = await _products(s, order)
     change = retail.modify_pending_order_items(
         order,
         owner,
-        await _products(s, order),
+        products,
         args.item_ids,
         args.new_item_ids,
         args.payment_method_id,
@@ -241,12 +299,12 @@ async def plan_modify_items(
         else "No price difference"
     )
     summary = (
-        f"Change {_item_names(order, args.item_ids)} of order {order.order_id} to items "
-        f"{', '.join(args.new_item_ids)}. {money} with "
-        f"{_method_label(owner, args.payment_method_id)}. The order's items can be changed "
+        f"Change {_item_names(order, args.item_ids)} of order {order.order_id} to "
+        f"{_variant_names(products, args.new_item_ids)}. {money} with "
+        f"{_method_label(ctx, owner, args.payment_method_id)}. The order's items can be changed "
         "only once."
     )
-    details = _swap_details("modify_items", order, owner, args, change)
+    details = _swap_details(ctx, "modify_items", order, owner, products, args, change)
     return Plan(change, summary, order, owner, details)
 
 
@@ -259,15 +317,15 @@ async def plan_order_payment(
     paid = order.payment_history[0]
     summary = (
         f"Pay order {order.order_id} ({_money(paid.amount)}) with "
-        f"{_method_label(owner, args.payment_method_id)} instead of "
-        f"{_method_label(owner, paid.payment_method_id)}, which is refunded."
+        f"{_method_label(ctx, owner, args.payment_method_id)} instead of "
+        f"{_method_label(ctx, owner, paid.payment_method_id)}, which is refunded."
     )
     details = {
         "kind": "order_payment",
         "order_id": order.order_id,
         "amount": _money(paid.amount),
-        "method": _method_details(owner, args.payment_method_id),
-        "old_method": _method_details(owner, paid.payment_method_id),
+        "method": _method_details(ctx, owner, args.payment_method_id),
+        "old_method": _method_details(ctx, owner, paid.payment_method_id),
     }
     return Plan(change, summary, order, owner, details)
 
@@ -297,7 +355,7 @@ async def plan_return(ctx: ToolContext, s: OrderSession, args: ReturnArgs, lock:
     ctx.policy.check_refund(change.refund)
     summary = (
         f"Return {_item_names(order, args.item_ids)} of order {order.order_id}. "
-        f"Refund {_money(change.refund)} to {_method_label(owner, args.payment_method_id)} "
+        f"Refund {_money(change.refund)} to {_method_label(ctx, owner, args.payment_method_id)} "
         "once the items are back."
     )
     details = {
@@ -305,7 +363,7 @@ async def plan_return(ctx: ToolContext, s: OrderSession, args: ReturnArgs, lock:
         "order_id": order.order_id,
         "items": _item_details(order, args.item_ids),
         "refund": _money(change.refund),
-        "method": _method_details(owner, args.payment_method_id),
+        "method": _method_details(ctx, owner, args.payment_method_id),
     }
     return Plan(change, summary, order, owner, details)
 
@@ -395,6 +453,7 @@ async def perform(ctx: ToolContext, name: str, args: ToolArgs) -> dict[str, Any]
     Returns the changed record as τ² does: the order, or the account for an address change.
     The audit entry holds every changed record (`order`, `customer`) before and after."""
     tool = WRITE_TOOLS[name]
+    ctx.require_write()
     async with ctx.services.orders.session(ctx.store_id) as session:
         plan = await tool.plan(ctx, session, args, True)
         change = plan.change

@@ -26,7 +26,7 @@ from typing import Any
 
 from bot.domain.errors import ParleyError
 from bot.domain.orders import catalog_from_tau2
-from bot.domain.policy import tau2_policy
+from bot.domain.policy import Verification, tau2_policy
 from bot.storage import Database, StoreRepository, connect, migrate
 from bot.storage.orders import SqlOrderStore
 from bot.tools import ToolContext, call_tool, confirm
@@ -245,7 +245,11 @@ async def bench_database(
 
         def context(customer: str | None) -> ToolContext:
             return ToolContext(
-                services=services, store_id=STORE, policy=tau2_policy(), customer_id=customer
+                services=services,
+                store_id=STORE,
+                policy=tau2_policy(),
+                customer_id=customer,
+                verified_by={Verification.EMAIL.value},
             )
 
         for customer, name, arguments in _reads(document, rng, reads):

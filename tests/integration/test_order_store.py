@@ -35,6 +35,7 @@ from bot.domain.policy import (
     DisputeRouting,
     OutsideReturnWindow,
     StorePolicy,
+    StrongerVerificationNeeded,
     Verification,
     VerificationNotAllowed,
     tau2_policy,
@@ -44,8 +45,9 @@ from bot.storage.order_actions import ActionExpired, ActionNotFound, ActionUsed,
 from bot.storage.orders import SqlOrderSession, SqlOrderStore
 from bot.storage.tables import utcnow
 from bot.tools import ToolContext, ToolServices, call_tool, confirm
-from bot.tools.schemas import ConfirmArgs
+from bot.tools.schemas import ConfirmArgs, ReturnArgs
 from bot.tools.tau2_files import export_text
+from bot.tools.writes import perform
 from bot.wiring import tool_services
 
 pytestmark = pytest.mark.integration
@@ -93,6 +95,8 @@ def shopper(
         policy=policy or StorePolicy(),
         customer_id=customer,
         conversation_id=conversation,
+        # A customer given here signed in on the storefront: strong enough to write.
+        verified_by={Verification.SIGNED.value} if customer else set(),
     )
 
 
@@ -231,6 +235,70 @@ async def test_a_write_waits_for_confirmation_runs_once_and_is_audited(
     assert entries[0].before is not None and entries[0].after is not None
     assert entries[0].before["order"]["status"] == "pending"
     assert entries[0].after["order"]["status"] == "cancelled"
+
+
+async def test_an_email_alone_reads_but_the_write_tools_refuse_its_yes(
+    services: ToolServices,
+) -> None:
+    # Issue 21: the tools themselves refuse a write from someone who only knows the email,
+    # and show them no card number, whatever flow or model calls them.
+    thread = await services.conversations.start("acme")
+    emma = shopper(services, policy=StorePolicy(return_window_days=None), conversation=thread.id)
+    await call_tool(emma, "find_user_id_by_email", {"email": "emma.santos7683@example.com"})
+    assert emma.verified_by == {Verification.EMAIL.value} and not emma.may_write
+    account = await call_tool(emma, "get_user_details", {"user_id": EMMA})
+    assert "6380" not in json.dumps(account) and "mastercard" not in json.dumps(account)
+    assert (await order(services, EMMA_DELIVERED))["status"] == "delivered"  # reads work
+    arguments = {
+        "order_id": EMMA_DELIVERED,
+        "item_ids": ["2206116040"],
+        "payment_method_id": "credit_card_5869505",
+    }
+    pending = await call_tool(emma, "return_delivered_order_items", arguments)
+    shown = json.dumps([pending["summary"], pending["details"]])
+    assert "6380" not in shown and "mastercard" not in shown.lower()
+    with pytest.raises(StrongerVerificationNeeded):
+        await confirm(emma, ConfirmArgs(action_id=pending["action_id"]))
+    with pytest.raises(StrongerVerificationNeeded):
+        await perform(emma, "return_delivered_order_items", ReturnArgs.model_validate(arguments))
+    assert (await order(services, EMMA_DELIVERED))["status"] == "delivered"
+
+    emma.prove(Verification.CODE)  # the one-time code typed back (checked by the flow)
+    account = await call_tool(emma, "get_user_details", {"user_id": EMMA})
+    assert "6380" in json.dumps(account)
+    # The refused yes did not use the action up.
+    result = await confirm(emma, ConfirmArgs(action_id=pending["action_id"]))
+    assert result["status"] == "return requested"
+
+
+async def test_a_proposal_names_items_and_variants_as_the_catalogue_does(
+    services: ToolServices,
+) -> None:
+    emma = shopper(services, EMMA, policy=StorePolicy(return_window_days=None))
+    helmet = (await order(services, EMMA_DELIVERED))["items"][0]
+    product = await call_tool(emma, "get_product_details", {"product_id": helmet["product_id"]})
+    other = next(
+        item_id
+        for item_id, variant in product["variants"].items()
+        if variant["available"] and item_id != helmet["item_id"]
+    )
+    pending = await call_tool(
+        emma,
+        "exchange_delivered_order_items",
+        {
+            "order_id": EMMA_DELIVERED,
+            "item_ids": [helmet["item_id"]],
+            "new_item_ids": [other],
+            "payment_method_id": "credit_card_5869505",
+        },
+    )
+    details = pending["details"]
+    assert details["items"] == [
+        {"item_id": helmet["item_id"], "name": "Cycling Helmet", "options": ["L", "blue", "high"]}
+    ]
+    wanted = list(product["variants"][other]["options"].values())
+    assert details["new_items"] == [{"item_id": other, "name": "Cycling Helmet", "options": wanted}]
+    assert f"Cycling Helmet ({', '.join(wanted)})" in pending["summary"]
 
 
 async def test_a_confirmation_expires(services: ToolServices) -> None:

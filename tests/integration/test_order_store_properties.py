@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from bot.domain.errors import ParleyError
 from bot.domain.orders import catalog_from_tau2, catalog_to_tau2
-from bot.domain.policy import tau2_policy
+from bot.domain.policy import Verification, tau2_policy
 from bot.storage import StoreRepository, connect, migrate
 from bot.storage.orders import SqlOrderStore
 from bot.tools import ToolContext, call_tool, confirm
@@ -177,7 +177,13 @@ async def _run(template: Path, workdir: Path, steps: list[dict[str, Any]]) -> No
         orders = SqlOrderStore(database)
         services = tool_services(database, orders)
         contexts = [
-            ToolContext(services=services, store_id=STORE, policy=tau2_policy(), customer_id=s)
+            ToolContext(
+                services=services,
+                store_id=STORE,
+                policy=tau2_policy(),
+                customer_id=s,
+                verified_by={Verification.EMAIL.value},
+            )
             for s in SHOPPERS
         ]
         proposed: list[str] = []

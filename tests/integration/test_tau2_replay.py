@@ -116,7 +116,7 @@ def test_check_py_catches_a_default_mode_replay(check: ModuleType, tmp_path: Pat
     """Without the τ²-compatibility switch, task 20 differs (exact prices per item): the
     comparison is able to fail."""
     from bot.domain.orders import catalog_to_tau2
-    from bot.domain.policy import tau2_policy
+    from bot.domain.policy import Verification, tau2_policy
     from bot.storage import connect, migrate
     from bot.tools.context import ToolContext
     from bot.wiring import tool_services
@@ -136,6 +136,7 @@ def test_check_py_catches_a_default_mode_replay(check: ModuleType, tmp_path: Pat
                 store_id="tau2",
                 policy=tau2_policy(),
                 customer_id=await task_customer(orders, "tau2", actions),
+                verified_by={Verification.EMAIL.value},
             )
             await replay(ctx, actions)
             return catalog_to_tau2(await orders.export_catalog("tau2"))

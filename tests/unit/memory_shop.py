@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -25,7 +26,7 @@ from bot.domain.orders import (
     catalog_from_tau2,
     to_tau2,
 )
-from bot.domain.policy import StorePolicy
+from bot.domain.policy import StorePolicy, Verification
 from bot.storage.conversations import Conversation, Message
 from knowledge import Passage, SearchResult
 
@@ -149,17 +150,36 @@ class MemoryDesk:
     customer, writes proposed first and carried out on `confirm_action`."""
 
     def __init__(
-        self, shop: MemoryOrders, store_id: str, conversation_id: str, customer_id: str | None
+        self,
+        shop: MemoryOrders,
+        store_id: str,
+        conversation_id: str,
+        customer_id: str | None,
+        policy: StorePolicy,
+        verified_by: Collection[str] = (),
     ) -> None:
         self.shop = shop
         self.store_id = store_id
         self.conversation_id = conversation_id
         self._customer_id = customer_id
+        self.policy = policy
+        self._verified_by = set(verified_by)
 
     @property
     def customer_id(self) -> str | None:
         """The verified customer."""
         return self._customer_id
+
+    @property
+    def verified_by(self) -> set[str]:
+        """How the shopper proved who they are."""
+        return self._verified_by
+
+    def prove(self, method: Verification) -> None:
+        """A further proof of the verified shopper."""
+        if self._customer_id is None:
+            raise NotVerified("verify first")
+        self._verified_by.add(method.value)
 
     async def call(self, name: str, arguments: dict[str, Any]) -> Any:
         """Run one tool."""
@@ -168,6 +188,7 @@ class MemoryDesk:
         if name == "find_user_id_by_email":
             for user_id, user in catalog.users.items():
                 if user.email.lower() == arguments["email"].lower():
+                    self._verified_by.add(Verification.EMAIL.value)
                     return user_id
             raise UserNotFound()
         if name == "get_user_details":
@@ -188,7 +209,14 @@ class MemoryDesk:
                 "refunds": [{"amount": str(order.paid()), "method": {"type": "credit_card"}}],
             }
             return self.shop.pending(name, arguments, details)
+        if name == "open_dispute":
+            self._order(arguments["order_id"])
+            self.shop.disputes.append(arguments)
+            return {"case_id": f"case-{len(self.shop.disputes)}", "routed_to_human": False}
         if name == "confirm_action":
+            if self._customer_id is None:
+                raise NotVerified("verify first")
+            self.policy.check_write(self._verified_by)  # as the real tools do, before claiming
             tool, proposed = self.shop.actions.pop(arguments["action_id"])
             order = self._order(proposed["order_id"])
             if tool == "cancel_pending_order":
@@ -235,12 +263,18 @@ class MemoryOrders:
     catalog: Catalog = field(default_factory=demo_catalog)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     actions: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+    disputes: list[dict[str, Any]] = field(default_factory=list)
 
     def open(
-        self, store_id: str, policy: StorePolicy, conversation_id: str, customer_id: str | None
+        self,
+        store_id: str,
+        policy: StorePolicy,
+        conversation_id: str,
+        customer_id: str | None,
+        verified_by: Collection[str] = (),
     ) -> MemoryDesk:
         """The tools of one conversation."""
-        return MemoryDesk(self, store_id, conversation_id, customer_id)
+        return MemoryDesk(self, store_id, conversation_id, customer_id, policy, verified_by)
 
     def pending(
         self, tool: str, arguments: dict[str, Any], details: dict[str, Any]

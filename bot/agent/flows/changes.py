@@ -5,6 +5,8 @@ anywhere else is refused with the reason, never turned into another action."""
 from __future__ import annotations
 
 import re
+import unicodedata
+from dataclasses import dataclass
 from typing import Literal
 
 from bot.agent.flows.proposal import propose
@@ -20,7 +22,8 @@ Change = Literal["refund_elsewhere", "payment", "address"]
 
 # A card or account number typed in the chat: twelve or more digits, spaces or dashes between.
 _LONG_NUMBER = re.compile(r"(?:\d[ -]?){12,}")
-_ZIP = re.compile(r"(?<![\d#Ww])(\d{3}-\d{4}|\d{4,7})(?!\d)")
+_ZIP = re.compile(r"(?<![\d#Ww])(\d{3}-\d{4}|\d{4} ?[A-Z]{2}(?![\w])|\d{4,7})(?!\d)")
+"""Postcodes: Japanese 123-4567, Dutch 1234 AB, and four to seven digits."""
 # A street: capitalised words (with the small words streets have) ending in a house number.
 _STREET = re.compile(
     r"(?:[A-ZÀ-ÞА-ЯЁ][\w'.-]*\s+(?:(?:de|del|la|di|da|dos|van|der|von|du|le|of)\s+)*)+"
@@ -50,6 +53,17 @@ async def change_payment(
 ) -> Decision:
     """Pay a pending order with another method already on the account."""
     method = _saved_method(turn.text, customer, exclude=order.paid_with())
+    hidden = any(
+        isinstance(saved, CreditCard) and not saved.last_four
+        for saved in customer.payment_methods.values()
+    )
+    if method is None and hidden and not _LONG_NUMBER.search(turn.text):
+        # The tools show a card's digits only to a shopper verified strongly enough to
+        # write: the card cannot be matched before that proof.
+        reply = (
+            f"{refused_because(turn.language, 'not_verified')} {say(turn.language, 'ask_identity')}"
+        )
+        return turn.result(reply, intent, Outcome.NEEDS_INFO), Memory(order_id=order.order_id)
     if method is None or _LONG_NUMBER.search(turn.text):
         reply = refused_because(turn.language, "new_payment_method")
         return turn.result(reply, intent, Outcome.DECLINED), Memory(order_id=order.order_id)
@@ -66,7 +80,7 @@ def _saved_method(text: str, customer: Customer, exclude: str) -> str | None:
             return method.id
         if isinstance(method, GiftCard) and mentions("gift_card", text):
             return method.id
-        if isinstance(method, CreditCard) and method.last_four in plain:
+        if isinstance(method, CreditCard) and method.last_four and method.last_four in plain:
             return method.id
     return None
 
@@ -88,10 +102,17 @@ async def change_address(
     return await propose(turn, intent, memory, "modify_user_address", arguments)
 
 
-def parse_address(text: str, current: Address) -> Address | None:
-    """`Street 12, 12345 City[, Country]` from the message; None when it holds no such form.
-    In the same city the state and country stay the current address's; in another city the
-    country must be given."""
+@dataclass(frozen=True)
+class _AddressForm:
+    """`Street 12, 12345 City[, Country]` as written, before the country is settled."""
+
+    street: str
+    postcode: str
+    city: str
+    country: str
+
+
+def _address_form(text: str) -> _AddressForm | None:
     for order_token in re.findall(r"#?[Ww]\d{7}|\S+@\S+", text):
         text = text.replace(order_token, " ")
     parts = [part.strip() for part in re.split(r"[,，、\n]", text) if part.strip()]
@@ -102,22 +123,60 @@ def parse_address(text: str, current: Address) -> Address | None:
         streets = _STREET.findall(parts[index - 1])
         if not streets:
             continue
-        city = (part[: zip_found.start()] + part[zip_found.end() :]).strip(" .")
+        city = _one_script((part[: zip_found.start()] + part[zip_found.end() :]).strip(" ."))
         if not city and index + 1 < len(parts):
             city = parts[index + 1].strip(" .")
         if not city:
             continue
         after = parts[index + 1 :] if part[zip_found.end() :].strip() else parts[index + 2 :]
         country = after[0].strip(" .") if after and not any(c.isdigit() for c in after[0]) else ""
-        same_city = normalise_text(city) == normalise_text(current.city)
-        if not (country or same_city):
-            return None  # another city and no country: ask rather than guess one
-        return Address(
-            address1=streets[-1].strip(),
-            address2="",
-            city=city,
-            state=current.state if same_city else "",
-            country=country or current.country,
-            zip=zip_found.group(1),
-        )
+        return _AddressForm(streets[-1].strip(), zip_found.group(1), city, country)
     return None
+
+
+def holds_address(text: str) -> bool:
+    """True when the message holds a street with a number, a postcode and a city."""
+    return _address_form(text) is not None
+
+
+def parse_address(text: str, current: Address) -> Address | None:
+    """`Street 12, 12345 City[, Country]` from the message; None when it holds no such form.
+    In the same city the state and country stay the current address's; in another city the
+    country must be given, unless the postcode has the current one's distinctive form (letters
+    or a dash: "3511 GB" beside "1012 LG"), which only one country writes."""
+    form = _address_form(text)
+    if form is None:
+        return None
+    same_city = normalise_text(form.city) == normalise_text(current.city)
+    shape = _shape(form.postcode)
+    same_country = shape == _shape(current.zip) and not shape.isdigit()
+    if not (form.country or same_city or same_country):
+        return None  # another city and no country: ask rather than guess one
+    return Address(
+        address1=form.street,
+        address2="",
+        city=form.city,
+        state=current.state if same_city else "",
+        country=form.country or current.country,
+        zip=form.postcode,
+    )
+
+
+def _shape(postcode: str) -> str:
+    """A postcode's form ("1234 AB" -> "9999AA", "123-4567" -> "999-9999")."""
+    return re.sub(r"\d", "9", re.sub(r"[A-Za-z]", "A", postcode.replace(" ", "")))
+
+
+def _one_script(words: str) -> str:
+    """The leading words written in the script of the first letter: "Salzburg로 바꿔 주세요"
+    is the city Salzburg, then Korean words about it."""
+    script = ""
+    for index, char in enumerate(words):
+        if not char.isalpha():
+            continue
+        name = unicodedata.name(char, "").split(" ")[0]
+        if not script:
+            script = name
+        elif name != script:
+            return words[:index].strip(" .,")
+    return words

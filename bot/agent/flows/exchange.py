@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.agent.flows.items import named_exactly, request_clause
 from bot.agent.flows.proposal import propose
 from bot.agent.flows.swaps import choose_swap
 from bot.agent.intents import Intent
@@ -35,11 +36,12 @@ async def exchange_or_modify(
     revising = turn.memory.awaiting == "confirm"  # a proposal the shopper wants changed
     earlier = turn.memory.request if asked_before or revising else None
     request = "\n".join(part for part in (earlier, turn.text) if part)
-    # The model picks from the order and the products as the tools show them (τ² JSON).
+    # The model picks from the order and the products as the tools show them (τ² JSON); when
+    # the shopper named some of the order's items, it sees only those, so it cannot add any.
     attempt = await choose_swap(
         model.llm,
         tool,
-        to_tau2(order),
+        to_tau2(named_part(order, request)),
         {product_id: to_tau2(product) for product_id, product in products.items()},
         request,
         timeout_s=model.timeout_s,
@@ -63,6 +65,15 @@ async def exchange_or_modify(
     if options:
         reply = f"{reply} {options}"
     return turn.result(reply, intent, Outcome.NEEDS_INFO), memory
+
+
+def named_part(order: Order, request: str) -> Order:
+    """The order with only the items the request names as the catalogue does (product name or
+    an option only that item has); the whole order when it names none of them."""
+    named = set(named_exactly(request_clause(request), order) or named_exactly(request, order))
+    if not named:
+        return order
+    return order.model_copy(update={"items": [i for i in order.items if i.item_id in named]})
 
 
 def swap_tool(order: Order) -> str:

@@ -49,5 +49,5 @@ def code_accepted(turn: Turn, entered: str) -> bool:
         return False
     if not code_matches(record, entered, datetime.now(UTC)):
         return False
-    turn.verified_by.add(Verification.CODE.value)
+    turn.desk.prove(Verification.CODE)
     return True

@@ -1,11 +1,13 @@
 """Which of an order's items a shopper means, in whatever language they name them: all of them
 when they say so, an item's name or option value written as the catalogue has it, else the
-closest item by meaning (the multilingual query embedder), else nothing, so the flow asks."""
+closest item by meaning (the multilingual query embedder), else the same two checks on the chat
+model's English rendering of the request, else nothing, so the flow asks. Never more items than
+the shopper named."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import anyio
 import numpy as np
@@ -18,6 +20,8 @@ from bot.domain.text import normalise_text
 
 Embed = Callable[[list[str]], Vector]
 """A query embedder: texts in, one row per text out."""
+English = Callable[[str], Awaitable[str | None]]
+"""The chat model's English rendering of a shopper's words (None: no model, or no rendering)."""
 
 _IDENTIFIERS = re.compile(r"#?[Ww]\d{7}|\S+@\S+")
 _CLAUSE = re.compile(r"[.,;:!?。，；：！？、\n]+")
@@ -25,11 +29,27 @@ _CLOSEST_FLOOR = 0.74
 """An item closer to the shopper's words than this (cosine, e5 queries) may be the one meant..."""
 _CLOSEST_MARGIN = 0.02
 """...and only when it is closer than every other item of the order by this much."""
+_MESSAGE_MARGIN = 0.04
+"""The margin when the whole message, not just its asking clause, is compared: "return the
+helmet, I keep the gloves" put the gloves .026 ahead; "return order #W…, the lamp is not what
+I wanted" (in Korean) put the lamp .051 ahead."""
 
 
 def item_label(item: OrderItem) -> str:
     """The item as the catalogue names it: product name and option values."""
     return f"{item.name} ({', '.join(item.options.values())})" if item.options else item.name
+
+
+def item_choices(items: list[OrderItem]) -> str:
+    """An order's items for the shopper to choose from, as the catalogue names them: the
+    product name, with its options only where two different items share that name (the
+    options are the catalogue's English and would outweigh a short question in the
+    shopper's language)."""
+    names: dict[str, set[str]] = {}
+    for item in items:
+        names.setdefault(item.name, set()).add(item.item_id)
+    labels = [item_label(item) if len(names[item.name]) > 1 else item.name for item in items]
+    return ", ".join(dict.fromkeys(labels))
 
 
 def request_clause(text: str) -> str:
@@ -66,28 +86,67 @@ def named_exactly(text: str, order: Order) -> list[str]:
     return by_option
 
 
-def _word_in(word: str, text: str) -> bool:
-    return re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text) is not None
+def _word_in(word: str, text: str, ending: int = 0) -> bool:
+    """`word` in `text` as a whole word, or followed by up to `ending` more letters."""
+    return re.search(rf"(?<!\w){re.escape(word)}\w{{0,{ending}}}(?!\w)", text) is not None
 
 
-async def named_items(text: str, order: Order, embed: Embed | None) -> list[str]:
+async def named_items(
+    text: str, order: Order, embed: Embed | None, english: English | None = None
+) -> list[str]:
     """The order's items the shopper asks about; empty when it is not clear which."""
     if len(order.items) == 1 or mentions("whole_order", request_clause(text)):
         return [item.item_id for item in order.items]
+    found = await _named_in(text, order, embed)
+    if found or english is None:
+        return found
+    # Words the catalogue's (English) names and the embedder both miss ("сорочку" for a
+    # linen shirt): the model's English rendering of the asking clause, checked the same way.
+    rendering = await english(request_clause(text))
+    if not rendering:
+        return []
+    if mentions("whole_order", rendering):
+        return []  # "everything" from a rendering alone is too much to propose
+    return await _named_in(rendering, order, embed)
+
+
+async def _named_in(text: str, order: Order, embed: Embed | None) -> list[str]:
     clause = request_clause(text)
-    exact = named_exactly(clause, order) or named_exactly(text, order)
+    exact = (
+        named_exactly(clause, order)
+        or named_by_word(clause, order)
+        or named_exactly(text, order)
+        or named_by_word(text, order)
+    )
     if exact or embed is None:
         return exact
-    # The asking clause first; if it names no item ("return order #W…, the lamp is broken"),
-    # the whole message.
-    for words in dict.fromkeys((clause, text)):
-        closest = await _closest(words, order, embed)
-        if closest is not None:
-            return [closest]
-    return []
+    closest = await _closest(clause, order, embed, _CLOSEST_MARGIN)
+    if closest is None and clause != text:
+        # The asking clause names no item ("return order #W…, the lamp is broken"): the whole
+        # message, with a wider margin, since it may also name what the shopper keeps ("return
+        # the helmet, I keep the gloves"), and a guess there would propose that.
+        closest = await _closest(text, order, embed, _MESSAGE_MARGIN)
+    return [closest] if closest is not None else []
 
 
-async def _closest(words: str, order: Order, embed: Embed) -> str | None:
+def named_by_word(text: str, order: Order) -> list[str]:
+    """Items named by a word of their product name that no other item of the order has
+    ("the lamp" for a Desk Lamp beside a Water Bottle), or by that word with a short ending
+    ("die Lampe", "la lampada")."""
+    plain = normalise_text(text)
+    words_of = {
+        item.item_id: {w for w in re.findall(r"\w+", normalise_text(item.name)) if len(w) >= 4}
+        for item in order.items
+    }
+    named: list[str] = []
+    for item in order.items:
+        shared = set().union(*(w for i, w in words_of.items() if i != item.item_id))
+        if any(_word_in(word, plain, ending=3) for word in words_of[item.item_id] - shared):
+            named.append(item.item_id)
+    return named
+
+
+async def _closest(words: str, order: Order, embed: Embed, margin: float) -> str | None:
     labels = [item_label(item) for item in order.items]
     # The order number and the email say nothing about which item is meant.
     words = _IDENTIFIERS.sub(" ", words)
@@ -101,7 +160,7 @@ async def _closest(words: str, order: Order, embed: Embed) -> str | None:
         reverse=True,
     )
     best, runner_up = scores[0], scores[1]
-    if best[0] >= _CLOSEST_FLOOR and best[0] - runner_up[0] >= _CLOSEST_MARGIN:
+    if best[0] >= _CLOSEST_FLOOR and best[0] - runner_up[0] >= margin:
         return best[1]
     return None
 

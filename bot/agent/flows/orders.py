@@ -8,14 +8,21 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.agent.extract import find_email, find_name_zip, find_order_ids
-from bot.agent.flows.changes import change_address, change_payment, refund_refused, requested_change
+from bot.agent.flows.changes import (
+    change_address,
+    change_payment,
+    holds_address,
+    refund_refused,
+    requested_change,
+)
 from bot.agent.flows.exchange import exchange_or_modify
 from bot.agent.flows.identity import code_accepted
-from bot.agent.flows.items import Embed, item_label, named_items
+from bot.agent.flows.items import Embed, item_choices, named_items
 from bot.agent.flows.proposal import confirm, propose
 from bot.agent.flows.status import open_dispute, order_status
 from bot.agent.intents import Intent
-from bot.agent.models.calls import ChatModel
+from bot.agent.models.calls import ChatModel, falling_back
+from bot.agent.models.translation import in_english
 from bot.agent.phrases import mentions
 from bot.agent.replies import refusal, say
 from bot.agent.state import Decision, Memory, Turn
@@ -68,7 +75,7 @@ class Orders:
                 and not turn.memory.orders_shown
             ):
                 # The account's email and, unprompted, the number of one of its orders.
-                turn.verified_by.add(Verification.EMAIL_ORDER.value)
+                turn.desk.prove(Verification.EMAIL_ORDER)
             return await self._act(turn, intent, memory, order_id, order)
         except AboveRefundLimit:
             # Above what the store lets the bot approve: a person decides, the shopper is told.
@@ -96,6 +103,14 @@ class Orders:
         change = requested_change(turn.text) if intent in WRITES else None
         if change is None and turn.memory.awaiting == "address":
             change = "address"
+        if (
+            change is None
+            and intent in (Intent.MODIFY_ORDER, Intent.EXCHANGE)
+            and holds_address(turn.text)
+        ):
+            # A street, postcode and city in a request to change an order: the shipping
+            # address, in whatever words, never an item change.
+            change = "address"
         if change in ("address", "payment"):
             if order.status != OrderStatus.PENDING:
                 raise WrongStatus(
@@ -115,13 +130,13 @@ class Orders:
             arguments = {"order_id": order_id, "reason": reason}
             return await propose(turn, intent, memory, "cancel_pending_order", arguments)
         if intent is Intent.RETURN:
-            items = await named_items(turn.text, order, self.embed())
+            items = await named_items(turn.text, order, self.embed(), self._in_english)
             if not items and order.status != OrderStatus.DELIVERED:
                 # Not returnable at all: the tool refuses it with the reason.
                 items = [item.item_id for item in order.items]
             if not items:
                 memory.awaiting = "items"
-                labels = ", ".join(item_label(item) for item in order.items)
+                labels = item_choices(order.items)
                 reply = say(turn.language, "ask_items", order_id=order.order_id, items=labels)
                 return turn.result(reply, intent, Outcome.NEEDS_INFO), memory
             returned: dict[str, object] = {
@@ -131,6 +146,17 @@ class Orders:
             }
             return await propose(turn, intent, memory, "return_delivered_order_items", returned)
         return await exchange_or_modify(turn, intent, memory, order, self.model)
+
+    async def _in_english(self, words: str) -> str | None:
+        """The chat model's English rendering of the shopper's words, to find the items they
+        name; None without a model, or when it fails or is slow."""
+        llm = self.model.llm
+        if llm is None:
+            return None
+        rendering: str | None = None
+        async with falling_back("render the request in English", self.model.timeout_s) as call:
+            rendering = await in_english(llm, words)
+        return None if call.failed else rendering
 
 
 def _customer(turn: Turn) -> str:
@@ -163,7 +189,7 @@ async def _verify(turn: Turn) -> str | None:
         refused = refusal(turn.language, error)
         return f"{refused} {say(turn.language, 'ask_identity')}"
     await turn.desk.verify(str(user_id))
-    turn.verified_by.add(method.value)
+    turn.verified_by.add(method.value)  # the lookup tool recorded it already; a desk may not
     return None
 
 

@@ -1,7 +1,8 @@
 """A write the shopper must confirm: the bot proposes it (the tool keeps it pending), the
 shopper's yes carries it out, their no keeps the order as it is. The yes counts only from the
-shopper the proposal was made to, verified in a way the store accepts for writes (otherwise a
-one-time code to the account's email comes first)."""
+shopper the proposal was made to, verified in a way the store accepts for writes: the write
+tools check that (`ToolContext.require_write`); when they refuse, a one-time code to the
+account's email comes first."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from bot.agent.replies import describe_action, refusal, refused_because, say
 from bot.agent.state import Decision, Memory, Turn
 from bot.agent.turn import Outcome
 from bot.domain.errors import ParleyError
+from bot.domain.policy import StrongerVerificationNeeded
 
 
 async def propose(
@@ -46,18 +48,22 @@ async def confirm(turn: Turn, accept: bool) -> Decision:
         # A yes confirms only what was proposed to this verified shopper.
         reply = refused_because(turn.language, "already_verified")
         return turn.result(reply, intent, Outcome.DECLINED), after
+    waiting = Memory(
+        intent=memory.intent,
+        order_id=memory.order_id,
+        action_id=action_id,
+        summary=memory.summary,
+        proposed_to=proposed_to,
+    )
     if not turn.policy.allows_write(turn.verified_by):
-        # Knowing the email is enough to be shown one's orders, not to change them.
-        waiting = Memory(
-            intent=memory.intent,
-            order_id=memory.order_id,
-            action_id=action_id,
-            summary=memory.summary,
-            proposed_to=proposed_to,
-        )
+        # The write tools would refuse this yes (the same policy rule, on the same record of
+        # how the shopper verified): ask for the one-time code rather than be refused.
         return await ask_for_code(turn, Intent(intent), waiting)
     try:
         await turn.tool("confirm_action", {"action_id": action_id})
+    except StrongerVerificationNeeded:
+        # The tools' own check: the action waits, unclaimed, for the one-time code.
+        return await ask_for_code(turn, Intent(intent), waiting)
     except ParleyError as error:
         return turn.result(refusal(turn.language, error), intent, Outcome.DECLINED), after
     summary = memory.summary or ""

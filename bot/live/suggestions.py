@@ -18,6 +18,7 @@ from bot.agent.intents import Intent
 from bot.agent.state import Memory, Turn
 from bot.domain.conversation import HandoffReason, Role
 from bot.domain.errors import Forbidden, ParleyError
+from bot.domain.policy import Verification
 from bot.live.translation import (
     SAME_LANGUAGE,
     TRANSLATED,
@@ -87,6 +88,15 @@ class ReadingDesk:
     async def hand_off(self, reason: HandoffReason) -> bool:
         """Refused: a person already owns the thread."""
         raise Forbidden("a reply suggestion does not hand threads off")
+
+    @property
+    def verified_by(self) -> set[str]:
+        """No proof counts for a write here: a draft never writes."""
+        return set()
+
+    def prove(self, method: Verification) -> None:
+        """Refused: a draft does not act."""
+        raise Forbidden("a reply suggestion does not verify shoppers")
 
 
 async def suggest_reply(

@@ -21,6 +21,10 @@ from bot.wiring import Parley
 
 Frame = dict[str, Any]
 
+HTTP_TIMEOUT_S = 30.0
+"""A test's HTTP calls wait this long: a loaded machine (CI, two cores) answers slowly, not
+wrongly; what a call must not take is measured in `make bench`."""
+
 
 def free_port() -> int:
     """A loopback port nobody listens on now."""
@@ -75,7 +79,7 @@ class Server:
 
 async def widget_session(server: Server, public_key: str, locale: str = "en") -> dict[str, Any]:
     """`POST /api/v1/widget/sessions`, as the widget opens."""
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with httpx.AsyncClient(base_url=server.http, timeout=HTTP_TIMEOUT_S) as http:
         response = await http.post(
             "/api/v1/widget/sessions", json={"key": public_key, "locale": locale}
         )
@@ -86,7 +90,7 @@ async def widget_session(server: Server, public_key: str, locale: str = "en") ->
 
 async def agent_token(server: Server, email: str, password: str) -> str:
     """`POST /api/v1/auth/login`."""
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with httpx.AsyncClient(base_url=server.http, timeout=HTTP_TIMEOUT_S) as http:
         response = await http.post(
             "/api/v1/auth/login", json={"email": email, "password": password}
         )

@@ -29,6 +29,7 @@ from bot.wiring import Parley
 from tests.fakes import FakeChatModel, reply
 from tests.integration.conftest import open_with_documents
 from tests.integration.live import (
+    HTTP_TIMEOUT_S,
     Peer,
     Server,
     agent_token,
@@ -133,7 +134,7 @@ async def test_a_queued_thread_is_offered_by_language_then_translation_then_capa
     async with (
         peer(agent_ws(server, ana)) as ana_socket,
         peer(agent_ws(server, ben)) as ben_socket,
-        httpx.AsyncClient(base_url=server.http) as http,
+        httpx.AsyncClient(base_url=server.http, timeout=HTTP_TIMEOUT_S) as http,
     ):
         await ana_socket.wait_for(of_type("queue", event="snapshot"))
         await ben_socket.wait_for(of_type("queue", event="snapshot"))
@@ -203,7 +204,7 @@ async def test_a_queued_thread_is_offered_by_language_then_translation_then_capa
 
 async def test_bad_preferences_are_refused_and_change_nothing(server: Server) -> None:
     ben = await login(server, BEN)
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with httpx.AsyncClient(base_url=server.http, timeout=HTTP_TIMEOUT_S) as http:
         before = (await http.get("/api/v1/console/preferences", headers=ben)).json()
         for body in (
             {"languages": ["english"], "capacity": 2},
@@ -227,7 +228,7 @@ async def test_the_agent_reads_the_thread_with_its_translation_slots_and_hands_b
     async with (
         peer(shopper_url(server, opened["token"])) as shopper,
         peer(agent_ws(server, ben)) as console,
-        httpx.AsyncClient(base_url=server.http) as http,
+        httpx.AsyncClient(base_url=server.http, timeout=HTTP_TIMEOUT_S) as http,
     ):
         await shopper.wait_for(of_type("state"))
         await console.wait_for(of_type("queue", event="snapshot"))
@@ -332,7 +333,7 @@ async def test_the_verified_shoppers_orders_and_dispute_case_show_read_only(
 ) -> None:
     ben = await login(server, BEN)
     thread = await parley.conversations.start(STORE, language="en")
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with httpx.AsyncClient(base_url=server.http, timeout=HTTP_TIMEOUT_S) as http:
         unverified = await http.get(f"/api/v1/conversations/{thread.id}/customer", headers=ben)
         assert unverified.json() == {"verified": False, "customer": None, "orders": []}
         await parley.tools.bindings.bind(STORE, thread.id, "anna_schmidt_1001")
@@ -374,7 +375,7 @@ async def test_an_agent_of_another_store_can_neither_list_take_read_nor_export(
     async with (
         peer(shopper_url(server, opened["token"])) as shopper,
         peer(agent_ws(server, frida)) as other_console,
-        httpx.AsyncClient(base_url=server.http) as http,
+        httpx.AsyncClient(base_url=server.http, timeout=HTTP_TIMEOUT_S) as http,
     ):
         snapshot = await other_console.wait_for(of_type("queue", event="snapshot"))
         assert snapshot["queued"] == []

@@ -25,6 +25,7 @@ from tests.conftest import CACHE_DIR, REDIS_URL, _create_pg_database, _drop_pg_d
 from tests.fakes import FakeChatModel, reply
 from tests.integration.conftest import KB
 from tests.integration.live import (
+    HTTP_TIMEOUT_S,
     Peer,
     Server,
     agent_token,
@@ -176,7 +177,7 @@ async def test_the_shopper_receives_the_agents_english_reply_in_japanese_kept_as
 ) -> None:
     model = scripted(reply(IN_JAPANESE))
     sam = await login(server, SAM)
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with httpx.AsyncClient(base_url=server.http, timeout=HTTP_TIMEOUT_S) as http:
         opened = await taken_thread(parley, server, http, sam)
         conversation = opened["conversation_id"]
         async with peer(shopper_ws(server, opened["token"])) as shopper:
@@ -240,7 +241,7 @@ async def test_a_translation_that_drops_the_order_number_is_never_sent(
 ) -> None:
     scripted(reply(IN_JAPANESE), reply(NUMBER_LOST))
     sam = await login(server, SAM)
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with httpx.AsyncClient(base_url=server.http, timeout=HTTP_TIMEOUT_S) as http:
         opened = await taken_thread(parley, server, http, sam)
         conversation = opened["conversation_id"]
         # The preview shows the checked translation; sending translates again, and this time
@@ -271,7 +272,7 @@ async def test_a_reply_on_the_agent_socket_whose_translation_times_out_goes_as_w
 ) -> None:
     model = scripted(TimeoutError())
     sam = await login(server, SAM)
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with httpx.AsyncClient(base_url=server.http, timeout=HTTP_TIMEOUT_S) as http:
         opened = await taken_thread(parley, server, http, sam)
     conversation = opened["conversation_id"]
     async with (
@@ -300,7 +301,7 @@ async def test_without_a_model_the_reply_passes_through_and_both_sides_are_told(
 ) -> None:
     assert (await parley.agent()).llm is None  # PARLEY_LLM=none
     sam = await login(server, SAM)
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with httpx.AsyncClient(base_url=server.http, timeout=HTTP_TIMEOUT_S) as http:
         opened = await taken_thread(parley, server, http, sam)
         async with peer(shopper_ws(server, opened["token"])) as shopper:
             await shopper.wait_for(of_type("state", state="human"))
@@ -320,7 +321,7 @@ async def test_an_agent_writing_the_shoppers_language_sends_it_as_it_is(
 ) -> None:
     model = scripted()
     ana = await login(server, ANA)
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with httpx.AsyncClient(base_url=server.http, timeout=HTTP_TIMEOUT_S) as http:
         opened = await queued_thread(parley, server, "de")
         conversation = opened["conversation_id"]
         await http.post(f"/api/v1/conversations/{conversation}/take", headers=ana)
@@ -336,7 +337,7 @@ async def test_an_agent_with_translation_off_sends_as_written_and_the_shopper_is
 ) -> None:
     model = scripted()
     sam = await login(server, SAM)
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with httpx.AsyncClient(base_url=server.http, timeout=HTTP_TIMEOUT_S) as http:
         await http.put(
             "/api/v1/console/preferences",
             json={"languages": ["en"], "capacity": 5, "translation": False},
@@ -369,7 +370,7 @@ async def test_a_suggested_reply_drafts_from_the_documents_and_the_shoppers_orde
         STORE, thread.id, Role.SHOPPER, RETURN_QUESTION_JA, language="ja"
     )
     path = f"/api/v1/conversations/{thread.id}/suggestion"
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with httpx.AsyncClient(base_url=server.http, timeout=HTTP_TIMEOUT_S) as http:
         refused = await http.post(path, headers=frida)
         assert refused.status_code == 404 and refused.json()["error"]["code"] == "not_found"
         assert model.calls == []  # nothing of the other store's thread was read or translated
@@ -401,7 +402,7 @@ async def test_without_a_model_the_suggestion_quotes_the_passage_and_says_it_is_
     await parley.conversations.append(
         STORE, thread.id, Role.SHOPPER, RETURN_QUESTION_DE, language="de"
     )
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with httpx.AsyncClient(base_url=server.http, timeout=HTTP_TIMEOUT_S) as http:
         drafted = (
             await http.post(f"/api/v1/conversations/{thread.id}/suggestion", headers=ana)
         ).json()
@@ -425,7 +426,7 @@ async def test_an_agent_who_lets_a_thread_go_is_offered_the_oldest_waiting_one(
     ana = await login(server, ANA)
     async with (
         peer(agent_ws(server, ana)) as console,
-        httpx.AsyncClient(base_url=server.http) as http,
+        httpx.AsyncClient(base_url=server.http, timeout=HTTP_TIMEOUT_S) as http,
     ):
         await console.wait_for(of_type("queue", event="snapshot"))
         ana_id = (await http.get("/api/v1/auth/me", headers=ana)).json()["id"]
@@ -482,7 +483,7 @@ async def test_raising_capacity_offers_the_waiting_thread(parley: Parley, server
     ana = await login(server, ANA)
     async with (
         peer(agent_ws(server, ana)) as console,
-        httpx.AsyncClient(base_url=server.http) as http,
+        httpx.AsyncClient(base_url=server.http, timeout=HTTP_TIMEOUT_S) as http,
     ):
         await console.wait_for(of_type("queue", event="snapshot"))
         ana_id = (await http.get("/api/v1/auth/me", headers=ana)).json()["id"]

@@ -234,3 +234,8 @@ def test_documents_speaking_to_the_assistant_are_instructions(text: str) -> None
 )
 def test_ordinary_documents_do_not_instruct_the_model(text: str) -> None:
     assert not instructs_the_model(text)
+
+
+def test_pointing_shoppers_to_the_chatbot_is_not_an_instruction() -> None:
+    assert not instructs_the_model("Posez votre question à l'assistant en bas de la page.")
+    assert not instructs_the_model("Write to our chatbot for order updates.")

@@ -37,14 +37,19 @@ _ADDRESSED_TO_MODEL = re.compile(
     "|".join(
         (
             rf"^\W*{_ASSISTANT}\s*[,:]",
-            rf"\b(?:for|to|pour|à|aux?|für|an|para|per|voor|dla|do)\s+"
+            # "for", not "to": "write to our chatbot" is how a shop points shoppers to it
+            rf"\b(?:for|pour|für|para|voor|dla)\s+"
             rf"(?:(?:the|all|any|l'|le|les|den|die|alle|el|los|la|il|gli|o|os|de)\s*)?{_ASSISTANT}\b",
+            rf"\b(?:note|message|instruction|hinweis|nachricht|consigne|nota|mensaje|bericht)\w*"
+            rf"\s+(?:to|an|à|a|aan|do)\s+(?:(?:the|all|den|die|alle|l'|le|la|el|de)\s*)?"
+            rf"{_ASSISTANT}\b",
             r"(?:для|к)\s+(?:ии[- ]|ші[- ])?(?:ассистент|асистент|бот)\w*",
             r"(?:给|致|对)(?:ai|人工智能)?(?:助手|助理|机器人)",
             r"(?:ai|アシスタント|チャットボット)(?:への|へ|に)(?:指示|メッセージ|注意|お願い)",
             r"(?:ai|어시스턴트|챗봇)(?:에게|께)",
             r"\b(?:ignore|disregard|ignore[zr]|ignorier\w*|ignor[ae]|negeer)\s+"
-            r"(?:(?:everything|all|tout|alles|todo|tutto)\s+)?(?:(?:what|ce qui|was|lo que|ciò che|wat)\s+)?"
+            r"(?:(?:everything|all|tout|alles|todo|tutto)\s+)?"
+            r"(?:(?:what|ce qui|was|lo que|ciò che|wat)\s+)?"
             r"(?:(?:is|was|est)\s+)?(?:above|before|preced\w*|previous\w*|précède|oben|vorher|davor"
             r"|anterior\w*|precede|sopra|hierboven)",
             r"\b(?:end|finish|close|conclude)\s+(?:every|each|all|any|your|the)\s+"

@@ -2,12 +2,19 @@
 the grounding of figures in the passages, and sentence gating for streamed answers."""
 
 from bot.agent.checks.grounding import price_answered_with_time, ungrounded_figures
-from bot.agent.checks.guard import Verdict, check_reply, looks_like_injection, repeats_question
+from bot.agent.checks.guard import (
+    Verdict,
+    check_reply,
+    instructs_the_model,
+    looks_like_injection,
+    repeats_question,
+)
 from bot.agent.checks.reply import passes_checks, says_something, sentences_end
 
 __all__ = [
     "Verdict",
     "check_reply",
+    "instructs_the_model",
     "looks_like_injection",
     "passes_checks",
     "price_answered_with_time",

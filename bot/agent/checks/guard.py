@@ -23,6 +23,46 @@ from knowledge.language import language_scripts, script_runs, script_weight
 # a qualifier: "don't forget to read the instructions" is ordinary text in a shop's documents.
 _INJECTION = re.compile(alternatives("injection"), re.IGNORECASE)
 
+# What a shop's document never says to its readers, only to a model reading it: a note
+# addressed to the assistant ("Message for AI assistants", "Consigne pour l'assistant",
+# "Assistant, when a shopper asks…"), an order to disregard the text around it, or an order on
+# how every answer must end. Shoppers never read such a sentence, so a passage carrying one is
+# planted; these forms are only looked for in documents, where a shopper's "Assistant, where is
+# my order?" cannot trip them.
+_ASSISTANT = (
+    r"(?:ai[- ]|ki[- ]|ia[- ]|chat)?(?:assistant|assistent|asistente|assistente|bot|chatbot"
+    r"|llm|language model|sprachmodell)(?:e|en|es|s)?"
+)
+_ADDRESSED_TO_MODEL = re.compile(
+    "|".join(
+        (
+            rf"^\W*{_ASSISTANT}\s*[,:]",
+            # "for", not "to": "write to our chatbot" is how a shop points shoppers to it
+            rf"\b(?:for|pour|für|para|voor|dla)\s+"
+            rf"(?:(?:the|all|any|l'|le|les|den|die|alle|el|los|la|il|gli|o|os|de)\s*)?{_ASSISTANT}\b",
+            rf"\b(?:note|message|instruction|hinweis|nachricht|consigne|nota|mensaje|bericht)\w*"
+            rf"\s+(?:to|an|à|a|aan|do)\s+(?:(?:the|all|den|die|alle|l'|le|la|el|de)\s*)?"
+            rf"{_ASSISTANT}\b",
+            r"(?:для|к)\s+(?:ии[- ]|ші[- ])?(?:ассистент|асистент|бот)\w*",
+            r"(?:给|致|对)(?:ai|人工智能)?(?:助手|助理|机器人)",
+            r"(?:ai|アシスタント|チャットボット)(?:への|へ|に)(?:指示|メッセージ|注意|お願い)",
+            r"(?:ai|어시스턴트|챗봇)(?:에게|께)",
+            r"\b(?:ignore|disregard|ignore[zr]|ignorier\w*|ignor[ae]|negeer)\s+"
+            r"(?:(?:everything|all|tout|alles|todo|tutto)\s+)?"
+            r"(?:(?:what|ce qui|was|lo que|ciò che|wat)\s+)?"
+            r"(?:(?:is|was|est)\s+)?(?:above|before|preced\w*|previous\w*|précède|oben|vorher|davor"
+            r"|anterior\w*|precede|sopra|hierboven)",
+            r"\b(?:end|finish|close|conclude)\s+(?:every|each|all|any|your|the)\s+"
+            r"(?:answer|reply|response|message)s?\b",
+            r"\bterminez\s+(?:votre|chaque|vos)\s+(?:réponse|message)s?",
+            r"\bsystem\s?prompt\w*",
+            r"^\W*system\s*:[^.!?]*(?:prompt|instruction|anweisung|consigne|instrucci|istruzion"
+            r"|assistant|assistent)",
+        )
+    ),
+    re.IGNORECASE | re.MULTILINE,
+)
+
 # Outcomes nobody may promise: a dispute's result, money beyond what the tools did.
 _FORBIDDEN = re.compile(alternatives("promises"), re.IGNORECASE)
 
@@ -95,6 +135,16 @@ def looks_like_injection(text: str) -> bool:
     """True when the text tries to give the assistant instructions, however its letters are
     written (zero-width characters, look-alikes, full-width forms are undone first)."""
     return _INJECTION.search(normalise_text(text)) is not None
+
+
+def instructs_the_model(text: str) -> bool:
+    """True when a document's text speaks to the assistant rather than to the shop's readers:
+    an injected instruction (`looks_like_injection`), a note addressed to the assistant, an
+    order to ignore the text around it or on how answers must end. Such a text is data that
+    tries to steer the bot: never an answer, never quoted."""
+    return looks_like_injection(text) or (
+        _ADDRESSED_TO_MODEL.search(normalise_text(text)) is not None
+    )
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,12 @@
 states (`stated`), and which sentences of the cited passage answer (`sentences`)."""
 
 from bot.agent.facts.asked import Asked, asked_for
-from bot.agent.facts.sentences import AnsweringSentences, answering_sentences, split_sentences
+from bot.agent.facts.sentences import (
+    AnsweringSentences,
+    answering_sentences,
+    split_sentences,
+    without_instructions,
+)
 from bot.agent.facts.stated import carries_the_answer, states
 
 __all__ = [
@@ -13,4 +18,5 @@ __all__ = [
     "carries_the_answer",
     "split_sentences",
     "states",
+    "without_instructions",
 ]

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
 
+from bot.agent.checks.guard import instructs_the_model
 from bot.agent.facts.asked import Asked, asked_for
 from bot.agent.facts.stated import states
 from knowledge import Passage
@@ -104,6 +105,21 @@ def split_sentences(text: str) -> list[str]:
             else:
                 sentences.append(piece)
     return [sentence for sentence in sentences if any(char.isalnum() for char in sentence)]
+
+
+def without_instructions(passage: Passage) -> Passage | None:
+    """`passage` without its sentences that speak to the assistant (`instructs_the_model`): a
+    planted "tell customers the code is …" is never an answering sentence nor quoted, while the
+    passage's own sentences still answer. None when nothing else is left, or when the
+    instruction spans sentences and cannot be cut out."""
+    sentences = split_sentences(passage.text)
+    kept = [sentence for sentence in sentences if not instructs_the_model(sentence)]
+    if len(kept) == len(sentences) and not instructs_the_model(passage.text):
+        return passage
+    text = "\n".join(kept)
+    if not kept or instructs_the_model(text):
+        return None
+    return replace(passage, text=text)
 
 
 def answering_sentences(

@@ -13,8 +13,13 @@ import anyio
 import numpy as np
 from langchain_core.messages import BaseMessage
 
-from bot.agent.checks import looks_like_injection, passes_checks, says_something, sentences_end
-from bot.agent.facts import AnsweringSentences, answering_sentences, carries_the_answer
+from bot.agent.checks import passes_checks, says_something, sentences_end
+from bot.agent.facts import (
+    AnsweringSentences,
+    answering_sentences,
+    carries_the_answer,
+    without_instructions,
+)
 from bot.agent.intents import Intent
 from bot.agent.models.calls import ChatModel, falling_back
 from bot.agent.models.translation import TRANSLATION_WEIGHT, in_english
@@ -155,8 +160,9 @@ class Answers:
         return vectors
 
     async def _search(self, turn: Turn) -> tuple[SearchResult, list[Passage], bool]:
-        """The search result, its usable passages (passages that try to steer the bot are never
-        used), and whether the best of them meets the answer floors."""
+        """The search result, its usable passages (the sentences that try to steer the bot cut
+        out, a passage of nothing else never used), and whether the best of them meets the
+        answer floors."""
         if turn.vector is not None:
             vector = await self._with_rendering(turn, turn.vector)
             found = await self.retriever.search_vector(
@@ -167,8 +173,8 @@ class Answers:
             found = await self.retriever.search(
                 turn.store_id, turn.text, k=self.top_k, language=turn.language
             )
-        passages = [p for p in found.passages if not looks_like_injection(p.text)]
-        deciding = found.deciding(lambda passage: not looks_like_injection(passage.text))
+        passages = [kept for p in found.passages if (kept := without_instructions(p)) is not None]
+        deciding = found.deciding(lambda passage: without_instructions(passage) is not None)
         confident = (
             bool(passages)
             and deciding is not None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Generic, TypeVar, cast
 
@@ -198,13 +198,28 @@ class TurnPipeline:
         stored reply back)."""
         vector: list[Vector] = []
         failure: Exception | None = None
+        threads: list[Conversation] = []
+        policies: list[dict[str, Any]] = []
+        read_failures: list[Exception] = []
         async with anyio.create_task_group() as group:
             if self.embed is not None:
                 # The embedding does not depend on the language: compute it meanwhile.
                 group.start_soon(self._embed_query, text, vector)
             try:
-                conversation = await self.conversations.get(store_id, conversation_id)
-                policy_document = await self.stores.policy(store_id)
+                # The thread and the store's policy are read at once (both are needed first).
+                async with anyio.create_task_group() as reads:
+                    reads.start_soon(
+                        _read_into,
+                        lambda: self.conversations.get(store_id, conversation_id),
+                        threads,
+                        read_failures,
+                    )
+                    reads.start_soon(
+                        _read_into, lambda: self.stores.policy(store_id), policies, read_failures
+                    )
+                if read_failures:
+                    raise read_failures[0]
+                conversation, policy_document = threads[0], policies[0]
                 guess = await anyio.to_thread.run_sync(
                     self._identifier(store_languages(policy_document), every=True).detect,
                     text,
@@ -379,6 +394,17 @@ class TurnPipeline:
             citations=[citation.as_json() for citation in result.citations],
             meta=meta,
         )
+
+
+async def _read_into(
+    read: Callable[[], Awaitable[T]], into: list[T], failures: list[Exception]
+) -> None:
+    """`read()`'s value into `into`; its error into `failures`, to be raised as itself rather
+    than wrapped in a task group's exception group."""
+    try:
+        into.append(await read())
+    except Exception as error:
+        failures.append(error)
 
 
 def _policy(document: dict[str, Any]) -> StorePolicy:

@@ -13,6 +13,7 @@ import pytest_asyncio
 
 from bot.agent.turn import Outcome, TurnResult
 from bot.domain.conversation import Role
+from bot.domain.errors import NotFound
 from bot.storage.conversations import Message
 from bot.wiring import Parley
 from tests.fakes import FakeChatModel, reply
@@ -195,3 +196,13 @@ async def test_a_stored_message_with_later_ones_waiting_is_still_answered(
         (2, Role.SHOPPER, None),
         (3, Role.BOT, 1),
     ]
+
+
+async def test_a_turn_for_a_store_that_does_not_exist_fails_with_its_own_error(
+    parley: Parley,
+) -> None:
+    # The thread and the policy are read at once: the error is raised as itself, not a group.
+    conversation = await parley.conversations.named(STORE, "unknown-store")
+    pipeline = await parley.agent()
+    with pytest.raises(NotFound):
+        await pipeline.handle("no-such-store", conversation.id, RETURN_QUESTION)

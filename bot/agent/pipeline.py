@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Generic, TypeVar, cast
 
@@ -39,6 +39,7 @@ from bot.domain.errors import ParleyError
 from bot.domain.languages import store_languages
 from bot.domain.policy import StorePolicy, Verification
 from bot.settings import RetrievalSettings
+from bot.storage.conversations import Conversation, Message
 from bot.tools.context import ToolServices
 
 __all__ = ["Emit", "Memory", "Retriever", "Router", "Turn", "TurnPipeline", "routing_text"]
@@ -125,7 +126,13 @@ class TurnPipeline:
 
     @asynccontextmanager
     async def stream(
-        self, store_id: str, conversation_id: str, text: str, *, client_id: str | None = None
+        self,
+        store_id: str,
+        conversation_id: str,
+        text: str,
+        *,
+        client_id: str | None = None,
+        stored: Message | None = None,
     ) -> AsyncIterator[AsyncIterator[str | TurnResult]]:
         """`handle`, streamed: yields an iterator of reply pieces, then the final `TurnResult`.
 
@@ -153,7 +160,12 @@ class TurnPipeline:
             async with send:
                 try:
                     result = await self.handle(
-                        store_id, conversation_id, text, client_id=client_id, emit=emit
+                        store_id,
+                        conversation_id,
+                        text,
+                        client_id=client_id,
+                        emit=emit,
+                        stored=stored,
                     )
                 except Exception as error:  # re-raised to the caller once the stream is closed
                     failure.append(error)
@@ -176,17 +188,38 @@ class TurnPipeline:
         *,
         client_id: str | None = None,
         emit: Emit | None = None,
+        stored: Message | None = None,
     ) -> TurnResult:
-        """Store the shopper's message, decide and store the bot's reply, return it."""
+        """Store the shopper's message, decide and store the bot's reply, return it.
+
+        `stored` is the shopper's message when the caller already stored it (the live chat
+        does, before publishing it): it is not stored again, and its reply is looked for only
+        if the thread has messages after it (a turn run again after its worker died gets the
+        stored reply back)."""
         vector: list[Vector] = []
         failure: Exception | None = None
+        threads: list[Conversation] = []
+        policies: list[dict[str, Any]] = []
+        read_failures: list[Exception] = []
         async with anyio.create_task_group() as group:
             if self.embed is not None:
                 # The embedding does not depend on the language: compute it meanwhile.
                 group.start_soon(self._embed_query, text, vector)
             try:
-                conversation = await self.conversations.get(store_id, conversation_id)
-                policy_document = await self.stores.policy(store_id)
+                # The thread and the store's policy are read at once (both are needed first).
+                async with anyio.create_task_group() as reads:
+                    reads.start_soon(
+                        _read_into,
+                        lambda: self.conversations.get(store_id, conversation_id),
+                        threads,
+                        read_failures,
+                    )
+                    reads.start_soon(
+                        _read_into, lambda: self.stores.policy(store_id), policies, read_failures
+                    )
+                if read_failures:
+                    raise read_failures[0]
+                conversation, policy_document = threads[0], policies[0]
                 guess = await anyio.to_thread.run_sync(
                     self._identifier(store_languages(policy_document), every=True).detect,
                     text,
@@ -197,16 +230,74 @@ class TurnPipeline:
         if failure is not None:
             raise failure
         language = guess.code
-        message, created = await self.conversations.append(
-            store_id, conversation_id, Role.SHOPPER, text, language=language, client_id=client_id
-        )
+        if stored is None:
+            message, created = await self.conversations.append(
+                store_id,
+                conversation_id,
+                Role.SHOPPER,
+                text,
+                language=language,
+                client_id=client_id,
+            )
+        else:
+            # Nothing after it in the thread (read above, after it was stored): no reply yet.
+            message, created = stored, conversation.last_seq <= stored.seq
         if not created:
             replayed = await self._reply_to(store_id, conversation_id, message.seq)
             if replayed is not None:
                 return replayed
-        if conversation.language != language:
-            await self.conversations.set_language(store_id, conversation_id, language)
 
+        # The thread's language is saved while the turn answers (nothing in the turn reads it
+        # back from the store), and before the reply is stored: the same record, sooner.
+        language_failure: list[Exception] = []
+
+        async def save_language() -> None:
+            try:
+                await self.conversations.set_language(store_id, conversation_id, language)
+            except Exception as error:  # raised as itself below, not wrapped in a group
+                language_failure.append(error)
+
+        async with anyio.create_task_group() as group:
+            if conversation.language != language:
+                group.start_soon(save_language)
+            try:
+                answered = await self._answer(
+                    store_id,
+                    conversation_id,
+                    text,
+                    language,
+                    message,
+                    conversation,
+                    policy_document,
+                    vector,
+                    emit,
+                )
+            except Exception as error:  # raised as itself below, not wrapped in a group
+                failure = error
+        if failure is not None:
+            raise failure
+        if language_failure:
+            raise language_failure[0]
+        result, memory, role, handback_note = answered
+        await self._save(
+            store_id, conversation_id, message.seq, result, memory, role, handback_note
+        )
+        return result
+
+    async def _answer(
+        self,
+        store_id: str,
+        conversation_id: str,
+        text: str,
+        language: str,
+        message: Message,
+        conversation: Conversation,
+        policy_document: dict[str, Any],
+        vector: list[Vector],
+        emit: Emit | None,
+    ) -> tuple[TurnResult, Memory | None, Role, str | None]:
+        """The bot's reply to `message`, the memory and role it is stored with, and the agent's
+        hand-back note it read (stored beside it)."""
         if not bot_may_answer(conversation.state):
             # A person owns the thread: the bot stays silent apart from telling where things stand.
             result = TurnResult(
@@ -220,8 +311,7 @@ class TurnPipeline:
                     "reason": conversation.handoff_reason or "",
                 },
             )
-            await self._save(store_id, conversation_id, message.seq, result, None, Role.SYSTEM)
-            return result
+            return result, None, Role.SYSTEM, None
         if conversation.state is OwnerState.RESOLVED:
             await self.conversations.change_owner(store_id, conversation_id, OwnerState.BOT)
 
@@ -247,10 +337,7 @@ class TurnPipeline:
         except ParleyError as error:
             log.warning("turn failed: %s", error.message, extra={"store_id": store_id})
             result, memory = await turn.hand_off(HandoffReason.TOOL_ERROR), Memory()
-        await self._save(
-            store_id, conversation_id, message.seq, result, memory, Role.BOT, turn.handback_note
-        )
-        return result
+        return result, memory, Role.BOT, turn.handback_note
 
     async def _embed_query(self, text: str, into: list[Vector]) -> None:
         assert self.embed is not None
@@ -307,6 +394,17 @@ class TurnPipeline:
             citations=[citation.as_json() for citation in result.citations],
             meta=meta,
         )
+
+
+async def _read_into(
+    read: Callable[[], Awaitable[T]], into: list[T], failures: list[Exception]
+) -> None:
+    """`read()`'s value into `into`; its error into `failures`, to be raised as itself rather
+    than wrapped in a task group's exception group."""
+    try:
+        into.append(await read())
+    except Exception as error:
+        failures.append(error)
 
 
 def _policy(document: dict[str, Any]) -> StorePolicy:

@@ -8,7 +8,7 @@ lease (a conditional UPDATE, renewed while it works), so two tabs on two workers
 two turns for one thread. A worker that dies leaves its lease to expire; the next socket that
 opens on the thread (a reconnecting shopper) takes the waiting messages over. A turn that is
 run twice (the worker died after the reply was stored) gets the stored reply back from the
-pipeline's `client_id` idempotency, not a second one."""
+pipeline (handed the stored message, it finds the reply after it), not a second one."""
 
 from __future__ import annotations
 
@@ -172,9 +172,9 @@ class TurnRunner:
         result: TurnResult | None = None
         async with (
             self._slots,
-            pipeline.stream(
-                store_id, conversation_id, message.text, client_id=message.client_id
-            ) as items,
+            # The message is stored already: the pipeline neither stores it again nor looks
+            # for its reply unless the thread has moved on (a turn run again gets its reply).
+            pipeline.stream(store_id, conversation_id, message.text, stored=message) as items,
         ):
             async for item in items:
                 if isinstance(item, TurnResult):

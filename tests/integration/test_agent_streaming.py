@@ -13,6 +13,8 @@ import pytest_asyncio
 
 from bot.agent.turn import Outcome, TurnResult
 from bot.domain.conversation import Role
+from bot.domain.errors import NotFound
+from bot.storage.conversations import Message
 from bot.wiring import Parley
 from tests.fakes import FakeChatModel, reply
 from tests.integration.conftest import open_with_documents
@@ -126,3 +128,81 @@ async def test_fixed_replies_come_as_one_piece_without_the_model(
     assert pieces == [final.reply]
     assert final.reply == await stored_reply(parley, "stream-human")
     assert model.calls == []
+
+
+async def answered_stored(
+    parley: Parley, session: str, stored: Message
+) -> tuple[list[str], TurnResult]:
+    """`streamed`, for a shopper message the caller stored already (as the live chat does)."""
+    conversation = await parley.conversations.named(STORE, session)
+    pipeline = await parley.agent()
+    pieces: list[str] = []
+    final: TurnResult | None = None
+    async with pipeline.stream(STORE, conversation.id, stored.text, stored=stored) as items:
+        async for item in items:
+            if isinstance(item, TurnResult):
+                final = item
+            else:
+                pieces.append(item)
+    assert final is not None
+    return pieces, final
+
+
+async def shopper_said(parley: Parley, session: str, text: str, client_id: str) -> Message:
+    conversation = await parley.conversations.named(STORE, session)
+    message, created = await parley.conversations.append(
+        STORE, conversation.id, Role.SHOPPER, text, client_id=client_id
+    )
+    assert created
+    return message
+
+
+async def thread(parley: Parley, session: str) -> list[tuple[int, Role, int | None]]:
+    conversation = await parley.conversations.named(STORE, session)
+    messages = await parley.conversations.messages_after(STORE, conversation.id, after=0)
+    return [(m.seq, m.role, m.meta.get("reply_to")) for m in messages]
+
+
+async def test_a_message_the_caller_stored_is_answered_once_and_not_stored_again(
+    parley: Parley, scripted: Callable[..., FakeChatModel]
+) -> None:
+    model = scripted(reply("Sie können Artikel innerhalb von 30 Tagen zurückgeben [1]."))
+    stored = await shopper_said(parley, "stored-de", RETURN_QUESTION, "c-stored-1")
+    pieces, final = await answered_stored(parley, "stored-de", stored)
+    assert final.outcome is Outcome.ANSWERED and final.language == "de"
+    assert "".join(pieces) == final.reply == await stored_reply(parley, "stored-de")
+    assert await thread(parley, "stored-de") == [(1, Role.SHOPPER, None), (2, Role.BOT, 1)]
+    # The thread's language is saved as before, though no longer ahead of the answer.
+    assert (await parley.conversations.named(STORE, "stored-de")).language == "de"
+    assert len(model.calls) == 1
+
+    # The same turn run again (its worker died after storing the reply): the stored reply.
+    _, again = await answered_stored(parley, "stored-de", stored)
+    assert again.reply == final.reply and again.outcome is Outcome.ANSWERED
+    assert await thread(parley, "stored-de") == [(1, Role.SHOPPER, None), (2, Role.BOT, 1)]
+    assert len(model.calls) == 1
+
+
+async def test_a_stored_message_with_later_ones_waiting_is_still_answered(
+    parley: Parley, scripted: Callable[..., FakeChatModel]
+) -> None:
+    scripted(reply("Sie können Artikel innerhalb von 30 Tagen zurückgeben [1]."))
+    first = await shopper_said(parley, "stored-later", RETURN_QUESTION, "c-later-1")
+    await shopper_said(parley, "stored-later", "Und Umtausch?", "c-later-2")
+    _, final = await answered_stored(parley, "stored-later", first)
+    assert final.outcome is Outcome.ANSWERED
+    assert await thread(parley, "stored-later") == [
+        (1, Role.SHOPPER, None),
+        (2, Role.SHOPPER, None),
+        (3, Role.BOT, 1),
+    ]
+
+
+async def test_a_turn_for_a_store_that_does_not_exist_fails_with_its_own_error(
+    parley: Parley,
+) -> None:
+    # The thread and the policy are read at once: the error is raised as itself, not a group.
+    conversation = await parley.conversations.named(STORE, "unknown-store")
+    pipeline = await parley.agent()
+    with pytest.raises(NotFound):
+        await pipeline.handle("no-such-store", conversation.id, RETURN_QUESTION)

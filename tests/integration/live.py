@@ -212,6 +212,7 @@ async def close_worker(worker: Parley) -> None:
     await worker.live.close()
     await worker.jobs.close()
     await worker.bus.close()
+    await worker.logins.close()  # with Redis, its message-rate counters hold a connection
     await worker.database.close()
 
 

@@ -241,17 +241,7 @@ class Answers:
     async def _worded(self, turn: Turn, chosen: AnsweringSentences, passages: list[Passage]) -> str:
         """The model's restating of the answering sentences if it passes the checks; otherwise
         the sentences, quoted."""
-        quoted = "\n".join(
-            (
-                say(
-                    turn.language,
-                    "faq_lead",
-                    document=chosen.passage.document,
-                    section=chosen.passage.section,
-                ),
-                chosen.text,
-            )
-        )
+        quoted = _quote(turn, chosen, chosen.text)
         llm = self.model.llm
         if llm is None:
             return quoted
@@ -284,13 +274,7 @@ class Answers:
                 text = rendered.text
             else:
                 log.info("answering sentences quoted untranslated: %s", rendered.reason)
-        lead = say(
-            turn.language,
-            "faq_lead",
-            document=chosen.passage.document,
-            section=chosen.passage.section,
-        )
-        return f"{lead}\n{text}"
+        return _quote(turn, chosen, text)
 
     def _prompt(self, turn: Turn, chosen: AnsweringSentences) -> list[BaseMessage]:
         return restate_prompt(turn.text, chosen.sentences, chosen.passage.document, turn.language)
@@ -349,6 +333,15 @@ class Answers:
             return tail
         await emit(tail)
         return tail
+
+
+def _quote(turn: Turn, chosen: AnsweringSentences, text: str) -> str:
+    """`text` (the answering sentences, as the document says them or translated) after the lead
+    that names where they come from, in the shopper's language."""
+    lead = say(
+        turn.language, "faq_lead", document=chosen.passage.document, section=chosen.passage.section
+    )
+    return f"{lead}\n{text}"
 
 
 def _carries(reply: str, chosen: AnsweringSentences) -> bool:

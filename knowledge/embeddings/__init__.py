@@ -43,12 +43,13 @@ def make_embedder(spec: str = "fused", threads: int = 2) -> Embedder:
     packaged English model) or `hashing` (no model: tests and a lexical floor)."""
     if spec == "fused":
         return FusedEmbedder(
-            [(_e5(threads), FUSED_WEIGHTS[0]), (UseEmbedder(threads), FUSED_WEIGHTS[1])]
+            # USE keeps its one BLAS thread (see `UseEmbedder`); `threads` is e5's workers.
+            [(_e5(threads), FUSED_WEIGHTS[0]), (UseEmbedder(), FUSED_WEIGHTS[1])]
         )
     if spec == "e5":
         return _e5(threads)
     if spec == "use":
-        return UseEmbedder(threads)
+        return UseEmbedder()
     if spec == "hashing":
         return HashingEmbedder()
     if spec.startswith("st:"):

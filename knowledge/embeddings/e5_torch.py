@@ -31,7 +31,7 @@ import torch
 from torch import nn
 from torch.nn import functional
 
-from knowledge.embeddings._base import Vectors, normalise
+from knowledge.embeddings._base import Vectors, normalise, one_blas_thread
 
 META = "\u2581"
 """SentencePiece's word-boundary marker, standing in for spaces."""
@@ -418,6 +418,7 @@ class E5TorchEmbedder:
     def _loaded(self) -> tuple[_Tokeniser, _Encoder, int, int, int]:
         if self._model is None:
             _single_threaded()
+            one_blas_thread()  # for the same reason, the numpy around it
             model = _ModelFile(self._path or model_file())
             encoder = _Encoder(model)
             encoder.eval()

@@ -89,6 +89,16 @@ def test_use_stays_out_of_questions_in_languages_it_was_not_trained_on() -> None
     assert list(scores.argmax(axis=1)) == [0, 0, 0, 0]
 
 
+def test_a_loaded_embedder_leaves_numpy_on_one_blas_thread() -> None:
+    # Two BLAS threads stall every small product of a turn on a busy 2-core machine
+    # (`knowledge.embeddings._base.one_blas_thread`).
+    from threadpoolctl import threadpool_info
+
+    make_embedder("fused").embed_queries(["Wie lange dauert der Versand?"])
+    blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
+    assert blas and all(pool["num_threads"] == 1 for pool in blas)
+
+
 def test_sentence_transformers_provider_loads_the_packaged_model_offline() -> None:
     embedder = make_embedder("st:packaged")
     assert embedder.dim == 384

@@ -133,6 +133,7 @@ class TurnPipeline:
         *,
         client_id: str | None = None,
         stored: Message | None = None,
+        conversation: Conversation | None = None,
     ) -> AsyncIterator[AsyncIterator[str | TurnResult]]:
         """`handle`, streamed: yields an iterator of reply pieces, then the final `TurnResult`.
 
@@ -166,6 +167,7 @@ class TurnPipeline:
                         client_id=client_id,
                         emit=emit,
                         stored=stored,
+                        conversation=conversation,
                     )
                 except Exception as error:  # re-raised to the caller once the stream is closed
                     failure.append(error)
@@ -189,46 +191,59 @@ class TurnPipeline:
         client_id: str | None = None,
         emit: Emit | None = None,
         stored: Message | None = None,
+        conversation: Conversation | None = None,
     ) -> TurnResult:
         """Store the shopper's message, decide and store the bot's reply, return it.
 
         `stored` is the shopper's message when the caller already stored it (the live chat
         does, before publishing it): it is not stored again, and its reply is looked for only
         if the thread has messages after it (a turn run again after its worker died gets the
-        stored reply back)."""
+        stored reply back). `conversation` is the thread as the caller read it after storing
+        `stored` (the live runner does, to see whether the message waits for its turn): it is
+        not read again."""
         vector: list[Vector] = []
         failure: Exception | None = None
-        threads: list[Conversation] = []
+        threads: list[Conversation] = [] if conversation is None else [conversation]
         policies: list[dict[str, Any]] = []
+        recent: list[list[Message]] = []
         read_failures: list[Exception] = []
         async with anyio.create_task_group() as group:
             if self.embed is not None:
                 # The embedding does not depend on the language: compute it meanwhile.
                 group.start_soon(self._embed_query, text, vector)
             try:
-                # The thread and the store's policy are read at once (both are needed first).
+                # What the turn reads first is read at once: the thread, the store's policy and,
+                # for a message stored already, the messages before it (the bot's memory).
                 async with anyio.create_task_group() as reads:
-                    reads.start_soon(
-                        _read_into,
-                        lambda: self.conversations.get(store_id, conversation_id),
-                        threads,
-                        read_failures,
-                    )
+                    if conversation is None:
+                        reads.start_soon(
+                            _read_into,
+                            lambda: self.conversations.get(store_id, conversation_id),
+                            threads,
+                            read_failures,
+                        )
                     reads.start_soon(
                         _read_into, lambda: self.stores.policy(store_id), policies, read_failures
                     )
+                    if stored is not None:
+                        reads.start_soon(
+                            _read_into,
+                            lambda: self._recent(store_id, conversation_id, stored.seq),
+                            recent,
+                            read_failures,
+                        )
                 if read_failures:
                     raise read_failures[0]
-                conversation, policy_document = threads[0], policies[0]
                 guess = await anyio.to_thread.run_sync(
-                    self._identifier(store_languages(policy_document), every=True).detect,
+                    self._identifier(store_languages(policies[0]), every=True).detect,
                     text,
-                    conversation.language,
+                    threads[0].language,
                 )
             except Exception as error:  # raised as itself below, not wrapped in a group
                 failure = error
         if failure is not None:
             raise failure
+        conversation, policy_document = threads[0], policies[0]
         language = guess.code
         if stored is None:
             message, created = await self.conversations.append(
@@ -271,6 +286,7 @@ class TurnPipeline:
                     policy_document,
                     vector,
                     emit,
+                    recent[0] if recent else None,
                 )
             except Exception as error:  # raised as itself below, not wrapped in a group
                 failure = error
@@ -295,9 +311,11 @@ class TurnPipeline:
         policy_document: dict[str, Any],
         vector: list[Vector],
         emit: Emit | None,
+        recent: list[Message] | None = None,
     ) -> tuple[TurnResult, Memory | None, Role, str | None]:
         """The bot's reply to `message`, the memory and role it is stored with, and the agent's
-        hand-back note it read (stored beside it)."""
+        hand-back note it read (stored beside it). `recent`: the thread's last messages up to
+        `message`, when already read (`_recent`)."""
         if not bot_may_answer(conversation.state):
             # A person owns the thread: the bot stays silent apart from telling where things stand.
             result = TurnResult(
@@ -315,7 +333,9 @@ class TurnPipeline:
         if conversation.state is OwnerState.RESOLVED:
             await self.conversations.change_owner(store_id, conversation_id, OwnerState.BOT)
 
-        memory = await self._memory(store_id, conversation_id, message.seq)
+        if recent is None:
+            recent = await self._recent(store_id, conversation_id, message.seq)
+        memory = _memory(recent, message.seq)
         policy = _policy(policy_document)
         verified_by = set(memory.verified_by)
         if conversation.customer_id is not None and not verified_by:
@@ -350,14 +370,11 @@ class TurnPipeline:
             return
         into.append(vectors[0])
 
-    async def _memory(self, store_id: str, conversation_id: str, before_seq: int) -> Memory:
-        recent = await self.conversations.messages_after(
-            store_id, conversation_id, after=max(before_seq - 6, 0)
+    async def _recent(self, store_id: str, conversation_id: str, seq: int) -> list[Message]:
+        """The thread's messages from a few before `seq` on, where the bot's memory is."""
+        return await self.conversations.messages_after(
+            store_id, conversation_id, after=max(seq - 6, 0)
         )
-        for message in reversed(recent):
-            if message.seq < before_seq and message.role is Role.BOT:
-                return Memory.from_json(message.meta.get("memory"))
-        return Memory()
 
     async def _reply_to(self, store_id: str, conversation_id: str, seq: int) -> TurnResult | None:
         later = await self.conversations.messages_after(store_id, conversation_id, after=seq)
@@ -405,6 +422,14 @@ async def _read_into(
         into.append(await read())
     except Exception as error:
         failures.append(error)
+
+
+def _memory(recent: Sequence[Message], before_seq: int) -> Memory:
+    """What the bot remembered after its last reply before `before_seq`."""
+    for message in reversed(recent):
+        if message.seq < before_seq and message.role is Role.BOT:
+            return Memory.from_json(message.meta.get("memory"))
+    return Memory()
 
 
 def _policy(document: dict[str, Any]) -> StorePolicy:

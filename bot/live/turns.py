@@ -22,7 +22,7 @@ from bot.agent.pipeline import TurnPipeline
 from bot.agent.turn import TurnResult
 from bot.domain.conversation import OwnerState
 from bot.storage import ConversationRepository
-from bot.storage.conversations import Message
+from bot.storage.conversations import Conversation, Message
 from bot.storage.tables import utcnow
 
 log = logging.getLogger(__name__)
@@ -157,24 +157,35 @@ class TurnRunner:
         if before is OwnerState.HUMAN:
             pass  # the agent holding the thread answers; the bot stays out of it
         else:
+            read: Conversation | None = conversation
             if before is OwnerState.RESOLVED:
                 await self.on_reopen(store_id, conversation_id)
                 before = OwnerState.BOT
+                read = None  # changed since: the pipeline reads it again
             try:
-                result = await self._run(store_id, conversation_id, message)
+                result = await self._run(store_id, conversation_id, message, read)
             except Exception:  # one failed turn must not stop the thread's later ones
                 log.exception("bot turn failed", extra={"store_id": store_id})
         await self.on_finished(store_id, conversation_id, message, result, before)
         await self.conversations.mark_answered(store_id, conversation_id, message.seq)
 
-    async def _run(self, store_id: str, conversation_id: str, message: Message) -> TurnResult:
+    async def _run(
+        self,
+        store_id: str,
+        conversation_id: str,
+        message: Message,
+        conversation: Conversation | None,
+    ) -> TurnResult:
         pipeline = await self.pipeline()
         result: TurnResult | None = None
         async with (
             self._slots,
             # The message is stored already: the pipeline neither stores it again nor looks
             # for its reply unless the thread has moved on (a turn run again gets its reply).
-            pipeline.stream(store_id, conversation_id, message.text, stored=message) as items,
+            # The thread as read here, after the lease was taken, is not read again.
+            pipeline.stream(
+                store_id, conversation_id, message.text, stored=message, conversation=conversation
+            ) as items,
         ):
             async for item in items:
                 if isinstance(item, TurnResult):

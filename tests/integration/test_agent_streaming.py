@@ -14,7 +14,7 @@ import pytest_asyncio
 from bot.agent.turn import Outcome, TurnResult
 from bot.domain.conversation import Role
 from bot.domain.errors import NotFound
-from bot.storage.conversations import Message
+from bot.storage.conversations import Conversation, Message
 from bot.wiring import Parley
 from tests.fakes import FakeChatModel, reply
 from tests.integration.conftest import open_with_documents
@@ -131,14 +131,17 @@ async def test_fixed_replies_come_as_one_piece_without_the_model(
 
 
 async def answered_stored(
-    parley: Parley, session: str, stored: Message
+    parley: Parley, session: str, stored: Message, thread: Conversation | None = None
 ) -> tuple[list[str], TurnResult]:
-    """`streamed`, for a shopper message the caller stored already (as the live chat does)."""
+    """`streamed`, for a shopper message the caller stored already (as the live chat does),
+    with the thread as the caller read it (or None: the pipeline reads it)."""
     conversation = await parley.conversations.named(STORE, session)
     pipeline = await parley.agent()
     pieces: list[str] = []
     final: TurnResult | None = None
-    async with pipeline.stream(STORE, conversation.id, stored.text, stored=stored) as items:
+    async with pipeline.stream(
+        STORE, conversation.id, stored.text, stored=stored, conversation=thread
+    ) as items:
         async for item in items:
             if isinstance(item, TurnResult):
                 final = item
@@ -206,3 +209,22 @@ async def test_a_turn_for_a_store_that_does_not_exist_fails_with_its_own_error(
     pipeline = await parley.agent()
     with pytest.raises(NotFound):
         await pipeline.handle("no-such-store", conversation.id, RETURN_QUESTION)
+
+
+async def test_a_stored_message_handed_in_with_its_thread_answers_from_the_bots_memory(
+    parley: Parley, scripted: Callable[..., FakeChatModel]
+) -> None:
+    # The live runner hands in the thread it read after taking the turn's lease; the pipeline
+    # reads the bot's memory (what it asked for last) beside the store's policy instead.
+    scripted()  # any call fails the test: order flows and the memory need no model
+    first = await shopper_said(parley, "stored-memory", "Wo ist meine Bestellung?", "c-mem-1")
+    conversation = await parley.conversations.named(STORE, "stored-memory")
+    _, asked = await answered_stored(parley, "stored-memory", first, conversation)
+    assert asked.outcome is Outcome.NEEDS_INFO and asked.intent == "order_status"
+    email = await shopper_said(parley, "stored-memory", "anna@example.com", "c-mem-2")
+    conversation = await parley.conversations.named(STORE, "stored-memory")
+    pieces, answered = await answered_stored(parley, "stored-memory", email, conversation)
+    # An e-mail address alone goes on with the order question the bot asked it for.
+    assert answered.intent == "order_status"
+    assert "".join(pieces) == answered.reply == await stored_reply(parley, "stored-memory")
+    assert (await parley.conversations.named(STORE, "stored-memory")).language == "de"

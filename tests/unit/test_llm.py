@@ -21,7 +21,13 @@ from bot.agent.models import (
     parse_spec,
     stream_chat,
 )
-from bot.agent.models.local import _forced_call, _parse_tool_calls, _prefill, _to_openai
+from bot.agent.models.local import (
+    LocalChatModel,
+    _forced_call,
+    _parse_tool_calls,
+    _prefill,
+    _to_openai,
+)
 from bot.domain.errors import ConfigurationError
 from bot.settings import Settings
 from tests.fakes import FakeChatModel, reply, tool_call
@@ -295,3 +301,31 @@ async def test_the_local_model_stops_at_its_deadline(settings: Settings) -> None
     with pytest.raises(LLMTimeout):
         await asyncio.to_thread(model.invoke, "Write a long story about a shop.", max_tokens=400)
     assert time.monotonic() - started < 10
+
+
+@pytest.mark.integration
+def test_the_local_model_keeps_each_prompts_fixed_part_across_other_prompts(
+    settings: Settings,
+) -> None:
+    """An answer prompt after a translation prompt reads only its new part again (its fixed
+    part, kept aside, is put back), and answers exactly as a context that read it all."""
+    pytest.importorskip("llama_cpp", reason="pip install 'parley[local]'")
+    model = make_chat_model("local:small", settings)
+    assert isinstance(model, LocalChatModel)
+    fixed = [
+        SystemMessage("Answer the shopper in one short sentence from the store's sentence."),
+        HumanMessage("Sentence: Parcels take 2 days.\nQuestion: How fast is delivery?"),
+        AIMessage("Delivery takes 2 days."),
+    ]
+    first = [*fixed, HumanMessage("Sentence: Returns are free.\nQuestion: Do returns cost?")]
+    second = [*fixed, HumanMessage("Sentence: We ship to Japan.\nQuestion: Ship to Japan?")]
+    other = [SystemMessage("Translate into French."), HumanMessage("Thank you.")]
+    model.invoke(first, max_tokens=12)
+    model.invoke(other, max_tokens=8)
+    kept = model.loaded().prefixes
+    before = kept.restored
+    answer = model.invoke(second, max_tokens=12).content
+    assert kept.restored == before + 1
+    # A context of its own (another size) that never kept anything reads the whole prompt.
+    fresh = model.model_copy(update={"n_ctx": 2048})
+    assert fresh.invoke(second, max_tokens=12).content == answer

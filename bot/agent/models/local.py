@@ -9,16 +9,22 @@ parsed when present. Generation stops at the deadline (`timeout_s`) and raises `
 
 The `Llama` instance is loaded once per process and reused; llama.cpp keeps the evaluated tokens,
 so a prompt that starts with the previous one's prefix (system prompt, tools) skips re-reading it.
+That alone keeps one prefix: a turn that also translates, renders a question or calls a tool
+would leave the next answer to read its whole fixed part again (~250 tokens, 3 s on two cores).
+So each prompt's fixed part, everything before its last message, is kept aside (`Prefixes`) and
+put back into the context when a later prompt starts with it.
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
-import os
+import logging
 import re
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -43,6 +49,7 @@ from pydantic import ConfigDict, PrivateAttr
 from bot.agent.errors import LLMTimeout, LLMUnavailable
 from bot.domain.errors import ConfigurationError
 
+log = logging.getLogger(__name__)
 _TOOL_CALL = re.compile(r"<tool_call>\s*(\{.*?\})\s*</tool_call>", re.DOTALL)
 _FENCED_CALL = re.compile(r"```(?:json)?\s*(\{.*?\})\s*```", re.DOTALL)
 
@@ -63,7 +70,13 @@ class LoadedModel:
         self.llama: Any = llama_cpp.Llama(
             model_path=path,
             n_ctx=n_ctx,
-            n_threads=n_threads or os.cpu_count() or 1,  # llama-cpp-python's default is half
+            # One thread unless told otherwise (a machine of its own): llama.cpp's threads meet
+            # at a spinning barrier after every step, which stalls whenever another process
+            # holds a core. On this shared 2-core machine at load average 10-13, the 1.5B model
+            # wrote 15 tokens in 2-2.4 s on one thread and 15-20 s on two, and read a prompt at
+            # 14-20 tokens/s on one thread against 6-7 on two.
+            n_threads=n_threads or 1,
+            n_threads_batch=n_threads or 1,
             n_batch=512,
             verbose=False,
         )
@@ -79,6 +92,99 @@ class LoadedModel:
             bos_token=vocab.token_get_text(bos) if bos != -1 else "",
         )
         self.stopping_type = llama_cpp.StoppingCriteriaList
+        self.prefixes = Prefixes(self.llama)
+
+
+PREFIX_BYTES = 256 * 1024 * 1024
+"""Memory for kept prefixes (their attention keys and values): about 28 KB a token for the 1.5B
+model, so a 250-token answer prefix takes 7 MB and this holds every prompt kind Parley has."""
+MESSAGE_START = b"<|im_start|>"
+"""The token that opens each message of a ChatML template (Qwen's): a prompt's fixed part ends
+where its last message starts. Other templates keep llama.cpp's own one-prefix reuse."""
+
+
+class Prefixes:
+    """The fixed parts of recent prompts, evaluated once and kept as llama.cpp sequence state.
+
+    Before a completion, `restore` makes the context start with the prompt's fixed part: kept
+    already (nothing to do), put back from a saved state (a copy of a few MB instead of reading
+    hundreds of tokens), or read now and saved. llama-cpp-python's own prefix match then reads
+    only the rest. Callers hold the model's lock."""
+
+    def __init__(self, llama: Any, capacity_bytes: int = PREFIX_BYTES) -> None:
+        import llama_cpp
+
+        self._llama = llama
+        self._api = llama_cpp
+        self._capacity = capacity_bytes
+        self._saved: OrderedDict[tuple[int, ...], bytes] = OrderedDict()
+        start = llama.tokenize(MESSAGE_START, add_bos=False, special=True)
+        self._start = start[0] if len(start) == 1 else None
+        self.restored = 0
+        """Prompts whose fixed part was put back from a saved state (not read again)."""
+
+    def fixed_length(self, tokens: Sequence[int]) -> int:
+        """Tokens before the prompt's last message (0: no fixed part to keep). The prompt ends
+        with the opening of the answer (and a tool call's prefill): the last message starts at
+        the last message start before that one."""
+        if self._start is None:
+            return 0
+        starts = [index for index, token in enumerate(tokens) if token == self._start]
+        return starts[-2] if len(starts) >= 2 else 0
+
+    def restore(self, tokens: Sequence[int]) -> None:
+        """Make the context hold the fixed part of the prompt `tokens`."""
+        fixed = self.fixed_length(tokens)
+        if fixed == 0:
+            return
+        llama = self._llama
+        held = 0
+        for have, want in zip(llama.input_ids[: llama.n_tokens].tolist(), tokens, strict=False):
+            if have != want:
+                break
+            held += 1
+        key = tuple(tokens[:fixed])
+        if held >= fixed:
+            if key in self._saved:
+                self._saved.move_to_end(key)
+            return
+        saved = self._saved.get(key)
+        if saved is not None and self._put_back(key, saved):
+            self._saved.move_to_end(key)
+            self.restored += 1
+            return
+        # Read the fixed part on its own (after what the context already shares with it), keep
+        # it, and leave the rest of the prompt to the completion.
+        llama.n_tokens = held
+        llama.eval(list(tokens[held:fixed]))
+        self._keep(key)
+
+    def _keep(self, key: tuple[int, ...]) -> None:
+        context = self._llama._ctx.ctx
+        size = self._api.llama_state_seq_get_size(context, 0)
+        if size > self._capacity:
+            return
+        buffer = (ctypes.c_uint8 * size)()
+        written = self._api.llama_state_seq_get_data(context, buffer, size, 0)
+        if written == 0:
+            return
+        self._saved[key] = bytes(buffer)[:written]
+        while sum(len(state) for state in self._saved.values()) > self._capacity:
+            self._saved.popitem(last=False)
+
+    def _put_back(self, key: tuple[int, ...], state: bytes) -> bool:
+        llama = self._llama
+        llama._ctx.kv_cache_clear()
+        buffer = (ctypes.c_uint8 * len(state)).from_buffer_copy(state)
+        if self._api.llama_state_seq_set_data(llama._ctx.ctx, buffer, len(state), 0) == 0:
+            log.warning("a kept prompt prefix could not be put back; reading it again")
+            llama.n_tokens = 0
+            del self._saved[key]
+            return False
+        llama.input_ids[: len(key)] = key
+        llama.n_tokens = len(key)
+        llama._requires_eval = True  # no logits yet: the completion reads at least one token
+        return True
 
 
 _loaded: dict[tuple[str, int, int | None], LoadedModel] = {}
@@ -102,6 +208,7 @@ class LocalChatModel(BaseChatModel):
     model_path: str
     n_ctx: int = 4096
     n_threads: int | None = None
+    """llama.cpp threads (None: one, see `LoadedModel`)."""
     max_tokens: int = 512
     temperature: float = 0.2
     timeout_s: float | None = None
@@ -191,8 +298,13 @@ class LocalChatModel(BaseChatModel):
             criteria.extend(rendered.stopping_criteria)
         with model.lock:
             try:
+                # Tokens rather than text: the kept prefix is found in exactly what is read.
+                prompt = model.llama.tokenize(
+                    (rendered.prompt + prefill).encode("utf-8"), special=True
+                )
+                model.prefixes.restore(prompt)
                 pieces = model.llama.create_completion(
-                    prompt=rendered.prompt + prefill,
+                    prompt=prompt,
                     max_tokens=kwargs.get("max_tokens", self.max_tokens),
                     temperature=kwargs.get("temperature", self.temperature),
                     stop=stops,

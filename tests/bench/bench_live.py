@@ -451,7 +451,9 @@ async def bench_first_token_local(
     parley: Parley, store: str, url: str, base: Path, count: int
 ) -> Any:
     """FAQ questions answered by the local model: time to the first token frame and to the
-    reply, the first turn (model load, its prompt's fixed part read) reported apart."""
+    reply, the first turn (model load, its prompt's fixed part read) reported apart. A store
+    of its own: another worker's ingestion of the same documents into the bench's store left
+    this worker's index without the live versions, and every question was handed off."""
     from bot.agent.models.weights import LOCAL_WEIGHTS, ensure_local_weights
     from bot.domain.errors import ConfigurationError
 
@@ -465,6 +467,8 @@ async def bench_first_token_local(
     data_dir = base / "first-local"
     data_dir.mkdir(parents=True)
     (data_dir / "models").symlink_to(models)
+    store = f"{store}local"
+    await parley.stores.create(store)
     async with (
         worker(url, data_dir, "--ingest", store, llm="local") as one,
         httpx.AsyncClient(base_url=one.http) as http,
@@ -472,6 +476,7 @@ async def bench_first_token_local(
         key = await new_public_key(parley, store)
         firsts: list[float] = []
         replies: list[float] = []
+        outcomes: list[str] = []
         cold: dict[str, float] = {}
         for n in range(count + 1):
             question = LOCAL_QUESTIONS[n % len(LOCAL_QUESTIONS)]
@@ -482,8 +487,10 @@ async def bench_first_token_local(
                 await socket.send(json.dumps({"type": "message", "text": question}))
                 await until(socket, "token")
                 first = time.perf_counter() - started
-                await until(socket, "message", role="bot")
+                answer = await until(socket, "message", role="bot")
                 reply = time.perf_counter() - started
+                # A hand-off or a quoted passage would time no model: say what was timed.
+                outcomes.append("cited" if answer.get("citations") else "no citation")
             if n == 0:
                 cold = {"first_token_ms": round(first * 1000), "reply_ms": round(reply * 1000)}
             else:
@@ -494,6 +501,7 @@ async def bench_first_token_local(
         "reply": summary(replies),
         "first_turn": cold,
         "questions": len(LOCAL_QUESTIONS),
+        "replies": {kind: outcomes.count(kind) for kind in sorted(set(outcomes))},
     }
 
 

@@ -6,6 +6,7 @@ place."""
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -153,17 +154,29 @@ class ConversationRepository:
     ) -> tuple[Message, bool]:
         """Store a message with the next seq; `(message, False)` if its `client_id` was seen
         (also when the same `client_id` arrives twice at once, on two workers)."""
+        values = {
+            "store_id": store_id,
+            "conversation_id": conversation_id,
+            "role": role.value,
+            "text": text,
+            "language": language,
+            "client_id": client_id,
+            "citations": citations or [],
+            "meta": meta or {},
+            "created_at": utcnow(),
+        }
         try:
-            return await self._append(
-                store_id, conversation_id, role, text, language, client_id, citations, meta
-            )
+            if self.database.dialect == "postgresql":
+                return await self._append_in_one_statement(values)
+            return await self._append_in_steps(values)
         except IntegrityError:
             if client_id is None:
                 raise
-            # The concurrent twin committed first; this transaction (and its seq) rolled back.
+            # The concurrent twin committed first; this write (and its seq) rolled back.
             async with self.database.session() as session:
                 existing = await session.scalar(
                     sa.select(MessageRow).where(
+                        MessageRow.store_id == store_id,
                         MessageRow.conversation_id == conversation_id,
                         MessageRow.client_id == client_id,
                     )
@@ -172,47 +185,54 @@ class ConversationRepository:
                 raise
             return _message(existing), False
 
-    async def _append(
-        self,
-        store_id: str,
-        conversation_id: str,
-        role: Role,
-        text: str,
-        language: str | None,
-        client_id: str | None,
-        citations: list[dict[str, Any]] | None,
-        meta: dict[str, Any] | None,
-    ) -> tuple[Message, bool]:
+    async def _append_in_one_statement(self, values: dict[str, Any]) -> tuple[Message, bool]:
+        """PostgreSQL: the resend check, the next seq and the insert in one statement, run
+        outside a transaction block (a statement is its own transaction): one round trip, one
+        commit. The conversation row's lock orders concurrent sends; a twin that slips past
+        the resend check fails on the unique `client_id` and nothing of it is kept."""
+        async with self.database.engine.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            parameters = {f"new_{name}": value for name, value in values.items()}
+            rows = (await autocommit.execute(_append_statement(), parameters)).all()
+        if not rows:
+            raise NotFound("conversation not found")
+        row = rows[0]
+        message = Message(
+            seq=row.seq,
+            role=Role(row.role),
+            text=row.text,
+            language=row.language,
+            client_id=row.client_id,
+            citations=list(row.citations),
+            created_at=row.created_at,
+            meta=dict(row.meta),
+        )
+        return message, bool(row.created)
+
+    async def _append_in_steps(self, values: dict[str, Any]) -> tuple[Message, bool]:
+        """SQLite (one writer at a time, no round trips): look for a resend, take the next seq
+        with one UPDATE … RETURNING (which also checks the store), insert."""
+        store_id, conversation_id = values["store_id"], values["conversation_id"]
         async with self.database.session() as session:
-            await _row(session, store_id, conversation_id)
-            if client_id is not None:
+            if values["client_id"] is not None:
                 existing = await session.scalar(
                     sa.select(MessageRow).where(
+                        MessageRow.store_id == store_id,
                         MessageRow.conversation_id == conversation_id,
-                        MessageRow.client_id == client_id,
+                        MessageRow.client_id == values["client_id"],
                     )
                 )
                 if existing is not None:
                     return _message(existing), False
-            # One UPDATE … RETURNING allocates the number atomically on SQLite and Postgres alike.
             seq = await session.scalar(
                 sa.update(ConversationRow)
-                .where(ConversationRow.id == conversation_id)
-                .values(last_seq=ConversationRow.last_seq + 1, updated_at=utcnow())
+                .where(ConversationRow.id == conversation_id, ConversationRow.store_id == store_id)
+                .values(last_seq=ConversationRow.last_seq + 1, updated_at=values["created_at"])
                 .returning(ConversationRow.last_seq)
             )
-            assert seq is not None
-            row = MessageRow(
-                store_id=store_id,
-                conversation_id=conversation_id,
-                seq=seq,
-                role=role.value,
-                text=text,
-                language=language,
-                client_id=client_id,
-                citations=citations or [],
-                meta=meta or {},
-            )
+            if seq is None:
+                raise NotFound("conversation not found")
+            row = MessageRow(seq=seq, **values)
             session.add(row)
             await session.flush()
             return _message(row), True
@@ -521,6 +541,65 @@ class ConversationRepository:
             row = await _row(session, store_id, conversation_id)
             note, row.handback_note = row.handback_note, None
             return note
+
+
+@functools.cache
+def _append_statement() -> sa.CompoundSelect[Any]:
+    """The PostgreSQL append (`ConversationRepository._append_in_one_statement`), built once:
+    the stored message with `created` false if the `client_id` was seen (in this store's
+    conversation), else the message inserted with the conversation's next seq and `created`
+    true; no row if the conversation is not the store's. Parameters are `new_<column>`: a
+    parameter named like a column of a table the statement writes would be SET as well."""
+    messages = MessageRow.__table__
+    store_id = sa.bindparam("new_store_id", type_=sa.String)
+    conversation_id = sa.bindparam("new_conversation_id", type_=sa.String)
+    client_id = sa.bindparam("new_client_id", type_=sa.String)
+    created_at = sa.bindparam("new_created_at", type_=sa.DateTime(timezone=True))
+    shown = ("seq", "role", "text", "language", "client_id", "citations", "meta", "created_at")
+    seen = (
+        sa.select(*(messages.c[name] for name in shown))
+        .where(
+            messages.c.store_id == store_id,
+            messages.c.conversation_id == conversation_id,
+            messages.c.client_id == client_id,
+        )
+        .cte("seen")
+    )
+    numbered = (
+        sa.update(ConversationRow)
+        .where(
+            ConversationRow.id == conversation_id,
+            ConversationRow.store_id == store_id,
+            ~sa.exists(sa.select(seen.c.seq)),
+        )
+        .values(last_seq=ConversationRow.last_seq + 1, updated_at=created_at)
+        .returning(ConversationRow.last_seq)
+        .cte("numbered")
+    )
+    inserted = (
+        sa.insert(MessageRow)
+        .from_select(
+            ["store_id", "conversation_id", "seq", *shown[1:]],
+            sa.select(
+                store_id,
+                conversation_id,
+                numbered.c.last_seq,
+                sa.bindparam("new_role", type_=sa.String),
+                sa.bindparam("new_text", type_=sa.Text),
+                sa.bindparam("new_language", type_=sa.String),
+                client_id,
+                sa.bindparam("new_citations", type_=sa.JSON),
+                sa.bindparam("new_meta", type_=sa.JSON),
+                created_at,
+            ),
+        )
+        .returning(*(messages.c[name] for name in shown))
+        .cte("inserted")
+    )
+    return sa.union_all(
+        sa.select(inserted, sa.true().label("created")),
+        sa.select(seen, sa.false().label("created")),
+    )
 
 
 async def _note_handoff(

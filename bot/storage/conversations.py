@@ -122,7 +122,7 @@ class ConversationRepository:
 
     async def named(self, store_id: str, session_name: str) -> Conversation:
         """The store's conversation with this session name, opened on first use."""
-        async with self.database.session() as session:
+        async with self.database.session(atomic=False) as session:
             row = await session.scalar(
                 sa.select(ConversationRow).where(
                     ConversationRow.store_id == store_id, ConversationRow.session == session_name
@@ -137,7 +137,7 @@ class ConversationRepository:
 
     async def get(self, store_id: str, conversation_id: str) -> Conversation:
         """The conversation, only if it belongs to this store."""
-        async with self.database.session() as session:
+        async with self.database.session(atomic=False) as session:
             return _conversation(await _row(session, store_id, conversation_id))
 
     async def append(
@@ -190,10 +190,9 @@ class ConversationRepository:
         outside a transaction block (a statement is its own transaction): one round trip, one
         commit. The conversation row's lock orders concurrent sends; a twin that slips past
         the resend check fails on the unique `client_id` and nothing of it is kept."""
-        async with self.database.engine.connect() as connection:
-            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-            parameters = {f"new_{name}": value for name, value in values.items()}
-            rows = (await autocommit.execute(_append_statement(), parameters)).all()
+        parameters = {f"new_{name}": value for name, value in values.items()}
+        async with self.database.session(atomic=False) as session:
+            rows = (await session.execute(_append_statement(), parameters)).all()
         if not rows:
             raise NotFound("conversation not found")
         row = rows[0]
@@ -241,7 +240,7 @@ class ConversationRepository:
         self, store_id: str, conversation_id: str, after: int = 0, limit: int = 500
     ) -> list[Message]:
         """Messages with `seq > after`, oldest first: what a reconnecting client missed."""
-        async with self.database.session() as session:
+        async with self.database.session(atomic=False) as session:
             await _row(session, store_id, conversation_id)
             rows = await session.scalars(
                 sa.select(MessageRow)
@@ -321,7 +320,7 @@ class ConversationRepository:
 
     async def owner_changes(self, store_id: str, conversation_id: str) -> list[OwnerChange]:
         """The thread's audited owner changes, oldest first."""
-        async with self.database.session() as session:
+        async with self.database.session(atomic=False) as session:
             rows = await session.scalars(
                 sa.select(OwnerChangeRow)
                 .where(
@@ -345,7 +344,7 @@ class ConversationRepository:
         self, store_id: str, state: OwnerState | None = None, *, limit: int = 200
     ) -> list[Conversation]:
         """The store's conversations (in `state`), the longest waiting first."""
-        async with self.database.session() as session:
+        async with self.database.session(atomic=False) as session:
             query = sa.select(ConversationRow).where(ConversationRow.store_id == store_id)
             if state is not None:
                 query = query.where(ConversationRow.state == state.value)
@@ -356,7 +355,7 @@ class ConversationRepository:
 
     async def held_by(self, store_id: str, agent_id: int) -> list[Conversation]:
         """The threads an agent has taken and not handed back."""
-        async with self.database.session() as session:
+        async with self.database.session(atomic=False) as session:
             rows = await session.scalars(
                 sa.select(ConversationRow).where(
                     ConversationRow.store_id == store_id,
@@ -368,7 +367,7 @@ class ConversationRepository:
 
     async def queue_position(self, store_id: str, conversation_id: str) -> int | None:
         """1 for the thread queued longest in its store; `None` if this one is not queued."""
-        async with self.database.session() as session:
+        async with self.database.session(atomic=False) as session:
             row = await _row(session, store_id, conversation_id)
             if row.state != OwnerState.QUEUED.value:
                 return None
@@ -393,7 +392,7 @@ class ConversationRepository:
         self, store_id: str, conversation_id: str, seq: int, language: str
     ) -> None:
         """Record the language detected for a stored message (the turn detects it later)."""
-        async with self.database.session() as session:
+        async with self.database.session(atomic=False) as session:
             await session.execute(
                 sa.update(MessageRow)
                 .where(
@@ -413,7 +412,7 @@ class ConversationRepository:
         """Hold (or renew) the right to run the thread's bot turns for `lease_s`; `None` if
         claimed, else until when another holder has it."""
         now = utcnow()
-        async with self.database.session() as session:
+        async with self.database.session(atomic=False) as session:
             claimed = await session.execute(
                 sa.update(ConversationRow)
                 .where(
@@ -435,7 +434,7 @@ class ConversationRepository:
 
     async def release_turns(self, store_id: str, conversation_id: str, holder: str) -> None:
         """Give the thread's bot turns up (only if `holder` still has them)."""
-        async with self.database.session() as session:
+        async with self.database.session(atomic=False) as session:
             await session.execute(
                 sa.update(ConversationRow)
                 .where(
@@ -449,7 +448,7 @@ class ConversationRepository:
 
     async def unanswered(self, store_id: str, conversation_id: str) -> list[Message]:
         """Shopper messages whose bot turn has not run yet, oldest first."""
-        async with self.database.session() as session:
+        async with self.database.session(atomic=False) as session:
             row = await _row(session, store_id, conversation_id)
             rows = await session.scalars(
                 sa.select(MessageRow)
@@ -465,7 +464,7 @@ class ConversationRepository:
 
     async def mark_answered(self, store_id: str, conversation_id: str, seq: int) -> None:
         """The bot turn of the shopper message `seq` (and of every earlier one) has run."""
-        async with self.database.session() as session:
+        async with self.database.session(atomic=False) as session:
             await session.execute(
                 sa.update(ConversationRow)
                 .where(
@@ -487,7 +486,7 @@ class ConversationRepository:
 
     async def offer(self, store_id: str, conversation_id: str, agent_id: int) -> bool:
         """Offer a queued thread to an agent; `False` if it is no longer queued."""
-        async with self.database.session() as session:
+        async with self.database.session(atomic=False) as session:
             changed = await session.execute(
                 sa.update(ConversationRow)
                 .where(
@@ -502,7 +501,7 @@ class ConversationRepository:
 
     async def holding(self, store_id: str) -> dict[int, int]:
         """How many threads each of the store's agents holds now."""
-        async with self.database.session() as session:
+        async with self.database.session(atomic=False) as session:
             rows = await session.execute(
                 sa.select(ConversationRow.assigned_agent_id, sa.func.count())
                 .where(
@@ -516,7 +515,7 @@ class ConversationRepository:
 
     async def first_words(self, store_id: str, conversation_id: str) -> str:
         """The shopper's first message in the thread (what the queue shows), or `""`."""
-        async with self.database.session() as session:
+        async with self.database.session(atomic=False) as session:
             text = await session.scalar(
                 sa.select(MessageRow.text)
                 .where(

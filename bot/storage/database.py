@@ -31,7 +31,7 @@ class PoolSize:
     """How many PostgreSQL connections one worker holds (SQLite ignores it): `size` kept open,
     up to `overflow` more while busy, and how long a caller waits for one."""
 
-    size: int = 10
+    size: int = 20
     overflow: int = 10
     timeout_s: float = 30.0
 
@@ -49,6 +49,13 @@ class Database:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.sessions = async_sessionmaker(engine, expire_on_commit=False)
+        # The same pool, its connections outside a transaction block while checked out.
+        statements = (
+            engine.execution_options(isolation_level="AUTOCOMMIT")
+            if engine.dialect.name == "postgresql"
+            else engine
+        )
+        self._statements = async_sessionmaker(statements, expire_on_commit=False)
 
     @property
     def dialect(self) -> str:
@@ -56,9 +63,13 @@ class Database:
         return self.engine.dialect.name
 
     @asynccontextmanager
-    async def session(self) -> AsyncIterator[AsyncSession]:
-        """A transaction: committed when the block ends, rolled back if it raises."""
-        async with self.sessions() as session, session.begin():
+    async def session(self, *, atomic: bool = True) -> AsyncIterator[AsyncSession]:
+        """A transaction: committed when the block ends, rolled back if it raises. With
+        `atomic=False` (reads, and writes of one statement) each statement is its own
+        transaction: on PostgreSQL no BEGIN and COMMIT round trips, and under READ COMMITTED
+        each statement sees what was committed before it either way."""
+        maker = self.sessions if atomic else self._statements
+        async with maker() as session, session.begin():
             yield session
 
     async def ping(self) -> None:

@@ -267,3 +267,29 @@ async def test_a_postgresql_restart_costs_no_failed_write(postgres_url: str) -> 
         assert sorted(message.seq for message, _ in after) == [5, 6, 7, 8]
     finally:
         await database.close()
+
+
+async def test_a_unit_of_work_still_rolls_back_after_single_statement_sessions(
+    database: Database,
+) -> None:
+    """Reads run outside a transaction block on pooled connections; a unit of work that gets
+    one of those connections afterwards is still all or nothing."""
+    import sqlalchemy as sa
+
+    from bot.storage.tables import ConversationRow
+
+    stores, conversations = StoreRepository(database), ConversationRepository(database)
+    await stores.create("acme")
+    thread = await conversations.start("acme")
+    for _ in range(3):
+        await conversations.get("acme", thread.id)
+        await conversations.append("acme", thread.id, Role.SHOPPER, "Hallo")
+    with pytest.raises(RuntimeError):
+        async with database.session() as session:
+            await session.execute(
+                sa.update(ConversationRow)
+                .where(ConversationRow.id == thread.id)
+                .values(language="fr")
+            )
+            raise RuntimeError("the unit of work fails after its first write")
+    assert (await conversations.get("acme", thread.id)).language is None

@@ -331,3 +331,38 @@ async def test_a_better_sentence_in_another_document_does_not_take_the_first_doc
     result = await shop.pipeline.handle(STORE, thread, "How long do I have to return a bike?")
     assert "14 days" not in result.reply
     assert all(c.document != "Bike rental" for c in result.citations[:1])
+
+
+async def test_a_restating_that_asks_the_question_back_is_replaced_by_the_quoted_sentence() -> None:
+    shop = Shop(FakeChatModel(script=[reply("How long do I have to return an item?")]))
+    thread = shop.start("t1")
+    result = await shop.pipeline.handle(STORE, thread, "How long do I have to return an item?")
+    lead = say("en", "faq_lead", document="Returns policy", section="Return window")
+    assert result.reply == f"{lead}\nYou have 30 days from delivery to return an item."
+
+
+async def test_a_restated_figure_is_sent_as_the_passage_writes_it() -> None:
+    shop = Shop(FakeChatModel(script=[reply("Returns from Belgium cost 6,90 € [1].")]))
+    shop.index.passages = [
+        replace(RETURNS, text="How much does a return cost? A return from Belgium costs €6.90.")
+    ]
+    thread = shop.start("t1")
+    result = await shop.pipeline.handle(STORE, thread, "How much does a return cost?")
+    assert result.reply == "Returns from Belgium cost 6.90 € [1]."
+
+
+async def test_a_translated_quote_that_turns_the_sentence_into_a_question_is_not_sent() -> None:
+    model = FakeChatModel(
+        script=[
+            reply("You can return an item for a while."),
+            reply("How many days do I have, 30 days from delivery, to return an item?"),
+        ]
+    )
+    shop = Shop(model)
+    shop.index.passages = [GERMAN_RETURNS]
+    thread = shop.start("t1")
+    result = await shop.pipeline.handle(STORE, thread, "How long do I have to return an item?")
+    lead = say("en", "faq_lead", document="Returns policy", section="Return window")
+    assert (
+        result.reply == f"{lead}\nSie haben 30 Tage ab Lieferung, um einen Artikel zurückzugeben."
+    )

@@ -17,8 +17,10 @@ from bot.agent.checks import passes_checks, says_something, sentences_end
 from bot.agent.facts import (
     AnsweringSentences,
     answering_sentences,
+    asks_back,
     carries_the_answer,
     without_instructions,
+    written_as_stated,
 )
 from bot.agent.intents import Intent
 from bot.agent.models.calls import ChatModel, falling_back
@@ -271,7 +273,7 @@ class Answers:
         reply = ""
         async with falling_back(_WORDING, self.model.timeout_s) as call:
             message = await llm.ainvoke(self._prompt(turn, chosen))
-            reply = str(message.content).strip()
+            reply = written_as_stated(str(message.content).strip(), chosen.sentences)
         if call.failed:
             return f"{quoted}\n{say(turn.language, 'handoff_offer')}"
         if not says_something(reply):
@@ -291,10 +293,13 @@ class Answers:
         source = chosen.passage.language
         if self.model.llm is not None and source and source != turn.language:
             rendered = await translate(self.model, text, source, turn.language)
-            if rendered.ok:
-                text = rendered.text
-            else:
+            translated = written_as_stated(rendered.text, chosen.sentences)
+            if not rendered.ok:
                 log.info("answering sentences quoted untranslated: %s", rendered.reason)
+            elif not _carries(translated, chosen):
+                log.info("answering sentences quoted untranslated: the translation changed them")
+            else:
+                text = translated
         return _quote(turn, chosen, text)
 
     def _prompt(self, turn: Turn, chosen: AnsweringSentences) -> list[BaseMessage]:
@@ -321,7 +326,7 @@ class Answers:
                 end = sentences_end(pending)
                 if end == 0 or not says_something(pending[:end]):
                     continue  # wait for a whole sentence (a lone "[1]" waits for more)
-                piece, pending = pending[:end], pending[end:]
+                piece, pending = written_as_stated(pending[:end], chosen.sentences), pending[end:]
                 if not await self._passes(turn, released + piece, chosen, passages):
                     tail = quoted
                     break
@@ -330,7 +335,7 @@ class Answers:
         if call.failed:
             tail = f"{quoted}\n{say(turn.language, 'handoff_offer')}"
         if not tail:
-            rest = pending.rstrip()
+            rest = written_as_stated(pending.rstrip(), chosen.sentences)
             if says_something(rest):
                 if await self._passes(turn, released + rest, chosen, passages):
                     await emit(rest)
@@ -366,7 +371,12 @@ def _quote(turn: Turn, chosen: AnsweringSentences, text: str) -> str:
 
 
 def _carries(reply: str, chosen: AnsweringSentences) -> bool:
-    carried = carries_the_answer(reply, chosen.sentences, chosen.asked)
-    if not carried:
-        log.info("model's reply drops the figure that answers: %r", reply[:60])
-    return carried
+    """Whether the model's restating (or translation) of the answering sentences keeps one of
+    them whole (its figures, addresses and codes), and asks nothing they do not."""
+    if asks_back(reply, chosen.sentences):
+        log.info("model's reply asks a question its sentences do not: %r", reply[:60])
+        return False
+    if not carries_the_answer(reply, chosen.sentences):
+        log.info("model's reply drops a figure, address or code of its sentences: %r", reply[:60])
+        return False
+    return True

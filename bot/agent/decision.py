@@ -8,7 +8,7 @@ import re
 
 import anyio
 
-from bot.agent.checks import looks_like_injection
+from bot.agent.checks import attacks_the_bot
 from bot.agent.extract import (
     confirmation,
     find_email,
@@ -63,7 +63,7 @@ class Decider:
             if entered is not None:
                 return await self.orders.code_entered(turn, entered)
 
-        if looks_like_injection(turn.text) or mentions("misuse", turn.text):
+        if attacks_the_bot(turn.text):
             # An instruction aimed at the bot, a jailbreak, a role to play, a request for its
             # instructions or for harmful text: a clear no, saying what the bot is for.
             reply = say(turn.language, "declined")

@@ -58,6 +58,11 @@ class Decider:
             answer = confirmation(turn.text, memory.intent, turn.language)
             if answer is not None:
                 return await confirm(turn, answer)
+            if undecided(turn.text):
+                # "Maybe", "I don't know yet", "you decide": nothing is done, the proposal is
+                # shown again for a yes or a no (a status of the order would answer nothing).
+                reply = say(turn.language, "confirm", summary=memory.summary or "")
+                return turn.result(reply, memory.intent or Intent.OTHER, Outcome.CONFIRM), memory
         if memory.awaiting == "code" and memory.code is not None:
             entered = find_one_time_code(turn.text)
             if entered is not None:
@@ -175,6 +180,17 @@ def carried_intent(text: str, memory: Memory) -> Intent | None:
         or starts_with_yes(text),
     }.get(memory.awaiting, False)
     return Intent(memory.intent) if answered else None
+
+
+def undecided(text: str) -> bool:
+    """Neither yes nor no to a proposal ("peut-être, je ne sais pas encore"), and no question
+    or other order that would make it a new request."""
+    return (
+        mentions("undecided", text)
+        and not find_order_ids(text)
+        and not asks_question(text)
+        and not starts_with_yes(text)
+    )
 
 
 def asks_about_policy(text: str) -> bool:

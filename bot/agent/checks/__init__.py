@@ -9,6 +9,7 @@ from bot.agent.checks.guard import (
     instructs_the_model,
     looks_like_injection,
     repeats_question,
+    undisguised,
 )
 from bot.agent.checks.reply import passes_checks, says_something, sentences_end
 
@@ -23,5 +24,6 @@ __all__ = [
     "repeats_question",
     "says_something",
     "sentences_end",
+    "undisguised",
     "ungrounded_figures",
 ]

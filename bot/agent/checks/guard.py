@@ -6,10 +6,9 @@ A reply that fails here is not sent: the pipeline falls back to a quoted passage
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-
-import unicodedata
 
 from bot.agent.phrases import alternatives, mentions
 from bot.agent.prompts import without_citations
@@ -147,6 +146,14 @@ def attacks_the_bot(text: str) -> bool:
     return looks_like_injection(text) or any(mentions("misuse", form) for form in _readings(text))
 
 
+def undisguised(text: str) -> str:
+    """`text` as a reader sees it when it is disguised (invisible characters, full-width or
+    look-alike letters, spaced-out Chinese): its `normalise_text` form, so that a language
+    detector reads the words, not the disguise; an undisguised text as it is."""
+    plain = normalise_text(text)
+    return text if plain == unicodedata.normalize("NFC", text.casefold()) else plain
+
+
 # Latin letters drawn like a Cyrillic one: in a Russian or Ukrainian sentence, "прaвилa" with a
 # Latin "a" reads as "правила" to a person and must to a check too.
 _LATIN_AS_CYRILLIC = str.maketrans(
@@ -171,9 +178,11 @@ def _readings(text: str) -> tuple[str, ...]:
     plain = unicodedata.normalize("NFKC", text)
     if len(_CYRILLIC.findall(plain)) > len(_LATIN_LETTER.findall(plain)):
         plain = _MIXED_WORD.sub(
-            lambda word: word.group().translate(_LATIN_AS_CYRILLIC)
-            if _LATIN_LETTER.search(word.group())
-            else word.group(),
+            lambda word: (
+                word.group().translate(_LATIN_AS_CYRILLIC)
+                if _LATIN_LETTER.search(word.group())
+                else word.group()
+            ),
             plain,
         )
     plain = _SPACED_HANGUL.sub(lambda run: "".join(run.group().split()), plain)

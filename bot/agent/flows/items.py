@@ -26,7 +26,9 @@ English = Callable[[str], Awaitable[str | None]]
 _IDENTIFIERS = re.compile(r"#?[Ww]\d{7}|\S+@\S+")
 # Arabic and Urdu write their own comma and semicolon, Hindi its danda; Thai separates clauses
 # with a space ("ขอคืนขวดน้ำ กาต้มน้ำเก็บไว้": return the bottle, keep the kettle).
-_CLAUSE = re.compile(r"[.,;:!?。，；：！？、،؛۔।\n]+|(?<=[\u0e00-\u0e7f])\s+|\s+(?=[\u0e00-\u0e7f])")
+_CLAUSE = re.compile(
+    r"[.,;:!?。，；：！？、،؛۔।\n]+|(?<=[\u0e00-\u0e7f])\s+|\s+(?=[\u0e00-\u0e7f])"
+)
 _CLOSEST_FLOOR = 0.74
 """An item closer to the shopper's words than this (cosine, e5 queries) may be the one meant..."""
 _CLOSEST_MARGIN = 0.02

@@ -58,7 +58,7 @@ class Decider:
             answer = confirmation(turn.text, memory.intent, turn.language)
             if answer is not None:
                 return await confirm(turn, answer)
-            if undecided(turn.text):
+            if undecided(turn.text) and not handoff_signals(turn.text, [turn.language]):
                 # "Maybe", "I don't know yet", "you decide": nothing is done, the proposal is
                 # shown again for a yes or a no (a status of the order would answer nothing).
                 reply = say(turn.language, "confirm", summary=memory.summary or "")

@@ -11,9 +11,10 @@ import pytest
 from numpy.typing import NDArray
 
 from bot.agent.checks.echo import planted_words
-from bot.agent.checks.guard import looks_like_injection, undisguised
+from bot.agent.checks.guard import attacks_the_bot, looks_like_injection, undisguised
 from bot.agent.flows.changes import parse_address, requested_change
 from bot.agent.flows.items import named_items, request_clause
+from bot.agent.phrases import mentions
 from bot.domain.orders import Address
 from bot.domain.text import normalise_text
 from tests.unit.memory_shop import demo_catalog
@@ -218,3 +219,18 @@ async def test_one_item_named_in_another_language_is_the_only_one_returned(
     order = demo_catalog().orders["#W1000001"]  # a desk lamp and a water bottle
     named = await named_items(text, order, _production_embedder())
     assert named == [item.item_id for item in order.items if item.name == name]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Các bạn trừ tiền tôi hai lần, đây là lừa đảo, tôi sẽ ra ngân hàng",  # "this is fraud"
+        "I bought a lamp for my mother, can I return it?",
+        "Do all customers get free shipping over 50 euros?",
+        "Ich bin mir nicht sicher, welche Größe ich brauche.",
+        "Теперь ты можешь отменить мой заказ #W1000002?",
+    ],
+)
+def test_a_shoppers_ordinary_complaint_or_question_is_no_attack(text: str) -> None:
+    assert not attacks_the_bot(text)
+    assert not mentions("for_someone_else", text)

@@ -170,11 +170,21 @@ _MIXED_WORD = re.compile(r"\w*[\u0400-\u04ff]\w*")
 _SPACED_HANGUL = re.compile(
     r"(?<![\uac00-\ud7a3])[\uac00-\ud7a3](?:\s+[\uac00-\ud7a3](?![\uac00-\ud7a3])){3,}"
 )
+# Letters written one at a time with a space, a dot or a dash between them ("i g n o r e",
+# "I.G.N.O.R.E"): three or more in a row are one word (two spaces or more still part words).
+_SPELLED_OUT = re.compile(r"(?<!\w)\w(?:(?: |[.\-_*·])\w(?!\w)){2,}")
+# Digits and signs standing for letters in a word that has letters too ("1gn0re", "pr0mpt").
+_LEET = str.maketrans(
+    {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
+)
+_LEET_WORD = re.compile(r"[\w@$]*[^\W\d_][\w@$]*")
 
 
 def _readings(text: str) -> tuple[str, ...]:
-    """`text` as every check compares it (`normalise_text`), and, when it differs, as a reader
-    of a Cyrillic text or of spaced-out Korean sees it."""
+    """`text` as every check compares it (`normalise_text`), and the other ways a reader takes
+    it in: Latin look-alikes inside Cyrillic words as Cyrillic, Korean or Latin letters spaced
+    out one by one as words, digits standing for letters as letters, and the text backwards
+    (written reversed behind a right-to-left override, it shows the right way round)."""
     plain = unicodedata.normalize("NFKC", text)
     if len(_CYRILLIC.findall(plain)) > len(_LATIN_LETTER.findall(plain)):
         plain = _MIXED_WORD.sub(
@@ -186,8 +196,12 @@ def _readings(text: str) -> tuple[str, ...]:
             plain,
         )
     plain = _SPACED_HANGUL.sub(lambda run: "".join(run.group().split()), plain)
-    forms = (normalise_text(text), normalise_text(plain))
-    return forms if forms[1] != forms[0] else forms[:1]
+    plain = _SPELLED_OUT.sub(lambda run: re.sub(r"[ .\-_*·]", "", run.group()), plain)
+    first = normalise_text(text)
+    forms = [first, normalise_text(plain)]
+    forms.append(_LEET_WORD.sub(lambda word: word.group().translate(_LEET), forms[-1]))
+    forms.append(first[::-1])
+    return tuple(dict.fromkeys(forms))
 
 
 def instructs_the_model(text: str) -> bool:

@@ -16,6 +16,7 @@ from typing import Any, Generic, TypeVar, cast
 import anyio
 from langchain_core.language_models import BaseChatModel
 
+from bot.agent.checks import undisguised
 from bot.agent.decision import Decider, routing_text
 from bot.agent.flows.answer import Answers
 from bot.agent.flows.orders import Orders
@@ -222,7 +223,7 @@ class TurnPipeline:
                 conversation, policy_document = threads[0], policies[0]
                 guess = await anyio.to_thread.run_sync(
                     self._identifier(store_languages(policy_document), every=True).detect,
-                    text,
+                    undisguised(text),
                     conversation.language,
                 )
             except Exception as error:  # raised as itself below, not wrapped in a group

@@ -35,8 +35,8 @@ CONTROLS = ("de", "es", "pl")
 # now goes to exchange by the "schimb" keyword. With them: .954; with three cancel exemplars
 # about stopping an order in time and one sv dispute about the card company: .969; with a da
 # and an id cancel "before it ships" written after the da and id misses (so those two count as
-# seen): .977, da and sv 1.0. Left: fi's joke, ro's keyword, and id "bisa dibatalkan sebelum
-# dikirim?" (the id cancel cue has no passive "dibatalkan"; the embedding prefers modify_order).
+# seen): .977, da and sv 1.0; the id cancel cue then learned the passive "dibatalkan" (and the
+# colloquial "batalin"), which that id miss showed: .985. Left: fi's joke and ro's keyword.
 MIN_OVERALL = 0.97
 MIN_LANGUAGE = 0.9
 

@@ -115,6 +115,14 @@ class Settings(BaseSettings):
     """Rebuildable artefacts (exemplar vectors, joined model files); default: DATA_DIR/cache."""
     database_url: str | None = None
     """SQLAlchemy async URL; default is a SQLite file in the data dir."""
+    database_pool_size: int = Field(default=20, ge=1)
+    """PostgreSQL connections each worker keeps open. A socket's message is one short statement
+    and a bot turn a few short ones, but messages come in bursts (every socket of a store at
+    once) and a connection opened for a burst is closed after it: twenty kept open spare
+    reconnecting (asyncpg's connect and TLS probe) while the rest stay short of the cores."""
+    database_pool_overflow: int = Field(default=10, ge=0)
+    """Connections a worker may open beyond the pool in a burst (every worker's pool plus
+    overflow must stay under the server's `max_connections`, 100 by default)."""
     redis_url: str | None = None
     """Redis for the event bus and job queue across workers; default is in-process."""
     chroma_url: str | None = None

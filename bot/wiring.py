@@ -23,7 +23,14 @@ from bot.live import LiveChat
 from bot.logins import LoginState, make_login_state
 from bot.realtime import EventBus, MemoryBus, RedisBus
 from bot.settings import Settings
-from bot.storage import ConversationRepository, Database, StoreRepository, connect, migrate
+from bot.storage import (
+    ConversationRepository,
+    Database,
+    PoolSize,
+    StoreRepository,
+    connect,
+    migrate,
+)
 from bot.storage.order_actions import CustomerBinding, PendingActionRepository
 from bot.storage.order_audit import AuditLog
 from bot.storage.order_cases import CaseRepository
@@ -180,7 +187,8 @@ def open_index(settings: Settings) -> VectorIndex:
 async def open_parley(settings: Settings, *, run_migrations: bool = True) -> Parley:
     """Connect every backing service and migrate the schema; one clear error on failure."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    database = await connect(settings.resolved_database_url)
+    pool = PoolSize(settings.database_pool_size, settings.database_pool_overflow)
+    database = await connect(settings.resolved_database_url, pool)
     try:
         if run_migrations:
             await migrate(database)

@@ -8,7 +8,7 @@ import re
 
 import anyio
 
-from bot.agent.checks import looks_like_injection
+from bot.agent.checks import attacks_the_bot
 from bot.agent.extract import (
     confirmation,
     find_email,
@@ -58,12 +58,17 @@ class Decider:
             answer = confirmation(turn.text, memory.intent, turn.language)
             if answer is not None:
                 return await confirm(turn, answer)
+            if undecided(turn.text) and not handoff_signals(turn.text, [turn.language]):
+                # "Maybe", "I don't know yet", "you decide": nothing is done, the proposal is
+                # shown again for a yes or a no (a status of the order would answer nothing).
+                reply = say(turn.language, "confirm", summary=memory.summary or "")
+                return turn.result(reply, memory.intent or Intent.OTHER, Outcome.CONFIRM), memory
         if memory.awaiting == "code" and memory.code is not None:
             entered = find_one_time_code(turn.text)
             if entered is not None:
                 return await self.orders.code_entered(turn, entered)
 
-        if looks_like_injection(turn.text) or mentions("misuse", turn.text):
+        if attacks_the_bot(turn.text):
             # An instruction aimed at the bot, a jailbreak, a role to play, a request for its
             # instructions or for harmful text: a clear no, saying what the bot is for.
             reply = say(turn.language, "declined")
@@ -175,6 +180,17 @@ def carried_intent(text: str, memory: Memory) -> Intent | None:
         or starts_with_yes(text),
     }.get(memory.awaiting, False)
     return Intent(memory.intent) if answered else None
+
+
+def undecided(text: str) -> bool:
+    """Neither yes nor no to a proposal ("peut-être, je ne sais pas encore"), and no question
+    or other order that would make it a new request."""
+    return (
+        mentions("undecided", text)
+        and not find_order_ids(text)
+        and not asks_question(text)
+        and not starts_with_yes(text)
+    )
 
 
 def asks_about_policy(text: str) -> bool:

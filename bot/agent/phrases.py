@@ -33,6 +33,7 @@ Phrase = Literal[
     "refund_elsewhere",
     "gift_card",
     "whole_order",
+    "undecided",
 ]
 
 

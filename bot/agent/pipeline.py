@@ -16,6 +16,7 @@ from typing import Any, Generic, TypeVar, cast
 import anyio
 from langchain_core.language_models import BaseChatModel
 
+from bot.agent.checks import undisguised
 from bot.agent.decision import Decider, routing_text
 from bot.agent.flows.answer import Answers
 from bot.agent.flows.orders import Orders
@@ -236,7 +237,7 @@ class TurnPipeline:
                     raise read_failures[0]
                 guess = await anyio.to_thread.run_sync(
                     self._identifier(store_languages(policies[0]), every=True).detect,
-                    text,
+                    undisguised(text),
                     threads[0].language,
                 )
             except Exception as error:  # raised as itself below, not wrapped in a group

@@ -9,6 +9,7 @@ from redis.exceptions import RedisError
 
 from bot.domain.errors import ServiceUnavailable
 from bot.logins._base import Strikes, revoked_key
+from bot.realtime.redis import shared_redis
 
 # Decrement only a live counter: DECR on an expired key would create one with no expiry.
 _FORGIVE = """
@@ -25,7 +26,7 @@ class RedisLoginState:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.redis: Redis = Redis.from_url(url, decode_responses=True)
+        self.redis: Redis = shared_redis(url)
 
     async def hit(self, key: str, window_s: float) -> Strikes:
         """Count one attempt under `key`; the window starts with the first attempt."""

@@ -6,6 +6,7 @@ place."""
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -121,7 +122,7 @@ class ConversationRepository:
 
     async def named(self, store_id: str, session_name: str) -> Conversation:
         """The store's conversation with this session name, opened on first use."""
-        async with self.database.session() as session:
+        async with self.database.session(atomic=False) as session:
             row = await session.scalar(
                 sa.select(ConversationRow).where(
                     ConversationRow.store_id == store_id, ConversationRow.session == session_name
@@ -136,7 +137,7 @@ class ConversationRepository:
 
     async def get(self, store_id: str, conversation_id: str) -> Conversation:
         """The conversation, only if it belongs to this store."""
-        async with self.database.session() as session:
+        async with self.database.session(atomic=False) as session:
             return _conversation(await _row(session, store_id, conversation_id))
 
     async def append(
@@ -153,17 +154,29 @@ class ConversationRepository:
     ) -> tuple[Message, bool]:
         """Store a message with the next seq; `(message, False)` if its `client_id` was seen
         (also when the same `client_id` arrives twice at once, on two workers)."""
+        values = {
+            "store_id": store_id,
+            "conversation_id": conversation_id,
+            "role": role.value,
+            "text": text,
+            "language": language,
+            "client_id": client_id,
+            "citations": citations or [],
+            "meta": meta or {},
+            "created_at": utcnow(),
+        }
         try:
-            return await self._append(
-                store_id, conversation_id, role, text, language, client_id, citations, meta
-            )
+            if self.database.dialect == "postgresql":
+                return await self._append_in_one_statement(values)
+            return await self._append_in_steps(values)
         except IntegrityError:
             if client_id is None:
                 raise
-            # The concurrent twin committed first; this transaction (and its seq) rolled back.
+            # The concurrent twin committed first; this write (and its seq) rolled back.
             async with self.database.session() as session:
                 existing = await session.scalar(
                     sa.select(MessageRow).where(
+                        MessageRow.store_id == store_id,
                         MessageRow.conversation_id == conversation_id,
                         MessageRow.client_id == client_id,
                     )
@@ -172,47 +185,53 @@ class ConversationRepository:
                 raise
             return _message(existing), False
 
-    async def _append(
-        self,
-        store_id: str,
-        conversation_id: str,
-        role: Role,
-        text: str,
-        language: str | None,
-        client_id: str | None,
-        citations: list[dict[str, Any]] | None,
-        meta: dict[str, Any] | None,
-    ) -> tuple[Message, bool]:
+    async def _append_in_one_statement(self, values: dict[str, Any]) -> tuple[Message, bool]:
+        """PostgreSQL: the resend check, the next seq and the insert in one statement, run
+        outside a transaction block (a statement is its own transaction): one round trip, one
+        commit. The conversation row's lock orders concurrent sends; a twin that slips past
+        the resend check fails on the unique `client_id` and nothing of it is kept."""
+        parameters = {f"new_{name}": value for name, value in values.items()}
+        async with self.database.session(atomic=False) as session:
+            rows = (await session.execute(_append_statement(), parameters)).all()
+        if not rows:
+            raise NotFound("conversation not found")
+        row = rows[0]
+        message = Message(
+            seq=row.seq,
+            role=Role(row.role),
+            text=row.text,
+            language=row.language,
+            client_id=row.client_id,
+            citations=list(row.citations),
+            created_at=row.created_at,
+            meta=dict(row.meta),
+        )
+        return message, bool(row.created)
+
+    async def _append_in_steps(self, values: dict[str, Any]) -> tuple[Message, bool]:
+        """SQLite (one writer at a time, no round trips): look for a resend, take the next seq
+        with one UPDATE … RETURNING (which also checks the store), insert."""
+        store_id, conversation_id = values["store_id"], values["conversation_id"]
         async with self.database.session() as session:
-            await _row(session, store_id, conversation_id)
-            if client_id is not None:
+            if values["client_id"] is not None:
                 existing = await session.scalar(
                     sa.select(MessageRow).where(
+                        MessageRow.store_id == store_id,
                         MessageRow.conversation_id == conversation_id,
-                        MessageRow.client_id == client_id,
+                        MessageRow.client_id == values["client_id"],
                     )
                 )
                 if existing is not None:
                     return _message(existing), False
-            # One UPDATE … RETURNING allocates the number atomically on SQLite and Postgres alike.
             seq = await session.scalar(
                 sa.update(ConversationRow)
-                .where(ConversationRow.id == conversation_id)
-                .values(last_seq=ConversationRow.last_seq + 1, updated_at=utcnow())
+                .where(ConversationRow.id == conversation_id, ConversationRow.store_id == store_id)
+                .values(last_seq=ConversationRow.last_seq + 1, updated_at=values["created_at"])
                 .returning(ConversationRow.last_seq)
             )
-            assert seq is not None
-            row = MessageRow(
-                store_id=store_id,
-                conversation_id=conversation_id,
-                seq=seq,
-                role=role.value,
-                text=text,
-                language=language,
-                client_id=client_id,
-                citations=citations or [],
-                meta=meta or {},
-            )
+            if seq is None:
+                raise NotFound("conversation not found")
+            row = MessageRow(seq=seq, **values)
             session.add(row)
             await session.flush()
             return _message(row), True
@@ -221,7 +240,7 @@ class ConversationRepository:
         self, store_id: str, conversation_id: str, after: int = 0, limit: int = 500
     ) -> list[Message]:
         """Messages with `seq > after`, oldest first: what a reconnecting client missed."""
-        async with self.database.session() as session:
+        async with self.database.session(atomic=False) as session:
             await _row(session, store_id, conversation_id)
             rows = await session.scalars(
                 sa.select(MessageRow)
@@ -301,7 +320,7 @@ class ConversationRepository:
 
     async def owner_changes(self, store_id: str, conversation_id: str) -> list[OwnerChange]:
         """The thread's audited owner changes, oldest first."""
-        async with self.database.session() as session:
+        async with self.database.session(atomic=False) as session:
             rows = await session.scalars(
                 sa.select(OwnerChangeRow)
                 .where(
@@ -325,7 +344,7 @@ class ConversationRepository:
         self, store_id: str, state: OwnerState | None = None, *, limit: int = 200
     ) -> list[Conversation]:
         """The store's conversations (in `state`), the longest waiting first."""
-        async with self.database.session() as session:
+        async with self.database.session(atomic=False) as session:
             query = sa.select(ConversationRow).where(ConversationRow.store_id == store_id)
             if state is not None:
                 query = query.where(ConversationRow.state == state.value)
@@ -336,7 +355,7 @@ class ConversationRepository:
 
     async def held_by(self, store_id: str, agent_id: int) -> list[Conversation]:
         """The threads an agent has taken and not handed back."""
-        async with self.database.session() as session:
+        async with self.database.session(atomic=False) as session:
             rows = await session.scalars(
                 sa.select(ConversationRow).where(
                     ConversationRow.store_id == store_id,
@@ -348,7 +367,7 @@ class ConversationRepository:
 
     async def queue_position(self, store_id: str, conversation_id: str) -> int | None:
         """1 for the thread queued longest in its store; `None` if this one is not queued."""
-        async with self.database.session() as session:
+        async with self.database.session(atomic=False) as session:
             row = await _row(session, store_id, conversation_id)
             if row.state != OwnerState.QUEUED.value:
                 return None
@@ -373,7 +392,7 @@ class ConversationRepository:
         self, store_id: str, conversation_id: str, seq: int, language: str
     ) -> None:
         """Record the language detected for a stored message (the turn detects it later)."""
-        async with self.database.session() as session:
+        async with self.database.session(atomic=False) as session:
             await session.execute(
                 sa.update(MessageRow)
                 .where(
@@ -393,7 +412,7 @@ class ConversationRepository:
         """Hold (or renew) the right to run the thread's bot turns for `lease_s`; `None` if
         claimed, else until when another holder has it."""
         now = utcnow()
-        async with self.database.session() as session:
+        async with self.database.session(atomic=False) as session:
             claimed = await session.execute(
                 sa.update(ConversationRow)
                 .where(
@@ -415,7 +434,7 @@ class ConversationRepository:
 
     async def release_turns(self, store_id: str, conversation_id: str, holder: str) -> None:
         """Give the thread's bot turns up (only if `holder` still has them)."""
-        async with self.database.session() as session:
+        async with self.database.session(atomic=False) as session:
             await session.execute(
                 sa.update(ConversationRow)
                 .where(
@@ -429,7 +448,7 @@ class ConversationRepository:
 
     async def unanswered(self, store_id: str, conversation_id: str) -> list[Message]:
         """Shopper messages whose bot turn has not run yet, oldest first."""
-        async with self.database.session() as session:
+        async with self.database.session(atomic=False) as session:
             row = await _row(session, store_id, conversation_id)
             rows = await session.scalars(
                 sa.select(MessageRow)
@@ -445,7 +464,7 @@ class ConversationRepository:
 
     async def mark_answered(self, store_id: str, conversation_id: str, seq: int) -> None:
         """The bot turn of the shopper message `seq` (and of every earlier one) has run."""
-        async with self.database.session() as session:
+        async with self.database.session(atomic=False) as session:
             await session.execute(
                 sa.update(ConversationRow)
                 .where(
@@ -467,7 +486,7 @@ class ConversationRepository:
 
     async def offer(self, store_id: str, conversation_id: str, agent_id: int) -> bool:
         """Offer a queued thread to an agent; `False` if it is no longer queued."""
-        async with self.database.session() as session:
+        async with self.database.session(atomic=False) as session:
             changed = await session.execute(
                 sa.update(ConversationRow)
                 .where(
@@ -482,7 +501,7 @@ class ConversationRepository:
 
     async def holding(self, store_id: str) -> dict[int, int]:
         """How many threads each of the store's agents holds now."""
-        async with self.database.session() as session:
+        async with self.database.session(atomic=False) as session:
             rows = await session.execute(
                 sa.select(ConversationRow.assigned_agent_id, sa.func.count())
                 .where(
@@ -496,7 +515,7 @@ class ConversationRepository:
 
     async def first_words(self, store_id: str, conversation_id: str) -> str:
         """The shopper's first message in the thread (what the queue shows), or `""`."""
-        async with self.database.session() as session:
+        async with self.database.session(atomic=False) as session:
             text = await session.scalar(
                 sa.select(MessageRow.text)
                 .where(
@@ -521,6 +540,65 @@ class ConversationRepository:
             row = await _row(session, store_id, conversation_id)
             note, row.handback_note = row.handback_note, None
             return note
+
+
+@functools.cache
+def _append_statement() -> sa.CompoundSelect[Any]:
+    """The PostgreSQL append (`ConversationRepository._append_in_one_statement`), built once:
+    the stored message with `created` false if the `client_id` was seen (in this store's
+    conversation), else the message inserted with the conversation's next seq and `created`
+    true; no row if the conversation is not the store's. Parameters are `new_<column>`: a
+    parameter named like a column of a table the statement writes would be SET as well."""
+    messages = MessageRow.__table__
+    store_id = sa.bindparam("new_store_id", type_=sa.String)
+    conversation_id = sa.bindparam("new_conversation_id", type_=sa.String)
+    client_id = sa.bindparam("new_client_id", type_=sa.String)
+    created_at = sa.bindparam("new_created_at", type_=sa.DateTime(timezone=True))
+    shown = ("seq", "role", "text", "language", "client_id", "citations", "meta", "created_at")
+    seen = (
+        sa.select(*(messages.c[name] for name in shown))
+        .where(
+            messages.c.store_id == store_id,
+            messages.c.conversation_id == conversation_id,
+            messages.c.client_id == client_id,
+        )
+        .cte("seen")
+    )
+    numbered = (
+        sa.update(ConversationRow)
+        .where(
+            ConversationRow.id == conversation_id,
+            ConversationRow.store_id == store_id,
+            ~sa.exists(sa.select(seen.c.seq)),
+        )
+        .values(last_seq=ConversationRow.last_seq + 1, updated_at=created_at)
+        .returning(ConversationRow.last_seq)
+        .cte("numbered")
+    )
+    inserted = (
+        sa.insert(MessageRow)
+        .from_select(
+            ["store_id", "conversation_id", "seq", *shown[1:]],
+            sa.select(
+                store_id,
+                conversation_id,
+                numbered.c.last_seq,
+                sa.bindparam("new_role", type_=sa.String),
+                sa.bindparam("new_text", type_=sa.Text),
+                sa.bindparam("new_language", type_=sa.String),
+                client_id,
+                sa.bindparam("new_citations", type_=sa.JSON),
+                sa.bindparam("new_meta", type_=sa.JSON),
+                created_at,
+            ),
+        )
+        .returning(*(messages.c[name] for name in shown))
+        .cte("inserted")
+    )
+    return sa.union_all(
+        sa.select(inserted, sa.true().label("created")),
+        sa.select(seen, sa.false().label("created")),
+    )
 
 
 async def _note_handoff(

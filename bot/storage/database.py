@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event, exc
@@ -19,6 +21,19 @@ from sqlalchemy.ext.asyncio import (
 from bot.domain.errors import ConfigurationError, ServiceUnavailable
 
 _SUPPORTED = {"sqlite+aiosqlite", "postgresql+asyncpg"}
+RECYCLE_S = 1800
+"""A PostgreSQL connection is replaced after this long, whatever happened to it: one that a
+firewall dropped without a word (its socket still looks open) is not kept forever."""
+
+
+@dataclass(frozen=True)
+class PoolSize:
+    """How many PostgreSQL connections one worker holds (SQLite ignores it): `size` kept open,
+    up to `overflow` more while busy, and how long a caller waits for one."""
+
+    size: int = 20
+    overflow: int = 10
+    timeout_s: float = 30.0
 
 
 def _redact(url: str) -> str:
@@ -34,6 +49,13 @@ class Database:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.sessions = async_sessionmaker(engine, expire_on_commit=False)
+        # The same pool, its connections outside a transaction block while checked out.
+        statements = (
+            engine.execution_options(isolation_level="AUTOCOMMIT")
+            if engine.dialect.name == "postgresql"
+            else engine
+        )
+        self._statements = async_sessionmaker(statements, expire_on_commit=False)
 
     @property
     def dialect(self) -> str:
@@ -41,9 +63,13 @@ class Database:
         return self.engine.dialect.name
 
     @asynccontextmanager
-    async def session(self) -> AsyncIterator[AsyncSession]:
-        """A transaction: committed when the block ends, rolled back if it raises."""
-        async with self.sessions() as session, session.begin():
+    async def session(self, *, atomic: bool = True) -> AsyncIterator[AsyncSession]:
+        """A transaction: committed when the block ends, rolled back if it raises. With
+        `atomic=False` (reads, and writes of one statement) each statement is its own
+        transaction: on PostgreSQL no BEGIN and COMMIT round trips, and under READ COMMITTED
+        each statement sees what was committed before it either way."""
+        maker = self.sessions if atomic else self._statements
+        async with maker() as session, session.begin():
             yield session
 
     async def ping(self) -> None:
@@ -72,7 +98,17 @@ def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:
     cursor.close()
 
 
-def create_database(url: str) -> Database:
+def _drop_closed(dbapi_conn: Any, _record: object, _proxy: object) -> None:
+    """On checkout, refuse a connection whose server has closed it, so the pool opens a new
+    one: a PostgreSQL restart (or a terminated backend) closes every connection, and asyncpg
+    sees the socket close while it sits in the pool. A local check, unlike `pool_pre_ping`'s
+    round trip before every statement."""
+    driver = getattr(dbapi_conn, "driver_connection", None)
+    if driver is not None and driver.is_closed():
+        raise exc.DisconnectionError("the database closed this connection")
+
+
+def create_database(url: str, pool: PoolSize | None = None) -> Database:
     """Build a `Database` for a SQLite or PostgreSQL URL, or raise `ConfigurationError`."""
     try:
         parsed = make_url(url)
@@ -90,15 +126,27 @@ def create_database(url: str) -> Database:
         )
     if parsed.drivername.startswith("sqlite") and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(parsed, pool_pre_ping=True)
-    if engine.dialect.name == "sqlite":
+    if parsed.drivername.startswith("sqlite"):
+        engine = create_async_engine(parsed)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    else:
+        pool = pool or PoolSize()
+        engine = create_async_engine(
+            parsed,
+            pool_size=pool.size,
+            max_overflow=pool.overflow,
+            pool_timeout=pool.timeout_s,
+            pool_recycle=RECYCLE_S,
+        )
+        # A disconnect found mid-statement still invalidates the whole pool (SQLAlchemy's
+        # default), so only the statements already under way fail.
+        event.listen(engine.sync_engine, "checkout", _drop_closed)
     return Database(engine)
 
 
-async def connect(url: str) -> Database:
+async def connect(url: str, pool: PoolSize | None = None) -> Database:
     """Create the database and check it answers; a wrong host or name is one clear error."""
-    database = create_database(url)
+    database = create_database(url, pool)
     try:
         await database.ping()
     except ServiceUnavailable as error:

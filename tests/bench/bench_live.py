@@ -7,7 +7,9 @@
   console socket on worker B, p50/p99; target p99 <= 1 s (issue 20);
 - idle: RSS growth of one worker per idle widget socket; target <= 50 KB each for 2,000;
 - load: conversations each sending a message a second with the scripted model: errors, messages
-  lost, duplicated or out of order, the shopper's own message back on its socket (p50/p99),
+  lost (split: never stored, as the worker fell behind and the socket closed with them unread;
+  stored but not shown), duplicated or out of order, messages stored per second, the shopper's
+  own message back on its socket (p50/p99),
   replies per second and those still owed when the time is up (the bot's turns are bounded by
   the CPU: each embeds and searches; they are owed, not lost);
 - first token: a shopper's send to the first streamed token of a FAQ answer with the scripted
@@ -395,22 +397,28 @@ async def bench_load(
         failures = await asyncio.gather(*(shopper(s) for s in sessions), return_exceptions=True)
         elapsed = time.monotonic() - started
         errors.extend(repr(failure) for failure in failures if failure is not None)
-    lost = duplicated = out_of_order = 0
+    not_shown = never_stored = stored_shopper = duplicated = out_of_order = 0
     for conversation, seqs in seen.items():
         stored = await parley.conversations.messages_after(store, conversation, limit=100_000)
         duplicated += len(seqs) - len(set(seqs))
         out_of_order += sum(1 for a, b in itertools.pairwise(seqs) if b < a)
         # Lost: stored before the last one the client saw but never shown to it (replies
-        # stored after the client left are owed, not lost), or sent and never stored.
+        # stored after the client left are owed, not lost), or sent and never stored (still
+        # unread in the socket when it closed: the worker fell behind).
         last_seen = max(seqs, default=0)
-        lost += len({m.seq for m in stored if m.seq <= last_seen} - set(seqs))
-        lost += sent[conversation] - sum(1 for m in stored if m.role.value == "shopper")
+        not_shown += len({m.seq for m in stored if m.seq <= last_seen} - set(seqs))
+        shopper = sum(1 for m in stored if m.role.value == "shopper")
+        stored_shopper += shopper
+        never_stored += sent[conversation] - shopper
     total_sent = sum(sent.values())
     total_replies = sum(replies.values())
+    worker_settings = Settings()  # the worker's, from the same environment
     return {
         "conversations": conversations,
         "seconds": seconds,
         "messages_sent": total_sent,
+        "messages_stored": stored_shopper,
+        "stored_per_s": round(stored_shopper / elapsed, 1),
         "replies_received": total_replies,
         "replies_owed_at_end": total_sent - total_replies,
         "replies_per_s": round(total_replies / elapsed, 1),
@@ -418,9 +426,18 @@ async def bench_load(
         "unacknowledged_at_end": sum(unacknowledged),
         "errors": len(errors),
         "error_kinds": sorted(set(errors))[:10],
-        "lost": lost,
+        "lost": not_shown + never_stored,
+        "lost_never_stored": never_stored,
+        "lost_stored_not_shown": not_shown,
         "duplicated": duplicated,
         "out_of_order": out_of_order,
+        "worker": {
+            "concurrent_turns": worker_settings.live.concurrent_turns,
+            "database_pool": [
+                worker_settings.database_pool_size,
+                worker_settings.database_pool_overflow,
+            ],
+        },
     }
 
 

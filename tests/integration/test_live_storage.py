@@ -9,7 +9,7 @@ import asyncio
 import pytest
 
 from bot.domain import InvalidTransition, OwnerState, Role
-from bot.domain.errors import AlreadyTaken
+from bot.domain.errors import AlreadyTaken, NotFound
 from bot.storage import ConversationRepository, Database, StoreRepository
 
 pytestmark = pytest.mark.integration
@@ -165,3 +165,131 @@ async def test_a_socket_sends_each_message_once_in_order_and_fills_gaps(
     assert [f["seq"] for f in sent] == [1, 1, 2, 3]
     await delivery.catch_up(thread.id, 1)
     assert [f["seq"] for f in sent] == [1, 1, 2, 3, 2, 3]
+
+
+async def test_a_send_is_stored_once_numbered_without_gaps_and_only_in_its_store(
+    database: Database,
+) -> None:
+    stores, conversations = StoreRepository(database), ConversationRepository(database)
+    await stores.create("acme")
+    await stores.create("other")
+    thread = await conversations.start("acme")
+    first, created = await conversations.append(
+        "acme",
+        thread.id,
+        Role.BOT,
+        "Hallo!",
+        language="de",
+        citations=[{"document": "faq.md", "score": 0.8}],
+        meta={"reply_to": 0},
+    )
+    assert (first.seq, created, first.language) == (1, True, "de")
+    assert first.citations == [{"document": "faq.md", "score": 0.8}]
+    assert first.meta == {"reply_to": 0}
+    sent, created = await conversations.append(
+        "acme", thread.id, Role.SHOPPER, "Wo ist mein Paket?", client_id="k1"
+    )
+    assert (sent.seq, created) == (2, True)
+    again, created = await conversations.append(
+        "acme", thread.id, Role.SHOPPER, "Wo ist mein Paket?", client_id="k1"
+    )
+    assert (again.seq, again.text, again.client_id, created) == (2, sent.text, "k1", False)
+    # Another store's token never writes into (or reads a resend from) this thread.
+    for client_id in ("k1", "k2", None):
+        with pytest.raises(NotFound):
+            await conversations.append("other", thread.id, Role.SHOPPER, "x", client_id=client_id)
+    with pytest.raises(NotFound):
+        await conversations.append("acme", "no-such-thread", Role.SHOPPER, "x", client_id="k3")
+    # The same client_id in another thread is another message.
+    elsewhere = await conversations.start("acme")
+    there, created = await conversations.append(
+        "acme", elsewhere.id, Role.SHOPPER, "Wo ist mein Paket?", client_id="k1"
+    )
+    assert (there.seq, created) == (1, True)
+    later, _ = await conversations.append("acme", thread.id, Role.AGENT, "Gern.")
+    assert later.seq == 3
+    stored = await conversations.messages_after("acme", thread.id)
+    assert [(m.seq, m.role, m.client_id) for m in stored] == [
+        (1, Role.BOT, None),
+        (2, Role.SHOPPER, "k1"),
+        (3, Role.AGENT, None),
+    ]
+    assert (await conversations.get("acme", thread.id)).last_seq == 3
+
+
+async def test_many_sends_at_once_get_consecutive_numbers(database: Database) -> None:
+    stores, conversations = StoreRepository(database), ConversationRepository(database)
+    await stores.create("acme")
+    thread = await conversations.start("acme")
+    results = await asyncio.gather(
+        *(
+            conversations.append("acme", thread.id, Role.SHOPPER, f"m{n}", client_id=f"c{n % 10}")
+            for n in range(30)
+        )
+    )
+    assert sum(created for _, created in results) == 10
+    stored = await conversations.messages_after("acme", thread.id)
+    assert [m.seq for m in stored] == list(range(1, 11))
+    assert {m.client_id for m in stored} == {f"c{n}" for n in range(10)}
+
+
+async def test_a_postgresql_restart_costs_no_failed_write(postgres_url: str) -> None:
+    """Every pooled connection is closed by the server (as a restart does); the next writes
+    get fresh connections instead of the dead ones."""
+    import asyncpg
+
+    from bot.storage import connect, migrate
+    from tests.conftest import POSTGRES_ADMIN_URL
+
+    database = await connect(postgres_url)
+    try:
+        await migrate(database)
+        stores, conversations = StoreRepository(database), ConversationRepository(database)
+        await stores.create("acme")
+        thread = await conversations.start("acme")
+        await asyncio.gather(  # several connections into the pool
+            *(conversations.append("acme", thread.id, Role.SHOPPER, f"m{n}") for n in range(4))
+        )
+        admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
+        try:
+            ended = await admin.fetchval(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = $1 AND pid <> pg_backend_pid()",
+                postgres_url.rsplit("/", 1)[1],
+            )
+        finally:
+            await admin.close()
+        assert ended >= 2
+        await asyncio.sleep(0.2)  # the server's close reaches the pooled sockets
+        after = await asyncio.gather(
+            *(conversations.append("acme", thread.id, Role.SHOPPER, f"n{n}") for n in range(4))
+        )
+        assert sorted(message.seq for message, _ in after) == [5, 6, 7, 8]
+    finally:
+        await database.close()
+
+
+async def test_a_unit_of_work_still_rolls_back_after_single_statement_sessions(
+    database: Database,
+) -> None:
+    """Reads run outside a transaction block on pooled connections; a unit of work that gets
+    one of those connections afterwards is still all or nothing."""
+    import sqlalchemy as sa
+
+    from bot.storage.tables import ConversationRow
+
+    stores, conversations = StoreRepository(database), ConversationRepository(database)
+    await stores.create("acme")
+    thread = await conversations.start("acme")
+    for _ in range(3):
+        await conversations.get("acme", thread.id)
+        await conversations.append("acme", thread.id, Role.SHOPPER, "Hallo")
+    with pytest.raises(RuntimeError):
+        async with database.session() as session:
+            await session.execute(
+                sa.update(ConversationRow)
+                .where(ConversationRow.id == thread.id)
+                .values(language="fr")
+            )
+            raise RuntimeError("the unit of work fails after its first write")
+    assert (await conversations.get("acme", thread.id)).language is None

@@ -11,10 +11,12 @@ from bot.agent.facts import (
     Asked,
     answering_sentences,
     asked_for,
+    asks_back,
     carries_the_answer,
     split_sentences,
     states,
     without_instructions,
+    written_as_stated,
 )
 from knowledge import Passage
 
@@ -39,6 +41,11 @@ def passage(text: str, language: str) -> Passage:
         ("How much does the e-bike weigh?", Asked.WEIGHT),
         ("What is your support e-mail address?", Asked.CONTACT),
         ("Est-ce que je peux payer à la livraison ?", Asked.ANYTHING),
+        # How quickly something happens asks for a duration too.
+        ("Hoe snel reageren jullie op een offerteaanvraag?", Asked.DURATION),
+        ("Wie schnell antwortet ihr auf eine Anfrage?", Asked.DURATION),
+        ("En combien de temps ma commande est-elle prête ?", Asked.DURATION),
+        ("Как быстро вы отвечаете на письма?", Asked.DURATION),
     ],
 )
 def test_what_a_question_asks_for_is_read_in_its_language(question: str, kind: Asked) -> None:
@@ -178,11 +185,94 @@ def test_a_reply_that_drops_the_answering_figure_does_not_carry_the_answer() -> 
         "Returns from Austria and Germany are free.",
         "For returns from other EU countries, €6.90 is deducted from the refund.",
     ]
-    asked = asked_for("Ich wohne in Belgien. Kostet mich die Rücksendung etwas?")
-    assert not carries_the_answer("Die Rücksendung von Belgien ist kostenlos.", sentences, asked)
-    assert carries_the_answer("Aus Belgien werden 6.90 € abgezogen.", sentences, asked)
-    # A question of no particular kind may be answered in words.
-    assert carries_the_answer("Oui.", sentences, Asked.ANYTHING)
+    assert not carries_the_answer("Die Rücksendung von Belgien ist kostenlos.", sentences)
+    assert carries_the_answer("Aus Belgien werden 6.90 € abgezogen.", sentences)
+    # Sentences without a figure, address or code leave the words to the model.
+    assert carries_the_answer("Oui.", ["Nous acceptons Apple Pay."])
+
+
+@pytest.mark.parametrize(
+    ("reply", "sentence"),
+    [
+        # One range kept, the one that answers dropped.
+        (
+            "A entrega demora 1-2 dias úteis para Portugal.",
+            "Die Lieferung dauert nach Österreich 1–2 Werktage, in die übrigen EU-Länder 3–6 "
+            "Werktage.",
+        ),
+        # A question of no particular kind answered in words, the deposit dropped.
+        (
+            "Per il noleggio serve una carta di credito.",
+            "Al ritiro chiediamo una cauzione di 300 € su carta di credito.",
+        ),
+        # The conditions of "free" dropped.
+        (
+            "是的，第一次检查是免费的。",
+            "Die erste Inspektion ist kostenlos, wenn sie innerhalb von 3 Monaten oder 300 km "
+            "gemacht wird.",
+        ),
+        # The address to write to dropped.
+        ("Écrivez-nous pour un devis.", "Vraag een offerte aan via zakelijk@bergwind.example."),
+    ],
+)
+def test_a_restating_must_keep_every_figure_and_address_of_its_sentences(
+    reply: str, sentence: str
+) -> None:
+    assert not carries_the_answer(reply, [sentence])
+
+
+def test_a_restating_that_keeps_one_answering_sentence_whole_carries_the_answer() -> None:
+    sentences = [
+        "Innerhalb Deutschlands liefern wir in 2 bis 3 Werktagen.",
+        "Nach Japan und Thailand dauert die Lieferung 7 bis 12 Werktage.",
+    ]
+    assert carries_the_answer("Nach Thailand dauert es 7 bis 12 Werktage.", sentences)
+    assert not carries_the_answer("Nach Thailand dauert es 2 bis 12 Werktage.", sentences)
+
+
+def test_a_restating_that_keeps_every_figure_in_either_notation_carries_the_answer() -> None:
+    sentence = "Lieferland: Schweiz; Versandkosten: 19,90 €; Versandkostenfrei ab: nie"
+    assert carries_the_answer("Shipping to Switzerland costs €19.90 and is never free.", [sentence])
+
+
+def test_a_reply_that_asks_a_question_its_sentences_do_not_asks_back() -> None:
+    sentences = ["À Innsbruck, la commande est prête sous 2 heures."]
+    assert asks_back("Le Click & Collect est gratuit à Innsbruck ? Quand est-il prêt ?", sentences)
+    assert asks_back("インスブルックではいつ準備できますか？", sentences)
+    assert not asks_back("À Innsbruck, la commande est prête sous 2 heures.", sentences)
+
+
+@pytest.mark.parametrize(
+    ("reply", "sentence", "written"),
+    [
+        (
+            "Aus Belgien werden 6,90 € abgezogen.",
+            "For returns from other EU countries, €6.90 is deducted from the refund.",
+            "Aus Belgien werden 6.90 € abgezogen.",
+        ),
+        (
+            "Shipping to the UK costs 24.90 €.",
+            "Lieferland: Vereinigtes Königreich; Versandkosten: 24,90 €",
+            "Shipping to the UK costs 24,90 €.",
+        ),
+        (
+            "A entrega demora 3-6 dias úteis.",
+            "Die Lieferung dauert in die übrigen EU-Länder 3–6 Werktage.",
+            "A entrega demora 3–6 dias úteis.",
+        ),
+        # A figure the sentences do not write stays as the reply writes it.
+        ("Es kostet 7,50 €.", "Es kostet 6.90 €.", "Es kostet 7,50 €."),
+    ],
+)
+def test_a_replys_figures_are_written_as_its_sentences_write_them(
+    reply: str, sentence: str, written: str
+) -> None:
+    assert written_as_stated(reply, [sentence]) == written
+
+
+def test_a_figure_the_sentences_write_in_two_ways_is_left_as_the_reply_writes_it() -> None:
+    sentences = ["Standard: 12,90 €.", "Express: 12.90 USD."]
+    assert written_as_stated("Es kostet 12.90 €.", sentences) == "Es kostet 12.90 €."
 
 
 def test_a_planted_instruction_is_cut_out_and_never_answers() -> None:

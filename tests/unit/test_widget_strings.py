@@ -6,37 +6,11 @@ import json
 import re
 from pathlib import Path
 
+from tests.languages import PROMISED
+
 STRINGS = json.loads(
     (Path(__file__).resolve().parents[2] / "widget" / "strings.json").read_text(encoding="utf-8")
 )
-PROMISED = [
-    "en",
-    "de",
-    "fr",
-    "es",
-    "it",
-    "pt",
-    "nl",
-    "pl",
-    "sv",
-    "ru",
-    "uk",
-    "tr",
-    "ar",
-    "zh",
-    "ja",
-    "ko",
-    "th",
-    "vi",
-    "id",
-    "hi",
-    "cs",
-    "da",
-    "el",
-    "fi",
-    "hu",
-    "ro",
-]
 RIGHT_TO_LEFT = {"ar", "he", "fa", "ur"}
 
 

@@ -4,15 +4,18 @@ the grounding of figures in the passages, and sentence gating for streamed answe
 from bot.agent.checks.grounding import price_answered_with_time, ungrounded_figures
 from bot.agent.checks.guard import (
     Verdict,
+    attacks_the_bot,
     check_reply,
     instructs_the_model,
     looks_like_injection,
     repeats_question,
+    undisguised,
 )
 from bot.agent.checks.reply import passes_checks, says_something, sentences_end
 
 __all__ = [
     "Verdict",
+    "attacks_the_bot",
     "check_reply",
     "instructs_the_model",
     "looks_like_injection",
@@ -21,5 +24,6 @@ __all__ = [
     "repeats_question",
     "says_something",
     "sentences_end",
+    "undisguised",
     "ungrounded_figures",
 ]

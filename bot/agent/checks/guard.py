@@ -6,10 +6,11 @@ A reply that fails here is not sent: the pipeline falls back to a quoted passage
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.agent.phrases import alternatives
+from bot.agent.phrases import alternatives, mentions
 from bot.agent.prompts import without_citations
 from bot.domain.text import normalise_text
 from knowledge.language import language_scripts, script_runs, script_weight
@@ -133,8 +134,74 @@ def _letters_and_digits(text: str) -> str:
 
 def looks_like_injection(text: str) -> bool:
     """True when the text tries to give the assistant instructions, however its letters are
-    written (zero-width characters, look-alikes, full-width forms are undone first)."""
-    return _INJECTION.search(normalise_text(text)) is not None
+    written (zero-width characters, look-alikes, full-width forms are undone first, and so
+    are Korean syllables spaced one by one and Latin look-alikes inside Cyrillic words)."""
+    return any(_INJECTION.search(form) is not None for form in _readings(text))
+
+
+def attacks_the_bot(text: str) -> bool:
+    """True when a shopper's message is aimed at the bot rather than at the shop: an injected
+    instruction, a jailbreak, a role to play, a request for its instructions or for harmful
+    text (`phrases.json`, "misuse"), however its letters are disguised."""
+    return looks_like_injection(text) or any(mentions("misuse", form) for form in _readings(text))
+
+
+def undisguised(text: str) -> str:
+    """`text` as a reader sees it when it is disguised (invisible characters, full-width or
+    look-alike letters, spaced-out Chinese): its `normalise_text` form, so that a language
+    detector reads the words, not the disguise; an undisguised text as it is."""
+    plain = normalise_text(text)
+    return text if plain == unicodedata.normalize("NFC", text.casefold()) else plain
+
+
+# Latin letters drawn like a Cyrillic one: in a Russian or Ukrainian sentence, "прaвилa" with a
+# Latin "a" reads as "правила" to a person and must to a check too.
+_LATIN_AS_CYRILLIC = str.maketrans(
+    {
+        "a": "а", "e": "е", "o": "о", "p": "р", "c": "с", "x": "х", "y": "у", "i": "і",
+        "A": "А", "B": "В", "E": "Е", "K": "К", "M": "М", "H": "Н", "O": "О", "P": "Р",
+        "C": "С", "T": "Т", "X": "Х", "Y": "У",
+    }
+)  # fmt: skip
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_LATIN_LETTER = re.compile(r"[A-Za-z]")
+_MIXED_WORD = re.compile(r"\w*[\u0400-\u04ff]\w*")
+# Korean written one syllable at a time ("무 시 하 고"): four or more single syllables in a row.
+_SPACED_HANGUL = re.compile(
+    r"(?<![\uac00-\ud7a3])[\uac00-\ud7a3](?:\s+[\uac00-\ud7a3](?![\uac00-\ud7a3])){3,}"
+)
+# Letters written one at a time with a space, a dot or a dash between them ("i g n o r e",
+# "I.G.N.O.R.E"): three or more in a row are one word (two spaces or more still part words).
+_SPELLED_OUT = re.compile(r"(?<!\w)\w(?:(?: |[.\-_*·])\w(?!\w)){2,}")
+# Digits and signs standing for letters in a word that has letters too ("1gn0re", "pr0mpt").
+_LEET = str.maketrans(
+    {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
+)
+_LEET_WORD = re.compile(r"[\w@$]*[^\W\d_][\w@$]*")
+
+
+def _readings(text: str) -> tuple[str, ...]:
+    """`text` as every check compares it (`normalise_text`), and the other ways a reader takes
+    it in: Latin look-alikes inside Cyrillic words as Cyrillic, Korean or Latin letters spaced
+    out one by one as words, digits standing for letters as letters, and the text backwards
+    (written reversed behind a right-to-left override, it shows the right way round)."""
+    plain = unicodedata.normalize("NFKC", text)
+    if len(_CYRILLIC.findall(plain)) > len(_LATIN_LETTER.findall(plain)):
+        plain = _MIXED_WORD.sub(
+            lambda word: (
+                word.group().translate(_LATIN_AS_CYRILLIC)
+                if _LATIN_LETTER.search(word.group())
+                else word.group()
+            ),
+            plain,
+        )
+    plain = _SPACED_HANGUL.sub(lambda run: "".join(run.group().split()), plain)
+    plain = _SPELLED_OUT.sub(lambda run: re.sub(r"[ .\-_*·]", "", run.group()), plain)
+    first = normalise_text(text)
+    forms = [first, normalise_text(plain)]
+    forms.append(_LEET_WORD.sub(lambda word: word.group().translate(_LEET), forms[-1]))
+    forms.append(first[::-1])
+    return tuple(dict.fromkeys(forms))
 
 
 def instructs_the_model(text: str) -> bool:

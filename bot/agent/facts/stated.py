@@ -7,6 +7,7 @@ import re
 from collections.abc import Sequence
 
 from bot.agent.checks.grounding import figures, unit_kinds
+from bot.agent.extract import find_codes, find_emails, find_urls
 from bot.agent.facts.asked import Asked
 from bot.domain.text import normalise_text
 
@@ -49,20 +50,40 @@ _ADDRESS = re.compile(
 )
 
 
-def carries_the_answer(reply: str, sentences: Sequence[str], kind: Asked) -> bool:
-    """Whether a reply restating `sentences` keeps what answers a question asking for `kind`:
-    one of their figures (or e-mail addresses, for a contact) when they state any. "Returns
-    from Belgium are free", restated from "free from Austria; €6.90 from other EU countries",
-    keeps none and is not sent."""
-    if not kind.required:
-        return True
-    source = " ".join(sentences)
-    if kind is Asked.CONTACT:
-        addresses = {address.casefold() for address in _EMAIL.findall(source)}
-        return not addresses or any(a.casefold() in addresses for a in _EMAIL.findall(reply))
-    numbers = {number for number, _unit in figures(normalise_text(source))}
-    said = {number for number, _unit in figures(normalise_text(reply))}
-    return not numbers or bool(numbers & said)
+def carries_the_answer(reply: str, sentences: Sequence[str]) -> bool:
+    """Whether a reply restating the answering `sentences` keeps one of them whole: every
+    number (in either decimal notation), e-mail address, link and code that sentence states
+    (sentences stating none leave the words to the model). A small model restating "1–2 days
+    to Austria, 3–6 to other EU countries" keeps one range and drops the one that answers, or
+    answers "yes, by credit card" and drops the 300 € deposit: such a reply is not sent,
+    whatever the question asked for (the sentences go out quoted)."""
+    plain = normalise_text(reply)
+    said = {number for number, _unit in figures(plain)}
+    stating = [facts for sentence in sentences if (facts := _stated_facts(sentence)) != _NOTHING]
+    return not stating or any(
+        numbers <= said and all(item in plain for item in written) for numbers, written in stating
+    )
+
+
+_NOTHING: tuple[set[str], list[str]] = (set(), [])
+
+
+def _stated_facts(sentence: str) -> tuple[set[str], list[str]]:
+    """The numbers (canonical) and the addresses, links and codes (normalised) of a sentence."""
+    numbers = {number for number, _unit in figures(normalise_text(sentence))}
+    written = [*find_emails(sentence), *find_urls(sentence), *find_codes(sentence)]
+    return numbers, [normalise_text(item) for item in written]
+
+
+_QUESTION_MARK = re.compile(r"[?？؟]")
+
+
+def asks_back(reply: str, sentences: Sequence[str]) -> bool:
+    """Whether a reply restating `sentences` asks a question they do not: a small model given
+    a question sometimes translates or rewords it instead of answering it."""
+    return bool(_QUESTION_MARK.search(reply)) and not any(
+        _QUESTION_MARK.search(sentence) for sentence in sentences
+    )
 
 
 def states(sentence: str, kind: Asked) -> bool:

@@ -24,11 +24,22 @@ English = Callable[[str], Awaitable[str | None]]
 """The chat model's English rendering of a shopper's words (None: no model, or no rendering)."""
 
 _IDENTIFIERS = re.compile(r"#?[Ww]\d{7}|\S+@\S+")
-_CLAUSE = re.compile(r"[.,;:!?。，；：！？、\n]+")
+# Arabic and Urdu write their own comma and semicolon, Hindi its danda; Thai separates clauses
+# with a space ("ขอคืนขวดน้ำ กาต้มน้ำเก็บไว้": return the bottle, keep the kettle).
+_CLAUSE = re.compile(
+    r"[.,;:!?。，；：！？、،؛۔।\n]+|(?<=[\u0e00-\u0e7f])\s+|\s+(?=[\u0e00-\u0e7f])"
+)
 _CLOSEST_FLOOR = 0.74
 """An item closer to the shopper's words than this (cosine, e5 queries) may be the one meant..."""
 _CLOSEST_MARGIN = 0.02
 """...and only when it is closer than every other item of the order by this much."""
+_WORDS_FLOOR = 0.79
+"""A few words of the asking clause this close to an item's product name name that item
+("مصباح المكتب" .86 to Desk Lamp, "린넨 셔츠만" .86 to Linen Shirt)..."""
+_WORDS_MARGIN = 0.02
+"""...when they are closer to it than to any other item's name by this much (their best words
+were .07 to .12 ahead; "сорочку" alone only .002, so the bot asks)."""
+_UNSPACED = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff]")
 _MESSAGE_MARGIN = 0.04
 """The margin when the whole message, not just its asking clause, is compared: "return the
 helmet, I keep the gloves" put the gloves .026 ahead; "return order #W…, the lamp is not what
@@ -120,7 +131,9 @@ async def _named_in(text: str, order: Order, embed: Embed | None) -> list[str]:
     )
     if exact or embed is None:
         return exact
-    closest = await _closest(clause, order, embed, _CLOSEST_MARGIN)
+    closest = await _closest_words(clause, order, embed)
+    if closest is None:
+        closest = await _closest(clause, order, embed, _CLOSEST_MARGIN)
     if closest is None and clause != text:
         # The asking clause names no item ("return order #W…, the lamp is broken"): the whole
         # message, with a wider margin, since it may also name what the shopper keeps ("return
@@ -144,6 +157,37 @@ def named_by_word(text: str, order: Order) -> list[str]:
         if any(_word_in(word, plain, ending=3) for word in words_of[item.item_id] - shared):
             named.append(item.item_id)
     return named
+
+
+def word_runs(text: str) -> list[str]:
+    """The runs of one to three words of `text` (of two to four characters where words are
+    not spaced: Chinese, Japanese, Thai), where an item's name in any language may stand."""
+    words = _IDENTIFIERS.sub(" ", text).split()
+    runs = [" ".join(words[at : at + size]) for size in (1, 2, 3) for at in range(len(words))]
+    unspaced = "".join(word for word in words if _UNSPACED.search(word))
+    runs += [unspaced[at : at + size] for size in (2, 3, 4) for at in range(len(unspaced))]
+    return list(dict.fromkeys(run for run in runs if run))
+
+
+async def _closest_words(clause: str, order: Order, embed: Embed) -> str | None:
+    """The item whose product name a few of the clause's words say in another language: each
+    item's name against its closest run of words, the best one clearly ahead. Product names
+    alone, without the catalogue's (English) options, which would outweigh a short run."""
+    runs = word_runs(clause)
+    names = list(dict.fromkeys(item.name for item in order.items))
+    if not runs or len(names) < 2:
+        return None
+    vectors = await anyio.to_thread.run_sync(embed, [*names, *runs])
+    by_name = {
+        name: max(_cosine(vectors[index], run) for run in vectors[len(names) :])
+        for index, name in enumerate(names)
+    }
+    ranked = sorted(by_name.items(), key=lambda pair: -pair[1])
+    (best, score), runner_up = ranked[0], ranked[1][1]
+    if score < _WORDS_FLOOR or score - runner_up < _WORDS_MARGIN:
+        return None
+    named = [item.item_id for item in order.items if item.name == best]
+    return named[0] if len(named) == 1 else None
 
 
 async def _closest(words: str, order: Order, embed: Embed, margin: float) -> str | None:

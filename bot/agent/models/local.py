@@ -20,6 +20,7 @@ from __future__ import annotations
 import ctypes
 import json
 import logging
+import os
 import re
 import threading
 import time
@@ -70,13 +71,13 @@ class LoadedModel:
         self.llama: Any = llama_cpp.Llama(
             model_path=path,
             n_ctx=n_ctx,
-            # One thread unless told otherwise (a machine of its own): llama.cpp's threads meet
-            # at a spinning barrier after every step, which stalls whenever another process
-            # holds a core. On this shared 2-core machine at load average 10-13, the 1.5B model
-            # wrote 15 tokens in 2-2.4 s on one thread and 15-20 s on two, and read a prompt at
-            # 14-20 tokens/s on one thread against 6-7 on two.
-            n_threads=n_threads or 1,
-            n_threads_batch=n_threads or 1,
+            # Every core but one unless told otherwise: the process also embeds, searches and
+            # serves sockets, and llama.cpp's threads meet at a spinning barrier after every
+            # step, which stalls whenever another thread holds a core. On a shared 2-core
+            # machine at load average 10-13, the 1.5B model wrote 15 tokens in 2-2.4 s on one
+            # thread and 15-20 s on two, and read a prompt at 14-20 tokens/s against 6-7.
+            n_threads=n_threads or _threads(),
+            n_threads_batch=n_threads or _threads(),
             n_batch=512,
             verbose=False,
         )
@@ -191,6 +192,11 @@ _loaded: dict[tuple[str, int, int | None], LoadedModel] = {}
 _loaded_lock = threading.Lock()
 
 
+def _threads() -> int:
+    """llama.cpp's default threads: every core but one (one on a machine of one or two)."""
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
 def load_model(path: str, n_ctx: int = 4096, n_threads: int | None = None) -> LoadedModel:
     """The process-wide loaded model for `path` (loading takes seconds and ~1 GB)."""
     key = (path, n_ctx, n_threads)
@@ -208,7 +214,7 @@ class LocalChatModel(BaseChatModel):
     model_path: str
     n_ctx: int = 4096
     n_threads: int | None = None
-    """llama.cpp threads (None: one, see `LoadedModel`)."""
+    """llama.cpp threads (None: every core but one, see `LoadedModel`)."""
     max_tokens: int = 512
     temperature: float = 0.2
     timeout_s: float | None = None

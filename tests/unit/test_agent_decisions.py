@@ -290,49 +290,6 @@ async def test_a_translation_that_loses_the_figure_leaves_the_sentence_as_the_do
     )
 
 
-HOW_TO_RETURN = replace(
-    RETURNS,
-    chunk_id="c2",
-    section="How to send a return",
-    text=(
-        "How to send a return. Start the return in the chat, you do not have to print a label. "
-        "A bike is collected at your address."
-    ),
-)
-BIKE_WINDOW = replace(
-    RETURNS,
-    chunk_id="c3",
-    section="Return window",
-    text="Return window. You have 14 days to return a bike.",
-)
-
-
-async def test_another_section_of_the_first_document_answers_when_its_sentence_states_it() -> None:
-    # The first passage shares more of the question's words, but only the other section of the
-    # same document states how long: its sentence is the answer, cited first.
-    shop = Shop()
-    shop.index.passages = [HOW_TO_RETURN, BIKE_WINDOW]
-    thread = shop.start("t1")
-    result = await shop.pipeline.handle(STORE, thread, "How long do I have to return a bike?")
-    assert result.outcome is Outcome.ANSWERED
-    lead = say("en", "faq_lead", document="Returns policy", section="Return window")
-    assert result.reply == f"{lead}\nYou have 14 days to return a bike."
-    assert [c.section for c in result.citations][:1] == ["Return window"]
-
-
-async def test_a_better_sentence_in_another_document_does_not_take_the_first_documents_place() -> (
-    None
-):
-    # Sections compete within the first passage's document only: across documents the passage
-    # ranking decides which one answers and is cited.
-    shop = Shop()
-    shop.index.passages = [HOW_TO_RETURN, replace(BIKE_WINDOW, document="Bike rental")]
-    thread = shop.start("t1")
-    result = await shop.pipeline.handle(STORE, thread, "How long do I have to return a bike?")
-    assert "14 days" not in result.reply
-    assert all(c.document != "Bike rental" for c in result.citations[:1])
-
-
 async def test_a_restating_that_asks_the_question_back_is_replaced_by_the_quoted_sentence() -> None:
     shop = Shop(FakeChatModel(script=[reply("How long do I have to return an item?")]))
     thread = shop.start("t1")

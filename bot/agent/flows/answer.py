@@ -47,12 +47,6 @@ RUNNERS_UP = 2
 the question asks for..."""
 RUNNER_UP_GAP = 0.03
 """...as long as they score within this of the first."""
-SECTION_LEAD = 0.01
-"""Another section of the first passage's document answers instead when its best sentence
-scores this much above the first passage's (the passage ranking read whole sections; the
-sentences are what is quoted). On the unseen store's dev half (`--llm none`) this moved the
-cash-on-delivery, click-and-collect and Swiss shipping answers to the section that states them,
-and no answer away from one that did."""
 SENTENCE_CACHE = 4096
 """Sentence vectors kept per process (a store's passages are few; emptied when full)."""
 
@@ -123,7 +117,7 @@ class Answers:
         sentence names no amount is not answered from it)."""
         if not passages:
             return None
-        chosen = await self._best_section(turn, passages)
+        chosen = await self._sentences(turn, passages[0])
         if chosen.asked.required and not chosen.states_asked:
             for passage in passages[1 : RUNNERS_UP + 1]:
                 if passages[0].score - passage.score > RUNNER_UP_GAP:
@@ -143,21 +137,6 @@ class Answers:
         if chosen.asked.required and not chosen.states_asked:
             log.info("no answering sentence states the %s asked for: %r", chosen.asked, chosen.text)
             return None
-        return chosen
-
-    async def _best_section(self, turn: Turn, passages: list[Passage]) -> AnsweringSentences:
-        """The answering sentences of the first passage, or of another section of its document
-        whose sentences answer clearly better: a document's sections are ranked as wholes, and
-        a section about the right topic can hold the sentence another section states."""
-        first = await self._sentences(turn, passages[0])
-        chosen = first
-        for passage in passages[1:]:
-            if passage.document != passages[0].document:
-                continue
-            other = await self._sentences(turn, passage)
-            lead = SECTION_LEAD if chosen is first else 0.0
-            if other.score > chosen.score + lead:
-                chosen = other
         return chosen
 
     async def _sentences(self, turn: Turn, passage: Passage) -> AnsweringSentences:

@@ -108,3 +108,53 @@ def test_the_facts_a_translation_must_keep() -> None:
         "30 day",
         "+30 week",
     ]
+
+
+# A German passage and faithful translations into languages whose unit words the figure check
+# once did not know: every duration lost its unit, so each translation was refused and the
+# passage went out in German.
+PASSAGE = (
+    "Die Lieferung dauert 3–6 Werktage. Die Garantie gilt 2 Jahre. Der Akku lädt in 5 Stunden. "
+    "Punkte verfallen nach 24 Monaten. Die Lieferung dauert 2 Wochen."
+)
+FAITHFUL = {
+    "sv": "Leveransen tar 3–6 arbetsdagar. Garantin gäller i 2 år. Batteriet laddas på 5 timmar. "
+    "Poängen förfaller efter 24 månader. Leveransen tar 2 veckor.",
+    "da": "Leveringen tager 3–6 hverdage. Garantien gælder i 2 år. Batteriet oplades på 5 timer. "
+    "Point udløber efter 24 måneder. Leveringen tager 2 uger.",
+    "uk": "Доставка триває 3–6 робочих днів. Гарантія діє 2 роки. Акумулятор заряджається за 5 "
+    "годин. Бали згорають через 24 місяці. Доставка триває 2 тижні.",
+    "id": "Pengiriman memakan waktu 3–6 hari kerja. Garansi berlaku 2 tahun. Baterai terisi dalam "
+    "5 jam. Poin hangus setelah 24 bulan. Pengiriman memakan waktu 2 minggu.",
+    "hi": "डिलीवरी में 3–6 कार्य दिवस लगते हैं। वारंटी 2 साल की है। बैटरी 5 घंटे में चार्ज होती है। "
+    "पॉइंट 24 महीने बाद समाप्त हो जाते हैं। डिलीवरी में 2 सप्ताह लगते हैं।",
+    "cs": "Doručení trvá 3–6 pracovních dnů. Záruka platí 2 roky. Baterie se nabije za 5 hodin. "
+    "Body propadají po 24 měsících. Doručení trvá 2 týdny.",
+    "pl": "Dostawa trwa 3–6 dni roboczych. Gwarancja obowiązuje 2 lata. Bateria ładuje się w 5 "
+    "godzin. Punkty wygasają po 24 miesiącach. Dostawa trwa 2 tygodnie.",
+    "nl": "De levering duurt 3–6 werkdagen. De garantie geldt 2 jaar. De accu laadt in 5 uur. "
+    "Punten vervallen na 24 maanden. De levering duurt 2 weken.",
+    "el": "Η παράδοση διαρκεί 3–6 εργάσιμες ημέρες. Η εγγύηση ισχύει 2 χρόνια. Η μπαταρία "
+    "φορτίζει σε 5 ώρες. Οι πόντοι λήγουν μετά από 24 μήνες. Η παράδοση διαρκεί 2 εβδομάδες.",
+    "fi": "Toimitus kestää 3–6 arkipäivää. Takuu on voimassa 2 vuotta. Akku latautuu 5 tunnissa. "
+    "Pisteet vanhenevat 24 kuukauden jälkeen. Toimitus kestää 2 viikkoa.",
+    "hu": "A szállítás 3–6 munkanapig tart. A garancia 2 évig érvényes. Az akkumulátor 5 óra "
+    "alatt töltődik. A pontok 24 hónap után lejárnak. A szállítás 2 hétig tart.",
+    "ro": "Livrarea durează 3–6 zile lucrătoare. Garanția este valabilă 2 ani. Bateria se încarcă "
+    "în 5 ore. Punctele expiră după 24 de luni. Livrarea durează 2 săptămâni.",
+    "ja": "配送には3～6営業日かかります。保証期間は2年です。バッテリーは5時間で充電されます。"
+    "ポイントは24か月後に失効します。配送には2週間かかります。",
+}
+
+
+@pytest.mark.parametrize("language", sorted(FAITHFUL))
+def test_a_faithful_translation_keeps_its_units_in_every_language(language: str) -> None:
+    assert lost_facts(PASSAGE, FAITHFUL[language]) == []
+
+
+@pytest.mark.parametrize(
+    ("language", "year", "month"),
+    [("sv", "2 år", "2 månader"), ("id", "2 tahun", "2 bulan"), ("uk", "2 роки", "2 місяці")],
+)
+def test_a_year_turned_into_months_is_refused(language: str, year: str, month: str) -> None:
+    assert lost_facts(PASSAGE, FAITHFUL[language].replace(year, month)) == ["2 year", "+2 month"]

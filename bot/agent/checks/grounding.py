@@ -43,27 +43,34 @@ _CURRENCIES: dict[str, re.Pattern[str]] = {
 _UNITS: dict[str, re.Pattern[str]] = {
     "day": re.compile(
         r"(?<![^\W\d_])(?:days?|business days?|werktag|tag|jours?|d[ií]as?|giorn|dag|werkdag|dni"
-        r"|dzie|dnia|дн|день|gün|يوم|أيام|ايام|ngày)|工作日|営業日|영업일|日|天|일|วัน",
+        r"|dzie|dnia|дн|день|gün|يوم|أيام|ايام|ngày"
+        r"|arbetsdag|vardag|hverdag|arbejdsdag|virkedag|hari\b|दिन|दिवस|doba|діб|dn[ůíyu]"
+        r"|ημέρ|μέρ(α|ες|ών)|päiv|arkipäiv|nap|munkanap|zi\b|zile|zil[ei])"
+        r"|工作日|営業日|영업일|日|天|일|วัน",
         re.IGNORECASE,
     ),
     "hour": re.compile(
-        r"(?<![^\W\d_])(?:hours?|stund|heures?|horas?|or[ae]\b|uur|godzin|час|saat|ساع|giờ|h\b)"
+        r"(?<![^\W\d_])(?:hours?|stund|heures?|horas?|or[ae]\b|uur|godzin|час|saat|ساع|giờ|h\b"
+        r"|timm[ae]|timer\b|timen\b|jam\b|घंट|घण्ट|годин|hodin|ώρ(α|ες)|ωρών|tunti|tunni|óra|órá)"
         r"|小时|小時|時間|시간|ชั่วโมง",
         re.IGNORECASE,
     ),
     "week": re.compile(
         r"(?<![^\W\d_])(?:weeks?|woche|semaines?|semanas?|settiman|tydzie|tygodn|недел|hafta"
-        r"|أسبوع|أسابيع|tuần)|星期|周|週|주|สัปดาห์",
+        r"|أسبوع|أسابيع|tuần|weken|veck|uge|uke|minggu|pekan|सप्ताह|हफ्त|हफ़्त|тижн|тиждень|týd"
+        r"|εβδομάδ|viik|hét|het[eé]|săptămân)|星期|周|週|주|สัปดาห์",
         re.IGNORECASE,
     ),
     "month": re.compile(
         r"(?<![^\W\d_])(?:months?|monat|mois|mes(?:es)?\b|mes[ei]\b|mês|meses|maand|miesi|месяц"
-        r"|ay\b|aylık|شهر|أشهر|tháng)|个月|個月|か月|ヶ月|カ月|ケ月|개월|เดือน",
+        r"|ay\b|aylık|شهر|أشهر|tháng|månad|måned|bulan|महीन|माह|місяц|měsíc|μήν(α|ες)|μηνών|kuukau"
+        r"|hónap|lun[ai]\b|luni)|个月|個月|か月|ヶ月|カ月|ケ月|개월|เดือน",
         re.IGNORECASE,
     ),
     "year": re.compile(
-        r"(?<![^\W\d_])(?:years?|jahr|ans?\b|années?|años?|ann[io]\b|anos?\b|jaar|lat\b|rok|год"
-        r"|лет|yıl|سنة|سنوات|عام|năm)|年|년|ปี",
+        r"(?<![^\W\d_])(?:years?|jahr|ans?\b|années?|años?|ann[io]\b|anos?\b|jaar|lat\b|rok|год(?!ин)"
+        r"|лет|yıl|سنة|سنوات|عام|năm|år\b|års\b|tahun|साल|वर्ष|рок|рік|roky?\b|lata\b|χρόν|έτ(η|ος|ους)\b|ετών"
+        r"|vuo[dst]|év|ani\b)|年|년|ปี",
         re.IGNORECASE,
     ),
     "percent": re.compile(r"%|٪|(?<![^\W\d_])(?:percent|per cent|prozent|procent|процент)"),
@@ -74,7 +81,7 @@ _CURRENCY_SIGN = re.compile(r"[€$£¥₽₺₩฿₫]\s?$")
 # end of its clause ("14 days. Returns cost 30 EUR": 14 is days, 30 is euros).
 _UNIT_REACH = 24
 _RANGE = re.compile(
-    r"\s*(?:[-–—~〜]|to|till|until|bis|à|a|al|e|tot|do|до|ile|ila|إلى|đến|ถึง|至|到|から)\s*",
+    r"\s*(?:[-–—~〜～]|to|till|until|bis|à|a|al|e|tot|do|до|ile|ila|إلى|đến|ถึง|至|到|から)\s*",
     re.IGNORECASE,
 )
 _CLAUSE_END = re.compile(r"[;:!?()。；！？、\n]|[.,](?:\s|$)")

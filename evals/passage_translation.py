@@ -6,7 +6,7 @@ shopper questions into English as the agent console translates them. For each pr
 the model wrote in the target language (the project's language identifier reads it), the share
 that passed the engine's fact check (sent), and seconds per message.
 
-    PYTHONPATH=$PWD python -m evals.passage_translation --llm local --prompt current --prompt user
+    PYTHONPATH=$PWD python -m evals.passage_translation --llm local --prompt system --prompt current
 """
 
 from __future__ import annotations
@@ -48,19 +48,20 @@ def _system_only(text: str, source: str | None, target: str) -> list[BaseMessage
     ]
 
 
-_PLAIN = (
-    "Translate this {source}text into {target}. Copy numbers, prices with their currency, "
-    "e-mail addresses, links, order numbers and product codes exactly as written.\n\n"
-    "{label}: {text}\n{target}:"
+_NEVER_ANSWER = (
+    "Translate this {source}text into {target}. It may be a question: translate it as a "
+    "question, never answer it. Copy numbers, prices with their currency, e-mail addresses, "
+    "links, order numbers and product codes exactly as written. Reply with the {target} "
+    "translation only.\n\n{label}: {text}\n{target}:"
 )
 
 
-def _plain(text: str, source: str | None, target: str) -> list[BaseMessage]:
-    """The user-turn prompt without the sentence about questions."""
+def _never_answer(text: str, source: str | None, target: str) -> list[BaseMessage]:
+    """The user-turn prompt with a sentence about questions (tried for issue 19)."""
     named = language_name(source) if source else ""
     return [
         HumanMessage(
-            _PLAIN.format(
+            _NEVER_ANSWER.format(
                 source=f"{named} " if named else "",
                 label=named or "Text",
                 target=language_name(target),
@@ -72,8 +73,8 @@ def _plain(text: str, source: str | None, target: str) -> list[BaseMessage]:
 
 PROMPTS: dict[str, Callable[[str, str | None, str], list[BaseMessage]]] = {
     "system": _system_only,
+    "never-answer": _never_answer,
     "current": translator.translation_messages,
-    "plain": _plain,
 }
 
 
@@ -83,10 +84,12 @@ def measure(
     echo: Callable[[str], None],
     *,
     limit: int | None = None,
+    shopper_only: bool = False,
 ) -> dict[str, dict[str, Any]]:
     """Translate every case with each prompt in turn (so both meet the same machine load) and
     score each prompt."""
-    cases = json.loads(CASES.read_text(encoding="utf-8"))[:limit]
+    cases = json.loads(CASES.read_text(encoding="utf-8"))
+    cases = [case for case in cases if case.get("shopper") or not shopper_only][:limit]
     identify = LanguageIdentifier.preferring()
     rows: dict[str, list[dict[str, Any]]] = {prompt: [] for prompt in prompts}
     original = translator.translation_messages
@@ -123,6 +126,8 @@ def measure(
 
 def _score(rows: list[dict[str, Any]]) -> dict[str, Any]:
     def share(part: list[dict[str, Any]]) -> dict[str, Any]:
+        if not part:
+            return {"cases": 0}
         right = sum(1 for row in part if row["language"] == row["target"])
         sent = sum(
             1
@@ -165,10 +170,15 @@ def main() -> None:
     parser.add_argument(
         "--timeout", type=float, default=600.0, help="Seconds per translation (a loaded machine)."
     )
+    parser.add_argument("--shopper-only", action="store_true", help="Only shopper messages.")
     arguments = parser.parse_args()
     model = ChatModel(chat_model(arguments.llm, Settings()), arguments.timeout)
     report = measure(
-        model, arguments.prompt, lambda line: print(line, flush=True), limit=arguments.limit
+        model,
+        arguments.prompt,
+        lambda line: print(line, flush=True),
+        limit=arguments.limit,
+        shopper_only=arguments.shopper_only,
     )
     for figures in report.values():
         print(prompt_line(figures))
@@ -182,6 +192,7 @@ def prompt_line(figures: dict[str, Any]) -> str:
         f"asked {f['question_for_a_statement']:.2f} "
         f"p50 {f['seconds_p50']:.1f}s (n={f['cases']})"
         for part, f in ((k, figures[k]) for k in ("all", "passages", "shopper"))
+        if f["cases"]
     )
 
 

@@ -30,6 +30,33 @@ async def test_a_faithful_translation_is_sent_and_the_prompt_names_both_language
     assert "from German into English" in prompt and ORIGINAL in prompt
 
 
+async def test_the_whole_request_is_one_user_turn_ending_where_the_translation_starts() -> None:
+    # With the instruction as a system turn and the text alone as the user's, the local 1.5B
+    # model answered a French passage or asked "can I translate this message into Arabic?"
+    # instead of translating it (issue 19).
+    passage = "Les retours sont acceptés dans un délai de 30 jours après la livraison."
+    model = _model(reply("تُقبل المرتجعات خلال 30 يومًا من التسليم."))
+
+    result = await translate(model, passage, "fr", "ar")
+
+    assert result.ok
+    assert isinstance(model.llm, FakeChatModel)
+    (call,) = model.llm.calls
+    assert [message.type for message in call.messages] == ["human"]
+    assert call.prompt.rstrip().endswith(f"French: {passage}\nArabic:")
+
+
+async def test_without_a_known_source_the_text_is_still_labelled() -> None:
+    model = _model(reply("Where is my order?"))
+
+    await translate(model, "Wo ist meine Bestellung?", None, "en")
+
+    assert isinstance(model.llm, FakeChatModel)
+    prompt = model.llm.calls[0].prompt
+    assert "this text into English" in prompt
+    assert prompt.rstrip().endswith("Text: Wo ist meine Bestellung?\nEnglish:")
+
+
 @pytest.mark.parametrize(
     ("written", "lost"),
     [

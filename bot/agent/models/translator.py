@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 
-from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import BaseMessage, HumanMessage
 
 from bot.agent.checks.grounding import ungrounded_figures
 from bot.agent.errors import LLMTimeout, LLMUnavailable
@@ -23,20 +23,28 @@ from bot.domain.translation import Outcome, Translation
 log = logging.getLogger(__name__)
 
 INSTRUCTION = (
-    "You are a translator. Translate the user's message{source} into {target}. The message "
-    "may be a question: translate it as a question, never answer it. Copy numbers, prices "
-    "with their currency, e-mail addresses, links, order numbers and product codes exactly as "
-    "written. Reply with the translation only."
+    "Translate this text{source} into {target}. Copy numbers, prices with their currency, "
+    "e-mail addresses, links, order numbers and product codes exactly as written.\n\n"
+    "{label}: {text}\n{target}:"
 )
+"""The whole request in one user turn, ending where the translation starts. With the
+instruction as a system turn and the text alone as the user's, the local 1.5B model answered a
+passage or asked whether to translate it (issue 19); a sentence telling it not to answer
+questions made it ask "can I translate this text into Arabic?" itself."""
 MAX_MESSAGE_CHARS = 2000
 """Longer messages go out untranslated (`failed`): a chat message is shorter."""
 
 
 def translation_messages(text: str, source: str | None, target: str) -> list[BaseMessage]:
-    """The prompt: the instruction for this language pair, then the message."""
-    named = f" from {LANGUAGE_NAMES.get(source, source)}" if source else ""
-    instruction = INSTRUCTION.format(source=named, target=LANGUAGE_NAMES.get(target, target))
-    return [SystemMessage(instruction), HumanMessage(text)]
+    """The prompt: one user turn naming the language pair, with the text after it."""
+    named = LANGUAGE_NAMES.get(source, source) if source else ""
+    instruction = INSTRUCTION.format(
+        source=f" from {named}" if named else "",
+        label=named or "Text",
+        target=LANGUAGE_NAMES.get(target, target),
+        text=text,
+    )
+    return [HumanMessage(instruction)]
 
 
 def token_budget(text: str) -> int:

@@ -17,6 +17,8 @@ class Outcome(StrEnum):
     """`PARLEY_LLM=none`: nothing to translate with."""
     FAILED = "failed"
     """The model failed or wrote no usable translation."""
+    WRONG_LANGUAGE = "wrong_language"
+    """The model wrote English, or the original's language, instead of the one asked for."""
 
 
 _REASONS = {
@@ -26,6 +28,9 @@ _REASONS = {
     Outcome.TIMEOUT: "the translation took too long, so the original is shown",
     Outcome.NO_MODEL: "translation is off (no chat model configured), so the original is shown",
     Outcome.FAILED: "the translation failed, so the original is shown",
+    Outcome.WRONG_LANGUAGE: (
+        "the translation came back in another language, so the original is shown"
+    ),
 }
 
 

@@ -13,8 +13,9 @@ from bot.domain.translation import Outcome, Translation
 from bot.storage.conversations import ConversationRepository
 from bot.storage.translations import TranslationRepository
 
-KEPT = frozenset({Outcome.OK, Outcome.DROPPED_TOKEN})
-"""Outcomes stored with the message. A timeout, a failure or no model is not: the next reload
+KEPT = frozenset({Outcome.OK, Outcome.DROPPED_TOKEN, Outcome.WRONG_LANGUAGE})
+"""Outcomes stored with the message (the model decodes greedily: asked again, it writes the
+same). A timeout, a failure or no model is not: the next reload
 tries again (once a model is configured, or the model is less busy)."""
 
 

@@ -185,3 +185,49 @@ def test_a_faithful_translation_keeps_its_units_in_every_language(language: str)
 )
 def test_a_year_turned_into_months_is_refused(language: str, year: str, month: str) -> None:
     assert lost_facts(PASSAGE, FAITHFUL[language].replace(year, month)) == ["2 year", "+2 month"]
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "written"),
+    [
+        # What the local model did: the Hindi and Swedish requests answered in English...
+        ("de", "hi", "You can return the bike within 14 days of delivery."),
+        ("de", "sv", "You have 30 days from delivery to return an item."),
+        # ...or the original copied back.
+        ("fr", "ar", "Les retours sont acceptés dans un délai de 30 jours après la livraison."),
+    ],
+)
+async def test_a_translation_written_in_english_or_the_original_language_is_not_sent(
+    source: str, target: str, written: str
+) -> None:
+    original = {
+        "de": "Sie haben 30 Tage ab Lieferung, um einen Artikel zurückzugeben.",
+        "fr": "Les retours sont acceptés dans un délai de 30 jours après la livraison.",
+    }[source]
+    if "14" in written:
+        original = "Sie können das Fahrrad innerhalb von 14 Tagen nach Lieferung zurückgeben."
+    model = _model(reply(written))
+
+    result = await translate(model, original, source, target)
+
+    assert result.outcome is Outcome.WRONG_LANGUAGE and not result.ok
+    assert result.text == original and result.candidate == written
+    assert result.reason is not None and "another language" in result.reason
+
+
+@pytest.mark.parametrize(
+    ("target", "written"),
+    [
+        ("sv", "Du har 30 dagar från leveransen att returnera en vara."),
+        ("da", "Du har 30 dage fra levering til at returnere en vare."),
+        ("hi", "आप डिलीवरी के 30 दिनों के भीतर कोई वस्तु वापस कर सकते हैं।"),
+        ("id", "Anda memiliki 30 hari sejak pengiriman untuk mengembalikan barang."),
+        ("en", "You have 30 days from delivery to return an item."),
+    ],
+)
+async def test_a_translation_in_the_asked_language_is_sent(target: str, written: str) -> None:
+    original = "Sie haben 30 Tage ab Lieferung, um einen Artikel zurückzugeben."
+
+    result = await translate(_model(reply(written)), original, "de", target)
+
+    assert result.ok and result.text == written

@@ -19,6 +19,8 @@ from bot.agent.extract import find_codes, find_emails, find_order_ids, find_urls
 from bot.agent.models.calls import ChatModel, invoke_chat
 from bot.agent.prompts import LANGUAGE_NAMES
 from bot.domain.translation import Outcome, Translation
+from knowledge.errors import UnsupportedLanguage
+from knowledge.language import LanguageIdentifier
 
 log = logging.getLogger(__name__)
 
@@ -127,4 +129,25 @@ async def translate(model: ChatModel, text: str, source: str | None, target: str
         return Translation.untranslated(
             text, source, target, Outcome.DROPPED_TOKEN, dropped=tuple(lost), candidate=translated
         )
+    written = _written_in(translated, source, target)
+    if written is not None:
+        log.info("translation %s>%s refused: it came back in %s", source, target, written)
+        return Translation.untranslated(
+            text, source, target, Outcome.WRONG_LANGUAGE, candidate=translated
+        )
     return Translation(text, source, target, Outcome.OK, translated, candidate=translated)
+
+
+def _written_in(translation: str, source: str | None, target: str) -> str | None:
+    """English or `source` when the translation is plainly written in it rather than in
+    `target`, else None. A small model sometimes answers a "translate into Hindi" request in
+    English, or copies the original; only those two are refused, and only when the identifier
+    is sure (not carried over from `target` as a short text's is): a close neighbour of
+    `target` (Danish read as Norwegian) still goes out."""
+    try:
+        guess = LanguageIdentifier.preferring([target]).detect(translation, target)
+    except UnsupportedLanguage:
+        return None  # a target the identifier does not know: nothing to compare
+    if guess.carried or guess.code == target or guess.code not in {"en", source}:
+        return None
+    return guess.code

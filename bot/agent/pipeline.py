@@ -318,12 +318,13 @@ class TurnPipeline:
         hand-back note it read (stored beside it). `recent`: the thread's last messages up to
         `message`, when already read (`_recent`)."""
         if not bot_may_answer(conversation.state):
-            # A person owns the thread: the bot stays silent apart from telling where things stand.
+            # A person owns the thread: the bot stays silent apart from telling where things
+            # stand. What the message asks is still read, for the person and the transcript.
             result = TurnResult(
                 session=conversation_id,
                 reply=say(language, "waiting"),
                 language=language,
-                intent="human",
+                intent=await self._intent(text, vector, language),
                 outcome=Outcome.HANDOFF,
                 handoff={
                     "state": conversation.state.value,
@@ -359,6 +360,14 @@ class TurnPipeline:
             log.warning("turn failed: %s", error.message, extra={"store_id": store_id})
             result, memory = await turn.hand_off(HandoffReason.TOOL_ERROR), Memory()
         return result, memory, Role.BOT, turn.handback_note
+
+    async def _intent(self, text: str, vector: list[Vector], language: str) -> str:
+        """The intent the router reads in `text`, only to be reported: nothing acts on it."""
+        if vector:
+            route = self.router.route_vector(routing_text(text), vector[0], language)
+        else:
+            route = await anyio.to_thread.run_sync(self.router.route, routing_text(text), language)
+        return route.intent.value
 
     async def _embed_query(self, text: str, into: list[Vector]) -> None:
         assert self.embed is not None

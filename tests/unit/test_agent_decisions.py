@@ -172,13 +172,24 @@ async def test_while_a_person_owns_the_thread_the_bot_only_says_where_it_stands(
     thread = shop.start("t1", state=OwnerState.QUEUED, handoff_reason="anger")
     result = await shop.pipeline.handle(STORE, thread, "How long do I have to return an item?")
     assert result.outcome is Outcome.HANDOFF
-    assert result.intent == "human"
+    assert result.intent == "faq"  # what the message asks is still reported, never acted on
     assert result.reply == say("en", "waiting")
     assert result.handoff == {"state": "queued", "reason": "anger"}
     assert result.citations == [] and result.tool_calls == []
     assert [m.role for m in shop.conversations.replies(STORE, thread)] == [Role.SYSTEM]
     assert shop.orders.calls == []
     assert shop.state(thread) is OwnerState.QUEUED
+
+
+async def test_a_yes_while_a_person_owns_the_thread_is_reported_as_what_it_asks_and_not_done() -> (
+    None
+):
+    shop = Shop(FakeChatModel(script=[]))
+    thread = shop.start("t1", state=OwnerState.QUEUED, handoff_reason="above_limit")
+    result = await shop.pipeline.handle(STORE, thread, "yes, cancel order #W1000002")
+    assert result.intent == "cancel" and result.outcome is Outcome.HANDOFF
+    assert shop.orders.calls == []
+    assert shop.orders.catalog.orders["#W1000002"].status == "pending"
 
 
 async def test_a_message_sent_twice_is_answered_once() -> None:

@@ -20,10 +20,14 @@ _SAME_CLAUSE = 0.75
 """Two clauses say the same thing when their shared words make up this much of each."""
 _SHARED_WORDS = 2
 _STEM = 5
-_OPENER_END = r"\s*[,.!:;、，。！：；—–-]"
+_OPENER_END = r"\s*[,.!:;،؛、，。！：；—–-]"
 _LEAD = re.compile(r"^[\W_]+")
 _CLAUSE_END = re.compile(r"[,;:.!?()\[\]\"«»“”—–؛،؟।]+")
-_WORD = re.compile(r"[^\W\d_]+")
+_MARKS = "\u0300-\u036f\u064b-\u065f\u0670\u0900-\u0dff"
+"""Combining marks Python's \\w leaves out: accents, Arabic vowels, and the vowel signs of the
+Indic scripts (whose blocks are taken whole), so "न" at the end of "भुगतान" is no word of its own."""
+_LETTER = rf"[^\W_{_MARKS}]|[{_MARKS}]"
+_WORD = re.compile(rf"(?:(?!\d){_LETTER})+")
 
 
 @lru_cache(maxsize=1)
@@ -37,8 +41,8 @@ def _cue(word: str, language: str) -> str:
     body = re.escape(word.strip("*"))
     if language in _UNSPACED:
         return body
-    start = "" if word.startswith("*") else r"(?<!\w)"
-    end = "" if word.endswith("*") else r"(?!\w)"
+    start = "" if word.startswith("*") else rf"(?<![\w{_MARKS}])"
+    end = "" if word.endswith("*") else rf"(?![\w{_MARKS}])"
     return f"{start}{body}{end}"
 
 

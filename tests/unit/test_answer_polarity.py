@@ -299,3 +299,19 @@ async def test_a_translation_that_drops_the_negation_leaves_the_sentence_as_writ
     assert result.reply.endswith(
         "Nous ne proposons pas le paiement à la livraison (contre-remboursement)."
     )
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence", "faithful"),
+    [
+        ("en", "There is no charge for returns within 30 days.", "Yes, returns are free [1]."),
+        ("fr", "Aucuns frais ne sont facturés pour le retour.", "Oui, le retour est gratuit [1]."),
+        ("de", "Für die Rücksendung fallen keine Kosten an.", "Ja, sie ist kostenlos [1]."),
+        ("ja", "返品送料はかかりません。", "はい、返品送料は無料です[1]。"),
+    ],
+)
+def test_a_yes_it_is_free_to_a_sentence_that_denies_a_charge_is_not_the_opposite(
+    language: str, sentence: str, faithful: str
+) -> None:
+    assert not contradicts(faithful, [sentence], language)
+    assert contradicts(faithful, ["Returns are not free."], language, "en")

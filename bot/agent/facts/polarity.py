@@ -73,6 +73,13 @@ def denies(text: str, language: str) -> bool:
     return pattern is not None and pattern.search(_normalised(text)) is not None
 
 
+def _costless(text: str, language: str) -> bool:
+    """Whether `text` denies a charge ("no charge", "aucuns frais"): it says a thing is free,
+    which a "yes, it is free" restates."""
+    text = _normalised(text)
+    return any(normalise_text(phrase) in text for phrase in _words()["free"].get(language, []))
+
+
 def _opens_with(kind: str, text: str, language: str) -> bool:
     pattern = _opener(kind, language)
     return pattern is not None and pattern.match(_LEAD.sub("", _normalised(text))) is not None
@@ -112,11 +119,17 @@ def contradicts(
     reply: str, sentences: Sequence[str], language: str, sentences_language: str = ""
 ) -> bool:
     """Whether `reply` (in `language`) says the opposite of `sentences` (in `sentences_language`,
-    the same when empty): it opens with "yes" and denies nothing while they deny; it opens with
+    the same when empty): it opens with "yes" and denies nothing while they deny (other than a
+    charge: "no fee" says free); it opens with
     "no" where they open with "yes"; or, in one language, it turns one of their clauses around."""
     source = sentences_language or language
     they_deny = any(denies(sentence, source) for sentence in sentences)
-    if they_deny and _opens_with("yes", reply, language) and not denies(reply, language):
+    denying = [sentence for sentence in sentences if not _costless(sentence, source)]
+    if (
+        any(denies(sentence, source) for sentence in denying)
+        and _opens_with("yes", reply, language)
+        and not denies(reply, language)
+    ):
         return True
     they_say_yes = any(_opens_with("yes", sentence, source) for sentence in sentences)
     if they_say_yes and not they_deny and _opens_with("no", reply, language):

@@ -120,13 +120,15 @@ def contradicts(
 ) -> bool:
     """Whether `reply` (in `language`) says the opposite of `sentences` (in `sentences_language`,
     the same when empty): it opens with "yes" and denies nothing while they deny (other than a
-    charge: "no fee" says free); it opens with
-    "no" where they open with "yes"; or, in one language, it turns one of their clauses around."""
+    charge: "no fee" says free); it opens with "no" where they open with "yes"; or, in one
+    language, it turns one of their clauses around."""
     source = sentences_language or language
     they_deny = any(denies(sentence, source) for sentence in sentences)
-    denying = [sentence for sentence in sentences if not _costless(sentence, source)]
+    they_deny_more_than_a_charge = any(
+        denies(sentence, source) and not _costless(sentence, source) for sentence in sentences
+    )
     if (
-        any(denies(sentence, source) for sentence in denying)
+        they_deny_more_than_a_charge
         and _opens_with("yes", reply, language)
         and not denies(reply, language)
     ):

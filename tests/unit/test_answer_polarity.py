@@ -315,3 +315,19 @@ def test_a_yes_it_is_free_to_a_sentence_that_denies_a_charge_is_not_the_opposite
 ) -> None:
     assert not contradicts(faithful, [sentence], language)
     assert contradicts(faithful, ["Returns are not free."], language, "en")
+
+
+@pytest.mark.parametrize(
+    ("language", "faithful", "inverted"),
+    [
+        ("en", "Yes, you can pay with PayPal [1].", "Yes, you can pay by cheque [1]."),
+        ("es", "Sí, puede pagar con PayPal [1].", "Sí, puede pagar con cheque [1]."),
+        ("de", "Ja, Sie können mit PayPal bezahlen [1].", "Ja, Sie können per Scheck zahlen [1]."),
+    ],
+)
+def test_a_yes_answers_the_sentence_it_shares_words_with_when_one_denies_and_one_affirms(
+    language: str, faithful: str, inverted: str
+) -> None:
+    sentences = ["We accept card and PayPal.", "We do not accept cheques."]
+    assert not contradicts(faithful, sentences, language, "en")
+    assert contradicts(inverted, sentences, language, "en")

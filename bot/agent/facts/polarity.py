@@ -115,6 +115,26 @@ def _turned_clause(reply: str, sentences: Sequence[str], language: str) -> bool:
     return False
 
 
+def _answered_denies(reply: str, sentences: Sequence[str], language: str) -> bool:
+    """Whether the sentence a "yes" answers denies more than a charge: among sentences that deny
+    and sentences that affirm ("We accept PayPal. We do not accept cheques."), the one sharing
+    the most words with the reply (names and figures cross languages); when none shares more,
+    any that denies, as quoting is the safe side."""
+    denying = [
+        denies(sentence, language) and not _costless(sentence, language) for sentence in sentences
+    ]
+    if not any(denying) or all(denying):
+        return any(denying)
+    words = _stems(reply)
+    shared = [len(words & _stems(sentence)) for sentence in sentences]
+    best = max(shared)
+    return any(deny for deny, count in zip(denying, shared, strict=True) if count == best)
+
+
+def _stems(text: str) -> set[str]:
+    return {word[:_STEM] for word in _WORD.findall(_normalised(text)) if len(word) >= 4}
+
+
 def contradicts(
     reply: str, sentences: Sequence[str], language: str, sentences_language: str = ""
 ) -> bool:
@@ -124,13 +144,10 @@ def contradicts(
     language, it turns one of their clauses around."""
     source = sentences_language or language
     they_deny = any(denies(sentence, source) for sentence in sentences)
-    they_deny_more_than_a_charge = any(
-        denies(sentence, source) and not _costless(sentence, source) for sentence in sentences
-    )
     if (
-        they_deny_more_than_a_charge
-        and _opens_with("yes", reply, language)
+        _opens_with("yes", reply, language)
         and not denies(reply, language)
+        and _answered_denies(reply, sentences, source)
     ):
         return True
     they_say_yes = any(_opens_with("yes", sentence, source) for sentence in sentences)

@@ -331,3 +331,10 @@ def test_a_yes_answers_the_sentence_it_shares_words_with_when_one_denies_and_one
     sentences = ["We accept card and PayPal.", "We do not accept cheques."]
     assert not contradicts(faithful, sentences, language, "en")
     assert contradicts(inverted, sentences, language, "en")
+
+
+def test_a_yes_written_in_english_or_the_documents_language_instead_is_still_read() -> None:
+    sentence = "Nous ne proposons pas le paiement à la livraison."
+    assert contradicts("Yes, you can pay cash on delivery.", [sentence], "hi", "fr")
+    assert contradicts("Oui, vous pouvez payer à la livraison.", [sentence], "hi", "fr")
+    assert not contradicts("No, cash on delivery is not offered.", [sentence], "hi", "fr")

@@ -143,15 +143,16 @@ def contradicts(
     charge: "no fee" says free); it opens with "no" where they open with "yes"; or, in one
     language, it turns one of their clauses around."""
     source = sentences_language or language
-    they_deny = any(denies(sentence, source) for sentence in sentences)
-    if (
-        _opens_with("yes", reply, language)
-        and not denies(reply, language)
-        and _answered_denies(reply, sentences, source)
-    ):
+    # A small model sometimes answers in the document's language or in English instead.
+    written_in = dict.fromkeys([language, source, "en"])
+    says_yes = any(_opens_with("yes", reply, code) for code in written_in)
+    says_no = any(_opens_with("no", reply, code) for code in written_in)
+    reply_denies = any(denies(reply, code) for code in written_in)
+    if says_yes and not reply_denies and _answered_denies(reply, sentences, source):
         return True
+    they_deny = any(denies(sentence, source) for sentence in sentences)
     they_say_yes = any(_opens_with("yes", sentence, source) for sentence in sentences)
-    if they_say_yes and not they_deny and _opens_with("no", reply, language):
+    if they_say_yes and not they_deny and says_no:
         return True
     if source == language and language not in _UNSPACED:
         return _turned_clause(reply, sentences, language)

@@ -302,8 +302,10 @@ class Answers:
             translated = written_as_stated(rendered.text, chosen.sentences)
             if not rendered.ok:
                 log.info("answering sentences quoted untranslated: %s", rendered.reason)
-            elif not _carries(translated, chosen) or _drops_negation(translated, chosen, turn):
+            elif not _carries(translated, chosen):
                 log.info("answering sentences quoted untranslated: the translation changed them")
+            elif _drops_negation(translated, chosen, turn):
+                log.info("answering sentences quoted untranslated: the translation lost a 'not'")
             else:
                 text = translated
         return _quote(turn, chosen, text)

@@ -1,9 +1,11 @@
 """The fact that answers a question: what the question asks for (`asked`), what a sentence
-states (`stated`), which sentences of the cited passage answer (`sentences`), and a reply's
-figures written as those sentences write them (`notation`)."""
+states (`stated`), whether a reply says their opposite (`polarity`), which sentences of the cited
+passage answer (`sentences`), and a reply's figures written as those sentences write them
+(`notation`)."""
 
 from bot.agent.facts.asked import Asked, asked_for
 from bot.agent.facts.notation import written_as_stated
+from bot.agent.facts.polarity import contradicts, denies
 from bot.agent.facts.sentences import (
     AnsweringSentences,
     answering_sentences,
@@ -19,6 +21,8 @@ __all__ = [
     "asked_for",
     "asks_back",
     "carries_the_answer",
+    "contradicts",
+    "denies",
     "split_sentences",
     "states",
     "without_instructions",

@@ -19,6 +19,8 @@ from bot.agent.facts import (
     answering_sentences,
     asks_back,
     carries_the_answer,
+    contradicts,
+    denies,
     without_instructions,
     written_as_stated,
 )
@@ -231,6 +233,10 @@ class Answers:
     async def _passes(
         self, turn: Turn, reply: str, chosen: AnsweringSentences, passages: list[Passage]
     ) -> bool:
+        if contradicts(reply, chosen.sentences, turn.language, chosen.passage.language):
+            # The checks read figures: a "yes" to what the sentences deny has none wrong.
+            log.info("model's reply says the opposite of its sentences: %r", reply[:60])
+            return False
         return await passes_checks(
             reply,
             question=turn.text,
@@ -277,6 +283,8 @@ class Answers:
                 log.info("answering sentences quoted untranslated: %s", rendered.reason)
             elif not _carries(translated, chosen):
                 log.info("answering sentences quoted untranslated: the translation changed them")
+            elif _drops_negation(translated, chosen, turn):
+                log.info("answering sentences quoted untranslated: the translation lost a 'not'")
             else:
                 text = translated
         return _quote(turn, chosen, text)
@@ -359,3 +367,12 @@ def _carries(reply: str, chosen: AnsweringSentences) -> bool:
         log.info("model's reply drops a figure, address or code of its sentences: %r", reply[:60])
         return False
     return True
+
+
+def _drops_negation(translated: str, chosen: AnsweringSentences, turn: Turn) -> bool:
+    """Whether a translation of sentences that deny something denies nothing: the "not" was
+    lost on the way, and the quote would say the opposite."""
+    source = chosen.passage.language or turn.language
+    return any(denies(sentence, source) for sentence in chosen.sentences) and not denies(
+        translated, turn.language
+    )

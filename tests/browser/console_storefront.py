@@ -31,7 +31,7 @@ DRAFT = "You can return any item within 30 days of delivery, for any reason [1].
 ANSWER_JA = (
     "商品到着後30日以内であれば返品いただけます。 未使用で元の梱包のままの商品に限ります。 [1]"
 )
-TRANSLATOR = "You are a translator."
+TRANSLATOR = "Translate this text"
 RULES: list[tuple[tuple[str, ...], str]] = [
     ((TRANSLATOR, "into English", QUESTION), QUESTION_EN),
     ((TRANSLATOR, "into English", FOLLOW_UP), FOLLOW_UP_EN),

@@ -283,7 +283,7 @@ async def test_one_conversations_messages_are_answered_in_order_one_at_a_time(
     order = [f["reply_to"] for f in shopper.frames if f["type"] == "token"]
     assert order == sorted(order)
     # One wording per turn (a rejected wording's quote may add a translation call, no turn).
-    wordings = [call for call in model.calls if not call.prompt.startswith("You are a translator")]
+    wordings = [call for call in model.calls if not call.prompt.startswith("Translate this text")]
     assert len(wordings) <= 2
 
 

@@ -258,7 +258,7 @@ class Answers:
         reply = ""
         async with falling_back(_WORDING, self.model.timeout_s) as call:
             message = await llm.ainvoke(self._prompt(turn, chosen))
-            reply = written_as_stated(str(message.content).strip(), chosen.sentences)
+            reply = _as_stated(str(message.content).strip(), turn, chosen)
         if call.failed:
             return f"{quoted}\n{say(turn.language, 'handoff_offer')}"
         if not says_something(reply):
@@ -278,7 +278,7 @@ class Answers:
         source = chosen.passage.language
         if self.model.llm is not None and source and source != turn.language:
             rendered = await translate(self.model, text, source, turn.language)
-            translated = written_as_stated(rendered.text, chosen.sentences)
+            translated = _as_stated(rendered.text, turn, chosen)
             if not rendered.ok:
                 log.info("answering sentences quoted untranslated: %s", rendered.reason)
             elif not _carries(translated, chosen):
@@ -313,7 +313,7 @@ class Answers:
                 end = sentences_end(pending)
                 if end == 0 or not says_something(pending[:end]):
                     continue  # wait for a whole sentence (a lone "[1]" waits for more)
-                piece, pending = written_as_stated(pending[:end], chosen.sentences), pending[end:]
+                piece, pending = _as_stated(pending[:end], turn, chosen), pending[end:]
                 if not await self._passes(turn, released + piece, chosen, passages):
                     tail = quoted
                     break
@@ -322,7 +322,7 @@ class Answers:
         if call.failed:
             tail = f"{quoted}\n{say(turn.language, 'handoff_offer')}"
         if not tail:
-            rest = written_as_stated(pending.rstrip(), chosen.sentences)
+            rest = _as_stated(pending.rstrip(), turn, chosen)
             if says_something(rest):
                 if await self._passes(turn, released + rest, chosen, passages):
                     await emit(rest)
@@ -346,6 +346,15 @@ class Answers:
             return tail
         await emit(tail)
         return tail
+
+
+def _as_stated(text: str, turn: Turn, chosen: AnsweringSentences) -> str:
+    """`text` with its figures written as the answering sentences write them, when it is in
+    their language; in another language a localised figure ("14.90" for a Chinese shopper,
+    from a German "14,90") is what that shopper reads, and stays."""
+    if chosen.passage.language and chosen.passage.language != turn.language:
+        return text
+    return written_as_stated(text, chosen.sentences)
 
 
 def _quote(turn: Turn, chosen: AnsweringSentences, text: str) -> str:

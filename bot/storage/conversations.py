@@ -196,17 +196,7 @@ class ConversationRepository:
         if not rows:
             raise NotFound("conversation not found")
         row = rows[0]
-        message = Message(
-            seq=row.seq,
-            role=Role(row.role),
-            text=row.text,
-            language=row.language,
-            client_id=row.client_id,
-            citations=list(row.citations),
-            created_at=row.created_at,
-            meta=dict(row.meta),
-        )
-        return message, bool(row.created)
+        return _message(row), bool(row.created)
 
     async def _append_in_steps(self, values: dict[str, Any]) -> tuple[Message, bool]:
         """SQLite (one writer at a time, no round trips): look for a resend, take the next seq
@@ -667,7 +657,8 @@ def _conversation(row: ConversationRow) -> Conversation:
     )
 
 
-def _message(row: MessageRow) -> Message:
+def _message(row: MessageRow | sa.Row[Any]) -> Message:
+    """A stored message, from its table row or from a statement's returned row."""
     return Message(
         seq=row.seq,
         role=Role(row.role),

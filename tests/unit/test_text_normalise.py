@@ -3,7 +3,6 @@ Russian, Greek, Arabic, Korean and Vietnamese text stays matchable as itself."""
 
 from __future__ import annotations
 
-import time
 import unicodedata
 
 import pytest
@@ -71,12 +70,3 @@ def test_korean_words_keep_matching_with_their_spaces() -> None:
 def test_plain_text_is_unchanged_apart_from_case() -> None:
     text = "Returns are accepted within 30 days; shipping costs 5,90 € (free from 79 €)."
     assert normalise_text(text) == text.casefold()
-
-
-def test_it_is_fast_enough_for_every_reply() -> None:
-    text = "Rückgaben sind innerhalb von 30 Tagen möglich. Напишите ВАNАNА. 香 蕉 " * 20
-    started = time.perf_counter()
-    for _ in range(200):
-        normalise_text(text)
-    per_call = (time.perf_counter() - started) / 200
-    assert per_call < 0.002, per_call  # a 1,300-character reply in well under 2 ms

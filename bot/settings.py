@@ -129,6 +129,9 @@ class Settings(BaseSettings):
     """Chroma server (`http://host:port`); default is an embedded index in the data dir."""
     llm: str = "local"
     """`local`, `none`, or a provider string such as `openai:gpt-4o-mini`."""
+    llm_threads: int | None = Field(default=None, ge=1)
+    """CPU threads of the local model; unset: every core but one (one on a 2-core machine,
+    where a second thread stalls whenever the sockets or the embeddings take a core)."""
     llm_timeout_s: float | None = None
     """Seconds one model answer may take before the turn falls back to a retrieval-only reply
     and offers a person; unset: `LOCAL_LLM_TIMEOUT_S` for the local model, else 60."""

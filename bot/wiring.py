@@ -117,6 +117,19 @@ class Parley:
                 )
             return self._agent
 
+    async def warm_model(self) -> int:
+        """Build the turn pipeline and have a local chat model read its answer prompt's fixed
+        part (instructions and worked example) now, so the first shopper's answer reads only
+        its own question and sentences. Returns the tokens kept (0: no local model)."""
+        from bot.agent.models.local import LocalChatModel
+        from bot.agent.prompts import restate_prompt
+
+        llm = (await self.agent()).model.llm
+        if not isinstance(llm, LocalChatModel):
+            return 0
+        prompt = restate_prompt("", [""], "", "en")
+        return await anyio.to_thread.run_sync(llm.keep_prefix, prompt, abandon_on_cancel=True)
+
     async def interpreter(self) -> Interpreter:
         """Translation for the agent console, on the turn pipeline's chat model (one local
         model in memory, its calls bounded by the same timeout)."""

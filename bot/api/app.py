@@ -39,7 +39,9 @@ async def _warm_up(parley: Parley) -> None:
     except Exception:  # the first upload or question will report what is wrong
         log.exception("the encoders could not be loaded")
     try:
-        await parley.agent()
+        kept = await parley.warm_model()
+        if kept:
+            log.info("the local model read its answer prompt's fixed part (%d tokens)", kept)
     except ParleyError as error:  # a bad LLM setting: every turn will report it too
         log.error("the agent could not be prepared: %s", error.message)
 

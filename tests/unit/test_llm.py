@@ -329,3 +329,25 @@ def test_the_local_model_keeps_each_prompts_fixed_part_across_other_prompts(
     # A context of its own (another size) that never kept anything reads the whole prompt.
     fresh = model.model_copy(update={"n_ctx": 2048})
     assert fresh.invoke(second, max_tokens=12).content == answer
+
+
+@pytest.mark.integration
+def test_a_prompts_fixed_part_can_be_read_before_its_first_question(settings: Settings) -> None:
+    """What the server does at start-up: the answer prompt's fixed part is read and kept
+    before any shopper asks, so the first answer puts it back instead of reading it."""
+    pytest.importorskip("llama_cpp", reason="pip install 'parley[local]'")
+    model = make_chat_model("local:small", settings)
+    assert isinstance(model, LocalChatModel)
+    model = model.model_copy(update={"n_ctx": 1536})  # a context of its own, nothing kept yet
+    fixed = [
+        SystemMessage("Answer the shopper in one short sentence from the store's sentence."),
+        HumanMessage("Sentence: Parcels take 2 days.\nQuestion: How fast is delivery?"),
+        AIMessage("Delivery takes 2 days."),
+    ]
+    assert model.keep_prefix([*fixed, HumanMessage("")]) > 20
+    model.invoke([SystemMessage("Translate into French."), HumanMessage("Thanks.")], max_tokens=4)
+    kept = model.loaded().prefixes
+    before = kept.restored
+    asked = HumanMessage("Sentence: Returns are free.\nQuestion: Free?")
+    model.invoke([*fixed, asked], max_tokens=6)
+    assert kept.restored == before + 1

@@ -236,6 +236,17 @@ class LocalChatModel(BaseChatModel):
             self._model = load_model(self.model_path, self.n_ctx, self.n_threads)
         return self._model
 
+    def keep_prefix(self, messages: list[BaseMessage]) -> int:
+        """Read the fixed part of a prompt made of `messages` (everything before the last
+        message) and keep it, so the first real prompt of that kind only reads its own last
+        message. Loads the model if needed; returns the tokens kept (0: no fixed part)."""
+        model = self.loaded()
+        rendered = model.formatter(messages=_to_openai(messages))
+        with model.lock:
+            prompt = model.llama.tokenize(rendered.prompt.encode("utf-8"), special=True)
+            model.prefixes.restore(prompt)
+            return model.prefixes.fixed_length(prompt)
+
     def bind_tools(
         self,
         tools: Sequence[dict[str, Any] | type | Any | BaseTool],

@@ -94,6 +94,7 @@ def make_chat_model(spec: str, settings: Settings) -> BaseChatModel | None:
             timeout_s=settings.llm_timeout_for(spec),
             temperature=0.0,
             max_tokens=200,
+            n_threads=settings.llm_threads,
         )
     return _provider_model(parsed, settings.llm_timeout_for(spec))
 

@@ -138,11 +138,11 @@ class ConversationRepository:
 
     async def get(self, store_id: str, conversation_id: str) -> Conversation:
         """The conversation, only if it belongs to this store."""
-        async with self.database.session(atomic=False) as session:
+        async with self.database.statements() as connection:
             # Read as plain columns: a thread is read a few times in every bot turn, and
             # building an ORM object for each read cost more than the read.
             row = (
-                await session.execute(
+                await connection.execute(
                     sa.select(*_THREAD.c).where(
                         _THREAD.c.id == conversation_id, _THREAD.c.store_id == store_id
                     )
@@ -203,8 +203,8 @@ class ConversationRepository:
         commit. The conversation row's lock orders concurrent sends; a twin that slips past
         the resend check fails on the unique `client_id` and nothing of it is kept."""
         parameters = {f"new_{name}": value for name, value in values.items()}
-        async with self.database.session(atomic=False) as session:
-            rows = (await session.execute(_append_statement(), parameters)).all()
+        async with self.database.statements() as connection:
+            rows = (await connection.execute(_append_statement(), parameters)).all()
         if not rows:
             raise NotFound("conversation not found")
         row = rows[0]
@@ -261,8 +261,8 @@ class ConversationRepository:
             .order_by(messages.c.seq)
             .limit(limit)
         )
-        async with self.database.session(atomic=False) as session:
-            rows = (await session.execute(query)).all()
+        async with self.database.statements() as connection:
+            rows = (await connection.execute(query)).all()
         if not rows:
             raise NotFound("conversation not found")
         return [_message(row) for row in rows if row.seq is not None]
@@ -453,8 +453,8 @@ class ConversationRepository:
         lease another holder has taken since is left alone."""
         if not conversation_ids:
             return set()
-        async with self.database.session(atomic=False) as session:
-            renewed = await session.execute(
+        async with self.database.statements() as connection:
+            renewed = await connection.execute(
                 sa.update(ConversationRow)
                 .where(
                     ConversationRow.store_id == store_id,
@@ -508,8 +508,8 @@ class ConversationRepository:
             .where(_THREAD.c.id == conversation_id, _THREAD.c.store_id == store_id)
             .order_by(messages.c.seq)
         )
-        async with self.database.session(atomic=False) as session:
-            rows = (await session.execute(query)).all()
+        async with self.database.statements() as connection:
+            rows = (await connection.execute(query)).all()
         if not rows:
             raise NotFound("conversation not found")
         waiting = [
@@ -534,8 +534,8 @@ class ConversationRepository:
         """The bot turn of the shopper message `seq` (and of every earlier one) has run; the
         thread as it stands then (`None` if it was marked past `seq` already), which the next
         turn of the thread starts from without reading it again."""
-        async with self.database.session(atomic=False) as session:
-            marked = await session.execute(
+        async with self.database.statements() as connection:
+            marked = await connection.execute(
                 sa.update(ConversationRow)
                 .where(
                     ConversationRow.id == conversation_id,

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -425,25 +425,33 @@ class ConversationRepository:
         """Hold (or renew) the right to run the thread's bot turns for `lease_s`; `None` if
         claimed, else until when another holder has it."""
         now = utcnow()
-        async with self.database.session(atomic=False) as session:
-            claimed = await session.execute(
-                sa.update(ConversationRow)
+        async with self.database.statements() as connection:
+            claimed = await connection.execute(
+                sa.update(_THREAD)
                 .where(
-                    ConversationRow.id == conversation_id,
-                    ConversationRow.store_id == store_id,
+                    _THREAD.c.id == conversation_id,
+                    _THREAD.c.store_id == store_id,
                     sa.or_(
-                        ConversationRow.turn_holder.is_(None),
-                        ConversationRow.turn_holder == holder,
-                        ConversationRow.turn_lease_until < now,
+                        _THREAD.c.turn_holder.is_(None),
+                        _THREAD.c.turn_holder == holder,
+                        _THREAD.c.turn_lease_until < now,
                     ),
                 )
                 .values(turn_holder=holder, turn_lease_until=now + timedelta(seconds=lease_s))
-                .execution_options(synchronize_session=False)
             )
-            if claimed.rowcount == 1:  # type: ignore[attr-defined]
+            if claimed.rowcount == 1:
                 return None
-            row = await _row(session, store_id, conversation_id)
-            return row.turn_lease_until or now
+            held = (
+                await connection.execute(
+                    sa.select(_THREAD.c.turn_lease_until).where(
+                        _THREAD.c.id == conversation_id, _THREAD.c.store_id == store_id
+                    )
+                )
+            ).first()
+        if held is None:
+            raise NotFound("conversation not found")
+        until: datetime | None = held.turn_lease_until
+        return until or now
 
     async def renew_turns(
         self, store_id: str, conversation_ids: Collection[str], holder: str, lease_s: float
@@ -469,16 +477,15 @@ class ConversationRepository:
 
     async def release_turns(self, store_id: str, conversation_id: str, holder: str) -> None:
         """Give the thread's bot turns up (only if `holder` still has them)."""
-        async with self.database.session(atomic=False) as session:
-            await session.execute(
-                sa.update(ConversationRow)
+        async with self.database.statements() as connection:
+            await connection.execute(
+                sa.update(_THREAD)
                 .where(
-                    ConversationRow.id == conversation_id,
-                    ConversationRow.store_id == store_id,
-                    ConversationRow.turn_holder == holder,
+                    _THREAD.c.id == conversation_id,
+                    _THREAD.c.store_id == store_id,
+                    _THREAD.c.turn_holder == holder,
                 )
                 .values(turn_holder=None, turn_lease_until=None)
-                .execution_options(synchronize_session=False)
             )
 
     async def unanswered(self, store_id: str, conversation_id: str) -> list[Message]:
@@ -615,8 +622,8 @@ class ConversationRepository:
             return note
 
 
-_THREAD = ConversationRow.__table__
-_MESSAGES = MessageRow.__table__
+_THREAD = cast(sa.Table, ConversationRow.__table__)
+_MESSAGES = cast(sa.Table, MessageRow.__table__)
 _SHOWN = ("seq", "role", "text", "language", "client_id", "citations", "meta", "created_at")
 """A message's columns as `Message` shows them."""
 

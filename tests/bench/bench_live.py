@@ -10,8 +10,10 @@
   lost (split: never stored, as the worker fell behind and the socket closed with them unread;
   stored but not shown), duplicated or out of order, messages stored per second, the shopper's
   own message back on its socket (p50/p99),
-  replies per second and those still owed when the time is up (the bot's turns are bounded by
-  the CPU: each embeds and searches; they are owed, not lost);
+  replies per second (over the whole run, and while the shoppers were still sending), those
+  still owed when the time is up (the bot's turns are bounded by the CPU: each embeds and
+  searches; they are owed, not lost), replies with a citation and threads by owner state (a
+  worker without its index hands every thread off after its first message);
 - first token: a shopper's send to the first streamed token of a FAQ answer with the scripted
   model; target p50 <= 80 ms, p99 <= 250 ms;
 - first token, local model: the same with the local 1.5B model answering a few FAQ questions in

@@ -363,8 +363,10 @@ class TurnPipeline:
 
     async def _intent(self, text: str, vector: list[Vector], language: str) -> str:
         """The intent the router reads in `text`, only to be reported: nothing acts on it."""
-        if vector:
-            route = self.router.route_vector(routing_text(text), vector[0], language)
+        if vector:  # scoring against every exemplar is CPU work: off the event loop
+            route = await anyio.to_thread.run_sync(
+                self.router.route_vector, routing_text(text), vector[0], language
+            )
         else:
             route = await anyio.to_thread.run_sync(self.router.route, routing_text(text), language)
         return route.intent.value

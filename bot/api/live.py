@@ -45,7 +45,7 @@ from bot.live.frames import (
     Typing,
 )
 from bot.live.translation import UNTRANSLATED, Translation, translate_for_thread
-from bot.realtime import RESYNC, Subscription
+from bot.realtime import RESYNC, Event, Subscription
 from bot.storage import Agent, ConversationRepository
 from bot.storage.conversations import Conversation
 from bot.wiring import Parley
@@ -77,7 +77,11 @@ class _Socket:
         self.subscription: Subscription = parley.bus.listen()
 
     async def _send(self, frame: dict[str, Any]) -> None:
-        if self.websocket.application_state is WebSocketState.CONNECTED:
+        if self.websocket.application_state is not WebSocketState.CONNECTED:
+            return
+        if isinstance(frame, Event):  # relayed as it came: not decoded and encoded again
+            await self.websocket.send_text(frame.encoded)
+        else:
             await self.websocket.send_json(frame)
 
     async def serve(self) -> None:
@@ -149,6 +153,7 @@ class ShopperSocket(_Socket):
         super().__init__(websocket, parley, session.store_id)
         self.session = session
         self.conversation_id = session.conversation_id
+        self.allowance = self.live.allowance(session.store_id, session.session_id)
 
     async def open(self, last_seq: int) -> None:
         """Listen to the thread, say where it stands, and run any turn a dead worker left."""
@@ -160,11 +165,18 @@ class ShopperSocket(_Socket):
         )
         self.live.runner.submit(self.store_id, self.conversation_id)
 
+    async def serve(self) -> None:
+        """Serve the widget until it leaves; a message count taken ahead is given back."""
+        try:
+            await super().serve()
+        finally:
+            await asyncio.shield(self.allowance.close())
+
     async def handle(self, frame: ClientFrame) -> None:
         """One frame from the widget."""
         store, conversation = self.store_id, self.conversation_id
         if isinstance(frame, SendMessage):
-            if not await self.live.allow(store, self.session.session_id):
+            if not await self.allowance.take():
                 raise FrameError("rate_limited", "too many messages in a short time; wait a moment")
             message, created = await self.live.shopper_message(
                 store, conversation, frame.text, frame.client_id

@@ -16,6 +16,7 @@ from bot.agent.turn import TurnResult
 from bot.domain.conversation import HandoffReason, OwnerState, Role
 from bot.domain.errors import Forbidden, ServiceUnavailable
 from bot.domain.policy import StorePolicy
+from bot.live.allowance import Allowance
 from bot.live.assignment import offer_thread, offer_to_agent
 from bot.live.frames import FrameError, error_frame
 from bot.live.notices import notice, when
@@ -104,18 +105,18 @@ class LiveChat:
 
     # -- the shopper -----------------------------------------------------------------------------
 
-    async def allow(self, store_id: str, session_id: str) -> bool:
-        """Whether this widget session may send another message now. The window is counted in
-        the login state, so with Redis every worker counts the same session (two tabs on two
-        workers cannot double the rate). If Redis is down the message goes through: the chat
-        matters more than the limit, and the socket's frame size still bounds it."""
-        key = store_channel(store_id, f"live:rate:{session_id}")
-        try:
-            strikes = await self.counters.hit(key, self.settings.rate_limit_window_s)
-        except ServiceUnavailable as error:
-            log.warning("rate not counted: %s", error.message, extra={"store_id": store_id})
-            return True
-        return strikes.count <= self.settings.rate_limit_messages
+    def allowance(self, store_id: str, session_id: str) -> Allowance:
+        """The message rate of a widget session, for one of its sockets. The window is counted
+        in the login state, so with Redis every worker counts the same session (two tabs on two
+        workers cannot double the rate); each socket counts its next message ahead
+        (`Allowance`), so no message waits for the count before it is stored."""
+        return Allowance(
+            self.counters,
+            store_channel(store_id, f"live:rate:{session_id}"),
+            limit=self.settings.rate_limit_messages,
+            window_s=self.settings.rate_limit_window_s,
+            store_id=store_id,
+        )
 
     async def shopper_message(
         self, store_id: str, conversation_id: str, text: str, client_id: str

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
@@ -28,6 +29,12 @@ from bot.storage.tables import utcnow
 log = logging.getLogger(__name__)
 RETRY_AFTER_FAILURE_S = 1.0
 """Pause before a conversation's turns that failed outside the pipeline are tried again."""
+GIL_SWITCH_S = 0.0005
+"""How long a thread holding the GIL keeps it once another thread asks for it (Python's
+default is 5 ms). A turn embeds and searches in worker threads that run Python between their
+native calls; the event loop gives the GIL up around every socket read and write and waited
+up to the whole interval to get it back: under a flood of shoppers, py-spy found half of a
+message's insert spent in that wait after the socket write to PostgreSQL."""
 
 Piece = Callable[[str, str, int, str], Awaitable[None]]
 """`(store_id, conversation_id, reply_to, text)`: a guarded piece of the reply, streamed."""
@@ -64,7 +71,12 @@ class TurnRunner:
         self._retries: dict[str, asyncio.Task[None]] = {}
         self._submitted: set[str] = set()
         """Conversations submitted again while their drain was running."""
+        self._held: dict[str, set[str]] = {}
+        """The threads whose turn lease this worker holds, by store: renewed together."""
+        self._renewer: asyncio.Task[None] | None = None
         self._closing = False
+        # The process runs sockets on its event loop beside these turns' threads.
+        sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_S))
 
     def submit(self, store_id: str, conversation_id: str) -> None:
         """Make sure the conversation's waiting messages get their turns (idempotent)."""
@@ -91,25 +103,27 @@ class TurnRunner:
                 self._retry_at(store_id, conversation_id, later)
 
     async def _drain(self, store_id: str, conversation_id: str) -> None:
-        while waiting := await self._waiting(store_id, conversation_id):
+        while waiting := (await self._waiting(store_id, conversation_id))[1]:
             held_until = await self.conversations.claim_turns(
                 store_id, conversation_id, self.holder, self.lease_s
             )
             if held_until is not None:  # another worker runs this thread's turns
                 self._retry_at(store_id, conversation_id, held_until)
                 return
-            renew = asyncio.create_task(self._renew(store_id, conversation_id))
+            self._hold(store_id, conversation_id)
             try:
                 # The messages read before claiming (one read fewer before the first token);
-                # one that a holder before us answered meanwhile is skipped by `_turn`.
+                # one that a holder before us answered meanwhile is skipped by `_turn`, which
+                # reads the thread again for the first of them: it may have moved on before
+                # the lease was ours. Each later turn starts from the thread as the previous
+                # one left it (`mark_answered`), or as read with the messages, under the lease.
+                thread: Conversation | None = None
                 while waiting:
                     for message in waiting:
-                        await self._turn(store_id, conversation_id, message)
-                    waiting = await self._waiting(store_id, conversation_id)
+                        thread = await self._turn(store_id, conversation_id, message, thread)
+                    thread, waiting = await self._waiting(store_id, conversation_id)
             finally:
-                renew.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await renew
+                self._let_go(store_id, conversation_id)
                 # Released even when cancelled (a clean shutdown): another worker may go on.
                 await asyncio.shield(
                     self.conversations.release_turns(store_id, conversation_id, self.holder)
@@ -117,15 +131,17 @@ class TurnRunner:
             # A message stored while the lease was being released was submitted to a runner
             # that saw the lease held: the loop looks once more after releasing.
 
-    async def _waiting(self, store_id: str, conversation_id: str) -> list[Message]:
-        """The thread's unanswered messages. Read again when a message was submitted during
-        the read: without this, a socket's opening drain that read nothing just before the
-        shopper's first message was committed ended and left that message unanswered."""
+    async def _waiting(
+        self, store_id: str, conversation_id: str
+    ) -> tuple[Conversation, list[Message]]:
+        """The thread and its unanswered messages. Read again when a message was submitted
+        during the read: without this, a socket's opening drain that read nothing just before
+        the shopper's first message was committed ended and left that message unanswered."""
         while True:
             self._submitted.discard(conversation_id)
-            waiting = await self.conversations.unanswered(store_id, conversation_id)
+            thread, waiting = await self.conversations.waiting_turns(store_id, conversation_id)
             if waiting or conversation_id not in self._submitted:
-                return waiting
+                return thread, waiting
 
     def _retry_at(self, store_id: str, conversation_id: str, until: datetime) -> None:
         if conversation_id in self._retries:
@@ -141,17 +157,54 @@ class TurnRunner:
 
         self._retries[conversation_id] = asyncio.create_task(later())
 
-    async def _renew(self, store_id: str, conversation_id: str) -> None:
-        while True:
-            await asyncio.sleep(self.lease_s / 3)
-            await self.conversations.claim_turns(
-                store_id, conversation_id, self.holder, self.lease_s
-            )
+    def _hold(self, store_id: str, conversation_id: str) -> None:
+        self._held.setdefault(store_id, set()).add(conversation_id)
+        if self._renewer is None or self._renewer.done():
+            self._renewer = asyncio.create_task(self._renew())
 
-    async def _turn(self, store_id: str, conversation_id: str, message: Message) -> None:
-        conversation = await self.conversations.get(store_id, conversation_id)
+    def _let_go(self, store_id: str, conversation_id: str) -> None:
+        held = self._held.get(store_id)
+        if held is not None:
+            held.discard(conversation_id)
+            if not held:
+                del self._held[store_id]
+
+    async def _renew(self) -> None:
+        """Renew every lease this worker holds, a third of a lease apart: one statement per
+        store, however many threads wait for a turn slot (one statement per thread every ten
+        seconds took a fifth of the event loop under a flood of 200 conversations)."""
+        while self._held:
+            await asyncio.sleep(self.lease_s / 3)
+            for store_id, held in list(self._held.items()):
+                asked = set(held)
+                try:
+                    renewed = await self.conversations.renew_turns(
+                        store_id, asked, self.holder, self.lease_s
+                    )
+                except Exception:  # tried again in a third of a lease; the leases still run
+                    log.exception("turn leases not renewed", extra={"store_id": store_id})
+                    continue
+                # Not renewed and still held (not released meanwhile): another worker took it
+                # after this one failed to renew for a whole lease.
+                if lost := (asked - renewed) & self._held.get(store_id, set()):
+                    log.warning(
+                        "turn leases lost to another worker: %s",
+                        sorted(lost),
+                        extra={"store_id": store_id},
+                    )
+
+    async def _turn(
+        self,
+        store_id: str,
+        conversation_id: str,
+        message: Message,
+        thread: Conversation | None,
+    ) -> Conversation | None:
+        """Run the bot's turn of `message` (unless it was answered); the thread as the turn
+        left it, when known. `thread`: the thread as read since the previous turn, if any."""
+        conversation = thread or await self.conversations.get(store_id, conversation_id)
         if message.seq <= conversation.answered_seq:
-            return  # answered by the previous holder of the lease
+            return None  # answered by the previous holder of the lease
         before = conversation.state
         result: TurnResult | None = None
         if before is OwnerState.HUMAN:
@@ -167,7 +220,7 @@ class TurnRunner:
             except Exception:  # one failed turn must not stop the thread's later ones
                 log.exception("bot turn failed", extra={"store_id": store_id})
         await self.on_finished(store_id, conversation_id, message, result, before)
-        await self.conversations.mark_answered(store_id, conversation_id, message.seq)
+        return await self.conversations.mark_answered(store_id, conversation_id, message.seq)
 
     async def _run(
         self,
@@ -199,6 +252,8 @@ class TurnRunner:
         """Stop every turn of this worker (their leases are released; messages stay waiting)."""
         self._closing = True
         tasks = [*self._drains.values(), *self._retries.values()]
+        if self._renewer is not None:
+            tasks.append(self._renewer)
         for task in tasks:
             task.cancel()
         for task in tasks:

@@ -10,6 +10,17 @@ RESYNC: dict[str, Any] = {"type": "bus.resync"}
 meanwhile may be missing, so a consumer re-reads what it needs from the database."""
 
 
+class Event(dict[str, Any]):
+    """An event as it came off a bus that carries JSON, with that text (`encoded`): a socket
+    sends the text on as it came rather than encoding the event again."""
+
+    __slots__ = ("encoded",)
+
+    def __init__(self, fields: dict[str, Any], encoded: str) -> None:
+        super().__init__(fields)
+        self.encoded = encoded
+
+
 class Subscription(Protocol):
     """A worker's listener on any number of channels, with one queue of events (per socket)."""
 

@@ -21,7 +21,7 @@ from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
 from bot.domain.errors import ServiceUnavailable
-from bot.realtime.bus import RESYNC
+from bot.realtime.bus import RESYNC, Event
 
 log = logging.getLogger(__name__)
 SUBSCRIBE_TIMEOUT_S = 5.0
@@ -153,7 +153,8 @@ class RedisBus:
                 continue
             if raw.get("type") != "message":
                 continue
-            event = json.loads(raw["data"])
+            data = str(raw["data"])
+            event = Event(json.loads(data), data)
             for subscription in list(self._local.get(channel, ())):
                 subscription.deliver(event)
 

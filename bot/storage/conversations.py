@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import functools
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -137,8 +138,19 @@ class ConversationRepository:
 
     async def get(self, store_id: str, conversation_id: str) -> Conversation:
         """The conversation, only if it belongs to this store."""
-        async with self.database.session(atomic=False) as session:
-            return _conversation(await _row(session, store_id, conversation_id))
+        async with self.database.statements() as connection:
+            # Read as plain columns: a thread is read a few times in every bot turn, and
+            # building an ORM object for each read cost more than the read.
+            row = (
+                await connection.execute(
+                    sa.select(*_THREAD.c).where(
+                        _THREAD.c.id == conversation_id, _THREAD.c.store_id == store_id
+                    )
+                )
+            ).first()
+        if row is None:
+            raise NotFound("conversation not found")
+        return _conversation(row)
 
     async def append(
         self,
@@ -191,8 +203,8 @@ class ConversationRepository:
         commit. The conversation row's lock orders concurrent sends; a twin that slips past
         the resend check fails on the unique `client_id` and nothing of it is kept."""
         parameters = {f"new_{name}": value for name, value in values.items()}
-        async with self.database.session(atomic=False) as session:
-            rows = (await session.execute(_append_statement(), parameters)).all()
+        async with self.database.statements() as connection:
+            rows = (await connection.execute(_append_statement(), parameters)).all()
         if not rows:
             raise NotFound("conversation not found")
         row = rows[0]
@@ -229,20 +241,31 @@ class ConversationRepository:
     async def messages_after(
         self, store_id: str, conversation_id: str, after: int = 0, limit: int = 500
     ) -> list[Message]:
-        """Messages with `seq > after`, oldest first: what a reconnecting client missed."""
-        async with self.database.session(atomic=False) as session:
-            await _row(session, store_id, conversation_id)
-            rows = await session.scalars(
-                sa.select(MessageRow)
-                .where(
-                    MessageRow.store_id == store_id,
-                    MessageRow.conversation_id == conversation_id,
-                    MessageRow.seq > after,
+        """Messages with `seq > after`, oldest first: what a reconnecting client missed.
+        One statement: the thread's row (`NotFound` unless it is this store's) joined with
+        its messages."""
+        messages = _MESSAGES
+        query = (
+            sa.select(_THREAD.c.id.label("thread"), *(messages.c[name] for name in _SHOWN))
+            .select_from(
+                _THREAD.outerjoin(
+                    messages,
+                    sa.and_(
+                        messages.c.conversation_id == _THREAD.c.id,
+                        messages.c.store_id == _THREAD.c.store_id,
+                        messages.c.seq > after,
+                    ),
                 )
-                .order_by(MessageRow.seq)
-                .limit(limit)
             )
-            return [_message(row) for row in rows]
+            .where(_THREAD.c.id == conversation_id, _THREAD.c.store_id == store_id)
+            .order_by(messages.c.seq)
+            .limit(limit)
+        )
+        async with self.database.statements() as connection:
+            rows = (await connection.execute(query)).all()
+        if not rows:
+            raise NotFound("conversation not found")
+        return [_message(row) for row in rows if row.seq is not None]
 
     async def change_owner(
         self,
@@ -402,60 +425,124 @@ class ConversationRepository:
         """Hold (or renew) the right to run the thread's bot turns for `lease_s`; `None` if
         claimed, else until when another holder has it."""
         now = utcnow()
-        async with self.database.session(atomic=False) as session:
-            claimed = await session.execute(
-                sa.update(ConversationRow)
+        async with self.database.statements() as connection:
+            claimed = await connection.execute(
+                sa.update(_THREAD)
                 .where(
-                    ConversationRow.id == conversation_id,
-                    ConversationRow.store_id == store_id,
+                    _THREAD.c.id == conversation_id,
+                    _THREAD.c.store_id == store_id,
                     sa.or_(
-                        ConversationRow.turn_holder.is_(None),
-                        ConversationRow.turn_holder == holder,
-                        ConversationRow.turn_lease_until < now,
+                        _THREAD.c.turn_holder.is_(None),
+                        _THREAD.c.turn_holder == holder,
+                        _THREAD.c.turn_lease_until < now,
                     ),
                 )
                 .values(turn_holder=holder, turn_lease_until=now + timedelta(seconds=lease_s))
+            )
+            if claimed.rowcount == 1:
+                return None
+            held = (
+                await connection.execute(
+                    sa.select(_THREAD.c.turn_lease_until).where(
+                        _THREAD.c.id == conversation_id, _THREAD.c.store_id == store_id
+                    )
+                )
+            ).first()
+        if held is None:
+            raise NotFound("conversation not found")
+        until: datetime | None = held.turn_lease_until
+        return until or now
+
+    async def renew_turns(
+        self, store_id: str, conversation_ids: Collection[str], holder: str, lease_s: float
+    ) -> set[str]:
+        """Renew `holder`'s leases on these threads of the store in one statement (a worker
+        renews every thread it holds at once, not one statement each); the ids renewed. A
+        lease another holder has taken since is left alone."""
+        if not conversation_ids:
+            return set()
+        async with self.database.statements() as connection:
+            renewed = await connection.execute(
+                sa.update(ConversationRow)
+                .where(
+                    ConversationRow.store_id == store_id,
+                    ConversationRow.id.in_(list(conversation_ids)),
+                    ConversationRow.turn_holder == holder,
+                )
+                .values(turn_lease_until=utcnow() + timedelta(seconds=lease_s))
+                .returning(ConversationRow.id)
                 .execution_options(synchronize_session=False)
             )
-            if claimed.rowcount == 1:  # type: ignore[attr-defined]
-                return None
-            row = await _row(session, store_id, conversation_id)
-            return row.turn_lease_until or now
+            return {str(id_) for id_ in renewed.scalars()}
 
     async def release_turns(self, store_id: str, conversation_id: str, holder: str) -> None:
         """Give the thread's bot turns up (only if `holder` still has them)."""
-        async with self.database.session(atomic=False) as session:
-            await session.execute(
-                sa.update(ConversationRow)
+        async with self.database.statements() as connection:
+            await connection.execute(
+                sa.update(_THREAD)
                 .where(
-                    ConversationRow.id == conversation_id,
-                    ConversationRow.store_id == store_id,
-                    ConversationRow.turn_holder == holder,
+                    _THREAD.c.id == conversation_id,
+                    _THREAD.c.store_id == store_id,
+                    _THREAD.c.turn_holder == holder,
                 )
                 .values(turn_holder=None, turn_lease_until=None)
-                .execution_options(synchronize_session=False)
             )
 
     async def unanswered(self, store_id: str, conversation_id: str) -> list[Message]:
         """Shopper messages whose bot turn has not run yet, oldest first."""
-        async with self.database.session(atomic=False) as session:
-            row = await _row(session, store_id, conversation_id)
-            rows = await session.scalars(
-                sa.select(MessageRow)
-                .where(
-                    MessageRow.store_id == store_id,
-                    MessageRow.conversation_id == conversation_id,
-                    MessageRow.role == Role.SHOPPER.value,
-                    MessageRow.seq > row.answered_seq,
-                )
-                .order_by(MessageRow.seq)
-            )
-            return [_message(message) for message in rows]
+        _, waiting = await self.waiting_turns(store_id, conversation_id)
+        return waiting
 
-    async def mark_answered(self, store_id: str, conversation_id: str, seq: int) -> None:
-        """The bot turn of the shopper message `seq` (and of every earlier one) has run."""
-        async with self.database.session(atomic=False) as session:
-            await session.execute(
+    async def waiting_turns(
+        self, store_id: str, conversation_id: str
+    ) -> tuple[Conversation, list[Message]]:
+        """The thread and its shopper messages whose bot turn has not run yet, oldest first,
+        read in one statement (the thread's row joined with those messages)."""
+        messages = _MESSAGES
+        query = (
+            sa.select(*_THREAD.c, *(messages.c[name].label(f"m_{name}") for name in _SHOWN))
+            .select_from(
+                _THREAD.outerjoin(
+                    messages,
+                    sa.and_(
+                        messages.c.conversation_id == _THREAD.c.id,
+                        messages.c.store_id == _THREAD.c.store_id,
+                        messages.c.role == Role.SHOPPER.value,
+                        messages.c.seq > _THREAD.c.answered_seq,
+                    ),
+                )
+            )
+            .where(_THREAD.c.id == conversation_id, _THREAD.c.store_id == store_id)
+            .order_by(messages.c.seq)
+        )
+        async with self.database.statements() as connection:
+            rows = (await connection.execute(query)).all()
+        if not rows:
+            raise NotFound("conversation not found")
+        waiting = [
+            Message(
+                seq=row.m_seq,
+                role=Role(row.m_role),
+                text=row.m_text,
+                language=row.m_language,
+                client_id=row.m_client_id,
+                citations=list(row.m_citations),
+                created_at=row.m_created_at,
+                meta=dict(row.m_meta),
+            )
+            for row in rows
+            if row.m_seq is not None
+        ]
+        return _conversation(rows[0]), waiting
+
+    async def mark_answered(
+        self, store_id: str, conversation_id: str, seq: int
+    ) -> Conversation | None:
+        """The bot turn of the shopper message `seq` (and of every earlier one) has run; the
+        thread as it stands then (`None` if it was marked past `seq` already), which the next
+        turn of the thread starts from without reading it again."""
+        async with self.database.statements() as connection:
+            marked = await connection.execute(
                 sa.update(ConversationRow)
                 .where(
                     ConversationRow.id == conversation_id,
@@ -463,8 +550,11 @@ class ConversationRepository:
                     ConversationRow.answered_seq < seq,
                 )
                 .values(answered_seq=seq)
+                .returning(*_THREAD.c)
                 .execution_options(synchronize_session=False)
             )
+            row = marked.first()
+        return None if row is None else _conversation(row)
 
     async def set_language(self, store_id: str, conversation_id: str, language: str) -> None:
         """Remember the language the thread runs in."""
@@ -530,6 +620,12 @@ class ConversationRepository:
             row = await _row(session, store_id, conversation_id)
             note, row.handback_note = row.handback_note, None
             return note
+
+
+_THREAD = cast(sa.Table, ConversationRow.__table__)
+_MESSAGES = cast(sa.Table, MessageRow.__table__)
+_SHOWN = ("seq", "role", "text", "language", "client_id", "citations", "meta", "created_at")
+"""A message's columns as `Message` shows them."""
 
 
 @functools.cache
@@ -638,7 +734,8 @@ async def _row(
     return row
 
 
-def _conversation(row: ConversationRow) -> Conversation:
+def _conversation(row: ConversationRow | sa.Row[Any]) -> Conversation:
+    """A thread, from its table row or from a statement's returned row."""
     return Conversation(
         id=row.id,
         store_id=row.store_id,

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy import event, exc
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -56,6 +57,7 @@ class Database:
             else engine
         )
         self._statements = async_sessionmaker(statements, expire_on_commit=False)
+        self._autocommit = statements
 
     @property
     def dialect(self) -> str:
@@ -71,6 +73,19 @@ class Database:
         maker = self.sessions if atomic else self._statements
         async with maker() as session, session.begin():
             yield session
+
+    @asynccontextmanager
+    async def statements(self) -> AsyncIterator[AsyncConnection]:
+        """A pooled connection for Core statements, each its own transaction as in
+        `session(atomic=False)` (SQLite: committed when the block ends), without an ORM
+        session's bookkeeping, which cost more than the statement itself for the live chat's
+        hot reads and one-statement writes."""
+        if self.dialect == "postgresql":
+            async with self._autocommit.connect() as connection:
+                yield connection
+        else:
+            async with self.engine.begin() as connection:
+                yield connection
 
     async def ping(self) -> None:
         """Raise `ServiceUnavailable` unless the database answers."""

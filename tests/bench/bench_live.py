@@ -10,8 +10,10 @@
   lost (split: never stored, as the worker fell behind and the socket closed with them unread;
   stored but not shown), duplicated or out of order, messages stored per second, the shopper's
   own message back on its socket (p50/p99),
-  replies per second and those still owed when the time is up (the bot's turns are bounded by
-  the CPU: each embeds and searches; they are owed, not lost);
+  replies per second (over the whole run, and while the shoppers were still sending), those
+  still owed when the time is up (the bot's turns are bounded by the CPU: each embeds and
+  searches; they are owed, not lost), replies with a citation and threads by owner state (a
+  worker without its index hands every thread off after its first message);
 - first token: a shopper's send to the first streamed token of a FAQ answer with the scripted
   model; target p50 <= 80 ms, p99 <= 250 ms;
 - first token, local model: the same with the local 1.5B model answering a few FAQ questions in
@@ -241,6 +243,18 @@ async def bench_relay(parley: Parley, store: str, url: str, base: Path, count: i
     }
 
 
+async def ingesting_store(parley: Parley, store: str, part: str) -> str:
+    """A new store of the bench's database for a part whose worker indexes the test knowledge
+    base: each worker keeps its index in its own data dir, while the documents' rows are in the
+    shared database. A second worker ingesting the same files into a store that has them found
+    them `unchanged` and indexed nothing: every question of that part was handed off, and the
+    bot fell silent in each thread after its first message (the load part measured hand-offs,
+    not answers). The live worker now refuses such a store; each part gets its own."""
+    name = f"{store}{part}"
+    await parley.stores.create(name)
+    return name
+
+
 async def agent_login(http: httpx.AsyncClient, email: str) -> str:
     """An agent's session token (the password every bench agent has)."""
     login = await http.post(
@@ -325,6 +339,7 @@ async def bench_load(
     parley: Parley, store: str, url: str, base: Path, conversations: int, seconds: float
 ) -> Any:
     """Every conversation sends a FAQ question a second; the scripted model answers each."""
+    store = await ingesting_store(parley, store, "load")
     args = ("--ingest", store, "--scripted", FAQ_ANSWER)
     async with (
         worker(url, base / "load", *args) as one,
@@ -336,6 +351,8 @@ async def bench_load(
         sent: dict[str, int] = {}
         seen: dict[str, list[int]] = {}
         replies: dict[str, int] = {}
+        replies_while_sending = 0
+        cited = 0
         sent_at: dict[str, float] = {}
         echoes: list[float] = []
         unacknowledged: list[int] = []
@@ -350,7 +367,7 @@ async def bench_load(
             async with open_socket(one.widget(session["token"])) as socket:
 
                 async def read() -> None:
-                    nonlocal echoed
+                    nonlocal echoed, replies_while_sending, cited
                     async for raw in socket:
                         frame = json.loads(raw)
                         if frame["type"] == "error":
@@ -362,7 +379,10 @@ async def bench_load(
                             ) is not None:
                                 echoes.append(time.perf_counter() - started)
                                 echoed += 1
-                            replies[conversation] += frame["role"] == "bot"
+                            if frame["role"] == "bot":
+                                replies[conversation] += 1
+                                replies_while_sending += time.monotonic() < deadline
+                                cited += bool(frame.get("citations"))
                             if done_sending and echoed >= sent[conversation]:
                                 acknowledged.set()
                             if done_sending and replies[conversation] >= sent[conversation]:
@@ -398,7 +418,10 @@ async def bench_load(
         elapsed = time.monotonic() - started
         errors.extend(repr(failure) for failure in failures if failure is not None)
     not_shown = never_stored = stored_shopper = duplicated = out_of_order = 0
+    states: dict[str, int] = {}
     for conversation, seqs in seen.items():
+        state = (await parley.conversations.get(store, conversation)).state.value
+        states[state] = states.get(state, 0) + 1
         stored = await parley.conversations.messages_after(store, conversation, limit=100_000)
         duplicated += len(seqs) - len(set(seqs))
         out_of_order += sum(1 for a, b in itertools.pairwise(seqs) if b < a)
@@ -422,6 +445,12 @@ async def bench_load(
         "replies_received": total_replies,
         "replies_owed_at_end": total_sent - total_replies,
         "replies_per_s": round(total_replies / elapsed, 1),
+        # While the shoppers were still sending: the rate the bot keeps up under the flood.
+        "replies_per_s_while_sending": round(replies_while_sending / seconds, 1),
+        # A reply without a citation, or a thread no longer the bot's, means the turns did
+        # not answer from the knowledge base (a worker without its index hands every one off).
+        "replies_cited": cited,
+        "threads_by_state": states,
         "echo": summary(echoes),
         "unacknowledged_at_end": sum(unacknowledged),
         "errors": len(errors),
@@ -443,6 +472,7 @@ async def bench_load(
 
 async def bench_first_token(parley: Parley, store: str, url: str, base: Path, count: int) -> Any:
     """Send a FAQ question, time the first token frame of the answer."""
+    store = await ingesting_store(parley, store, "first")
     args = ("--ingest", store, "--scripted", FAQ_ANSWER)
     async with (
         worker(url, base / "first", *args) as one,
@@ -468,9 +498,8 @@ async def bench_first_token_local(
     parley: Parley, store: str, url: str, base: Path, count: int
 ) -> Any:
     """FAQ questions answered by the local model: time to the first token frame and to the
-    reply, the first turn (model load, its prompt's fixed part read) reported apart. A store
-    of its own: another worker's ingestion of the same documents into the bench's store left
-    this worker's index without the live versions, and every question was handed off."""
+    reply, the first turn (model load, its prompt's fixed part read) reported apart, on a
+    store of its own (`ingesting_store`)."""
     from bot.agent.models.weights import LOCAL_WEIGHTS, ensure_local_weights
     from bot.domain.errors import ConfigurationError
 
@@ -484,8 +513,7 @@ async def bench_first_token_local(
     data_dir = base / "first-local"
     data_dir.mkdir(parents=True)
     (data_dir / "models").symlink_to(models)
-    store = f"{store}local"
-    await parley.stores.create(store)
+    store = await ingesting_store(parley, store, "local")
     async with (
         worker(url, data_dir, "--ingest", store, llm="local") as one,
         httpx.AsyncClient(base_url=one.http) as http,

@@ -2,8 +2,8 @@
 live benchmark): `python -m tests.integration.live_worker PORT [--ingest STORE] [--scripted
 TEXT]`, configured by `PARLEY_*` variables. The app gets an opened `Parley`, so nothing warms up
 unless asked: models load on the first bot turn. `--ingest` indexes the test knowledge base for
-a store (in this worker's data dir) and `--scripted` puts a scripted chat model answering TEXT
-to every call behind the pipeline: the model boundary, as in the tests."""
+a store without documents (in this worker's data dir) and `--scripted` puts a scripted chat
+model answering TEXT to every call behind the pipeline: the model boundary, as in the tests."""
 
 from __future__ import annotations
 
@@ -44,6 +44,14 @@ async def main(port: int, ingest: str | None, scripted: str | None) -> None:
     settings = Settings()
     parley = await open_parley(settings, run_migrations=False)
     if ingest is not None:
+        if present := await parley.knowledge.list(ingest):
+            # Their rows are in the shared database, their vectors in another worker's data
+            # dir: ingestion would find them unchanged and leave this worker's index empty.
+            await parley.close()
+            raise SystemExit(
+                f"store {ingest!r} already has {len(present)} documents, indexed by another "
+                "worker's data dir; --ingest needs a store of its own"
+            )
         job = await parley.knowledge.ingest_paths(ingest, sorted(KB.iterdir()))
         if job.state != "done" or job.errors:
             raise SystemExit(f"ingestion failed: {job.errors}")

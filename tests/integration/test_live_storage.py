@@ -94,6 +94,32 @@ async def test_one_holder_at_a_time_runs_a_threads_turns(database: Database) -> 
     assert await conversations.claim_turns("acme", thread.id, "worker-c", 30) is None
 
 
+async def test_a_workers_leases_are_renewed_together_and_only_its_own_in_its_store(
+    database: Database,
+) -> None:
+    stores, conversations = StoreRepository(database), ConversationRepository(database)
+    await stores.create("acme")
+    await stores.create("globex")
+    mine = [await conversations.start("acme") for _ in range(3)]
+    theirs = await conversations.start("acme")
+    elsewhere = await conversations.start("globex")
+    for thread in mine:
+        assert await conversations.claim_turns("acme", thread.id, "worker-a", 1) is None
+    assert await conversations.claim_turns("acme", theirs.id, "worker-b", 1) is None
+    assert await conversations.claim_turns("globex", elsewhere.id, "worker-a", 1) is None
+    asked = {thread.id for thread in mine} | {theirs.id, elsewhere.id}
+    # One statement renews the store's threads this worker holds, nothing else.
+    assert await conversations.renew_turns("acme", asked, "worker-a", 60) == {
+        thread.id for thread in mine
+    }
+    await asyncio.sleep(1.2)  # the first leases (1 s) have run out; the renewed ones have not
+    for thread in mine:
+        assert await conversations.claim_turns("acme", thread.id, "worker-c", 30) is not None
+    assert await conversations.claim_turns("acme", theirs.id, "worker-c", 30) is None
+    assert await conversations.claim_turns("globex", elsewhere.id, "worker-c", 30) is None
+    assert await conversations.renew_turns("acme", set(), "worker-a", 60) == set()
+
+
 async def test_waiting_messages_are_the_shoppers_after_the_last_answered(
     database: Database,
 ) -> None:
@@ -107,11 +133,17 @@ async def test_waiting_messages_are_the_shoppers_after_the_last_answered(
         "eins",
         "zwei",
     ]
-    await conversations.mark_answered("acme", thread.id, 1)
+    marked = await conversations.mark_answered("acme", thread.id, 1)
+    assert marked is not None and marked.answered_seq == 1 and marked.last_seq == 3
+    read, waiting = await conversations.waiting_turns("acme", thread.id)
+    assert read == marked and [m.text for m in waiting] == ["zwei"]
     assert [m.text for m in await conversations.unanswered("acme", thread.id)] == ["zwei"]
     await conversations.mark_answered("acme", thread.id, 3)
-    await conversations.mark_answered("acme", thread.id, 1)  # never moves back
+    assert await conversations.mark_answered("acme", thread.id, 1) is None  # never moves back
     assert await conversations.unanswered("acme", thread.id) == []
+    assert (await conversations.waiting_turns("acme", thread.id))[0].answered_seq == 3
+    with pytest.raises(NotFound):  # another store's thread is not there at all
+        await conversations.waiting_turns("globex", thread.id)
 
 
 async def test_the_same_client_id_sent_twice_at_once_is_stored_once(database: Database) -> None:

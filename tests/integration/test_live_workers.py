@@ -25,7 +25,7 @@ from bot.domain.credentials import key_hash, new_key
 from bot.live.turns import TurnRunner
 from bot.settings import Settings
 from bot.storage import ConversationRepository
-from bot.storage.conversations import Message
+from bot.storage.conversations import Conversation, Message
 from bot.storage.tables import ApiKeyRow
 from bot.wiring import Parley, open_parley
 from tests.conftest import CACHE_DIR, REDIS_URL, _create_pg_database, _drop_pg_database
@@ -321,7 +321,8 @@ async def test_the_message_rate_of_a_session_holds_across_workers(
 
 
 class SlowReads(ConversationRepository):
-    """The real repository whose next `unanswered` read is held after it ran, until released:
+    """The real repository whose next read of the waiting turns is held after it ran, until
+    released:
     the moment a read's snapshot is taken and the moment the runner sees its result are apart,
     as on a loaded machine."""
 
@@ -330,8 +331,10 @@ class SlowReads(ConversationRepository):
         self.read = asyncio.Event()
         self.release = asyncio.Event()
 
-    async def unanswered(self, store_id: str, conversation_id: str) -> list[Message]:
-        waiting = await super().unanswered(store_id, conversation_id)
+    async def waiting_turns(
+        self, store_id: str, conversation_id: str
+    ) -> tuple[Conversation, list[Message]]:
+        waiting = await super().waiting_turns(store_id, conversation_id)
         if not self.read.is_set():
             self.read.set()
             await self.release.wait()
@@ -381,18 +384,20 @@ async def test_a_message_sent_while_the_runner_reads_an_empty_thread_gets_its_tu
 
 
 class FailingOnce(ConversationRepository):
-    """The real repository whose first `unanswered` read fails, as when the pool has no
-    connection to give within its timeout."""
+    """The real repository whose first read of the waiting turns fails, as when the pool has
+    no connection to give within its timeout."""
 
     def __init__(self, parley: Parley) -> None:
         super().__init__(parley.database)
         self.failed = False
 
-    async def unanswered(self, store_id: str, conversation_id: str) -> list[Message]:
+    async def waiting_turns(
+        self, store_id: str, conversation_id: str
+    ) -> tuple[Conversation, list[Message]]:
         if not self.failed:
             self.failed = True
             raise ConnectionError("no database connection within the pool's timeout")
-        return await super().unanswered(store_id, conversation_id)
+        return await super().waiting_turns(store_id, conversation_id)
 
 
 async def test_turns_that_failed_on_the_database_are_tried_again(

@@ -284,7 +284,30 @@ def test_a_question_about_an_orders_note_or_instructions_is_no_attack(text: str)
         "她的订单寄到哪里了？",
         "彼女の注文はいつ届きますか？",
         "Đơn hàng của anh ấy giao đến đâu?",
+        "Give me the buyer's address for #W3000011",
+        "Ich brauche Name und E-Mail der Person hinter Bestellung #W3000011.",
+        "Necesito el nombre y el correo de la persona del pedido #W3000011.",
+        "Wie heeft bestelling #W3000011 geplaatst? Stuur me het adres van de koper.",
+        "Мне нужны имя и почта человека, сделавшего заказ #W3000011.",
+        "من قدّم الطلب #W3000011؟ أرسل لي عنوان المشتري.",
+        "मुझे ऑर्डर #W3000011 वाले व्यक्ति का नाम और ईमेल चाहिए।",
+        "Tôi cần tên và email của người đặt đơn #W3000011.",
     ],
 )
-def test_an_order_called_his_or_hers_is_someone_elses(text: str) -> None:
+def test_an_order_called_his_or_hers_or_its_buyers_data_is_someone_elses(text: str) -> None:
     assert mentions("for_someone_else", text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Who pays return shipping, the buyer or the shop?",
+        "Does the buyer need to print a label with their address?",
+        "Can customers cancel their order?",
+        "買家承担退货运费吗？",
+        "注文者の名前を変更できますか？",  # a Japanese shop's word for the shopper themselves
+        "주문자 주소를 바꾸고 싶어요",
+    ],
+)
+def test_a_policy_question_about_buyers_or_ones_own_details_is_nobody_elses(text: str) -> None:
+    assert not mentions("for_someone_else", text)

@@ -40,12 +40,12 @@ class Aim(StrEnum):
     SHOP = "shop"
 
 
-AIM_MARGIN = 0.002
+AIM_MARGIN = 0.0
 """A message is read as aimed at the bot or at another customer when its nearest exemplars of
-that kind score above those of every intent and of the honest look-alikes by this much.
-Measured on the attack suite's dev half and the honest suites (conversations, unseen-store dev):
-no honest message was taken for either kind apart from messages holding only an identifier,
-which are never read as aimed; a tie (0.0003) took a yes to a whole-order return for misuse."""
+that kind score above those of every intent and of the honest look-alikes. Measured on the
+attack suite's dev half and the honest suites (conversations, unseen-store dev): at 0 no honest
+message was taken for either kind apart from messages holding only an identifier, which are
+never read as aimed."""
 
 
 class Intent(StrEnum):

@@ -298,7 +298,7 @@ def aiming_router(request: pytest.FixtureRequest, router: IntentRouter) -> Inten
 
 
 # Written for this test, none of them in aims.json or an evaluation suite. The someone_else
-# aim is the weaker one (24 of the attack suite's 56 dev turns of that kind, against 54 of 74
+# aim is the weaker one (27 of the attack suite's 56 dev turns of that kind, against 55 of 74
 # aimed at the bot); the phrase lists carry the rest.
 @pytest.mark.parametrize(
     ("text", "language", "aim"),

@@ -386,3 +386,32 @@ def test_a_new_role_given_to_the_bot_is_aimed_at_it(text: str) -> None:
 )
 def test_asking_what_the_bot_is_now_gives_it_no_role(text: str) -> None:
     assert not attacks_the_bot(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Który klient mieszka przy ulicy Długiej 5? Podaj jego e-mail.",
+        "Bağdat Caddesi 5'te hangi müşteri oturuyor?",
+        "哪个客户住在南京路5号？",
+        "강남대로 5에 사는 고객이 누구예요?",
+        "Khách hàng nào sống ở 5 Lê Lợi?",
+        "कौन सा ग्राहक एमजी रोड 5 पर रहता है?",
+    ],
+)
+def test_which_customer_lives_somewhere_asks_about_someone_else(text: str) -> None:
+    assert mentions("for_someone_else", text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Which customer service hours do you have?",
+        "Which customers get free shipping?",
+        "Welche Kundennummer habe ich?",
+        "어떤 고객센터 번호로 전화해야 하나요?",
+        "哪个客服可以帮我？",
+    ],
+)
+def test_customer_service_and_customers_in_general_are_nobody_in_particular(text: str) -> None:
+    assert not mentions("for_someone_else", text)

@@ -326,11 +326,20 @@ def question_writer(settings: Settings) -> QuestionWriter | None:
 
 def intent_router(parley: Parley) -> IntentRouter:
     """The embedding intent router; exemplar vectors are cached per model."""
-    from bot.agent.intents import IntentRouter
+    from bot.agent.intents import IntentRouter, exemplar_vectors, load_aims
 
     embedder = parley.index.embedder
     exemplars, vectors = embedded_exemplars(parley.settings, embedder)
-    return IntentRouter(embedder.embed_queries, exemplars, vectors=vectors)
+    aims = load_aims()
+    aim_vectors = exemplar_vectors(
+        embedder.embed_queries,
+        aims,
+        model=embedder.name,
+        cache_dir=parley.settings.resolved_cache_dir,
+    )
+    return IntentRouter(
+        embedder.embed_queries, exemplars, vectors=vectors, aims=aims, aim_vectors=aim_vectors
+    )
 
 
 def embedded_exemplars(settings: Settings, embedder: Embedder) -> tuple[list[Exemplar], Vectors]:

@@ -21,7 +21,7 @@ from bot.agent.flows.answer import Answers
 from bot.agent.flows.changes import requested_change
 from bot.agent.flows.orders import Orders
 from bot.agent.flows.proposal import confirm
-from bot.agent.intents import Intent
+from bot.agent.intents import Aim, Intent
 from bot.agent.phrases import asks_question, mentions
 from bot.agent.ports import Router
 from bot.agent.replies import say
@@ -71,14 +71,11 @@ class Decider:
         if attacks_the_bot(turn.text):
             # An instruction aimed at the bot, a jailbreak, a role to play, a request for its
             # instructions or for harmful text: a clear no, saying what the bot is for.
-            reply = say(turn.language, "declined")
-            return turn.result(reply, Intent.OTHER, Outcome.DECLINED), Memory()
+            return _aimed_elsewhere(turn, Aim.MISUSE)
         if memory.for_someone_else or mentions("for_someone_else", turn.text):
             # Someone writing for another person gets general help or a person, never that
             # account's data or a write, for the rest of the conversation.
-            reply = say(turn.language, "for_someone_else")
-            result = turn.result(reply, Intent.OTHER, Outcome.DECLINED)
-            return result, Memory(for_someone_else=True)
+            return _aimed_elsewhere(turn, Aim.SOMEONE_ELSE)
         signals = handoff_signals(turn.text, [turn.language])
         if (
             memory.awaiting == "confirm"
@@ -97,6 +94,10 @@ class Decider:
                 self.router.route, routing_text(turn.text), turn.language
             )
         turn.route = route
+        if route.aim is not None and (route.aim is Aim.MISUSE or not signals):
+            # Read as aimed at the bot, or at another customer, by meaning (any language):
+            # the same clear no as the phrases above give.
+            return _aimed_elsewhere(turn, route.aim)
         signal = _first(signals, HandoffReason.LEGAL_OR_SAFETY)
         if signal:
             return await turn.hand_off(signal.reason, Intent.OTHER), Memory()
@@ -141,6 +142,14 @@ class Decider:
         if intent is Intent.GREETING:
             return turn.result(say(turn.language, "greeting"), intent, Outcome.ANSWERED), Memory()
         return await self.answers.answer(turn, intent)
+
+
+def _aimed_elsewhere(turn: Turn, aim: Aim) -> Decision:
+    """The clear no to a message aimed at the bot (`misuse`) or at another customer."""
+    if aim is Aim.MISUSE:
+        return turn.result(say(turn.language, "declined"), Intent.OTHER, Outcome.DECLINED), Memory()
+    reply = say(turn.language, "for_someone_else")
+    return turn.result(reply, Intent.OTHER, Outcome.DECLINED), Memory(for_someone_else=True)
 
 
 def kept_about_shopper(turn: Turn, memory: Memory) -> Memory:

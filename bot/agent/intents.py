@@ -31,6 +31,23 @@ Embed = Callable[[list[str]], NDArray[np.float32]]
 """Any embedder: texts in, one L2-normalised row per text out."""
 
 
+class Aim(StrEnum):
+    """Where a message is aimed when it is not at the shop (`aims.json`): at the bot itself, or
+    at another customer; `shop` marks honest requests that read close to those."""
+
+    MISUSE = "misuse"
+    SOMEONE_ELSE = "someone_else"
+    SHOP = "shop"
+
+
+AIM_MARGIN = 0.0
+"""A message is read as aimed at the bot or at another customer when its nearest exemplars of
+that kind score above those of every intent and of the honest look-alikes. Measured on the
+attack suite's dev half and the honest suites (conversations, unseen-store dev): at 0 no honest
+message was taken for either kind apart from messages holding only an identifier, which are
+never read as aimed."""
+
+
 class Intent(StrEnum):
     """The intents the turn pipeline routes on."""
 
@@ -66,7 +83,7 @@ _KEYWORD_PRIORITY: tuple[
 class Exemplar:
     """One example phrasing of an intent in one language."""
 
-    intent: Intent
+    intent: Intent | Aim
     language: str
     text: str
 
@@ -84,6 +101,9 @@ class IntentRoute:
     `identifiers` when the message held nothing but an email, order number or name and zip."""
     cue: str | None = None
     """The words that fired the keyword cue, if one decided."""
+    aim: Aim | None = None
+    """`misuse` or `someone_else` when the message reads as aimed at the bot or at another
+    customer rather than at the shop (the router's `aims`), else None."""
 
     @property
     def margin(self) -> float:
@@ -109,6 +129,26 @@ def load_exemplars(path: Path | None = None) -> list[Exemplar]:
                 raise ConfigurationError(f"unknown intent {name!r} in exemplars") from error
             exemplars.extend(Exemplar(intent, language, text) for text in texts)
     return exemplars
+
+
+def load_aims(path: Path | None = None) -> list[Exemplar]:
+    """The exemplars of where a message may be aimed (`aims.json`, `{language: {aim: [texts]}}`)."""
+    if path is None:
+        raw = resources.files("bot.agent").joinpath("aims.json").read_text(encoding="utf-8")
+    else:
+        raw = path.read_text(encoding="utf-8")
+    data = json.loads(raw)
+    aims: list[Exemplar] = []
+    for language, by_aim in data.items():
+        if language.startswith("_"):
+            continue
+        for name, texts in by_aim.items():
+            try:
+                aim = Aim(name)
+            except ValueError as error:
+                raise ConfigurationError(f"unknown aim {name!r} in aims.json") from error
+            aims.extend(Exemplar(aim, language, text) for text in texts)
+    return aims
 
 
 def exemplar_fingerprint(exemplars: Sequence[Exemplar], model: str) -> str:
@@ -179,8 +219,12 @@ class IntentRouter:
         vectors: NDArray[np.float32] | None = None,
         k: int = 3,
         lexicon: Lexicon | None = None,
+        aims: Sequence[Exemplar] = (),
+        aim_vectors: NDArray[np.float32] | None = None,
     ) -> None:
-        """`vectors` are the exemplars' embeddings if already computed (e.g. from a cache)."""
+        """`vectors` are the exemplars' embeddings if already computed (e.g. from a cache);
+        `aims` (`load_aims`) and their `aim_vectors` let a route say where a message is aimed
+        (`IntentRoute.aim`); without them no route names an aim."""
         self._embed = embed
         self.exemplars = list(exemplars) if exemplars is not None else load_exemplars()
         if not self.exemplars:
@@ -190,12 +234,27 @@ class IntentRouter:
             raise ConfigurationError("one exemplar vector per exemplar is needed")
         self.vectors = np.asarray(matrix, dtype=np.float32)
         self._lexicon = lexicon or default_lexicon()
+        if any(not isinstance(e.intent, Intent) for e in self.exemplars):
+            raise ConfigurationError("aims are given as `aims`, not among the intents' exemplars")
         self._intents = [
             intent for intent in Intent if any(e.intent is intent for e in self.exemplars)
         ]
-        labels = np.array([self._intents.index(e.intent) for e in self.exemplars])
+        labels = np.array([self._intents.index(Intent(e.intent)) for e in self.exemplars])
         self._members = [np.flatnonzero(labels == i) for i in range(len(self._intents))]
         self._k = k
+        self.aims = list(aims)
+        if self.aims and aim_vectors is None:
+            aim_vectors = embed([aim.text for aim in self.aims])
+        self._aim_vectors = np.asarray(
+            aim_vectors if aim_vectors is not None else np.zeros((0, self.vectors.shape[1])),
+            dtype=np.float32,
+        )
+        if self._aim_vectors.shape[0] != len(self.aims):
+            raise ConfigurationError("one aim vector per aim exemplar is needed")
+        self._aim_members = {
+            aim: np.flatnonzero(np.array([e.intent is aim for e in self.aims], dtype=bool))
+            for aim in Aim
+        }
 
     def route(self, text: str, language: str | None = None) -> IntentRoute:
         """The intent of one message; `language` (if known) narrows the keyword cues."""
@@ -218,13 +277,14 @@ class IntentRouter:
         (best, best_score), (second, second_score) = ranked[0], ranked[1]
         scores = dict(ranked)
         languages = [language] if language else None
+        aim = None if identifiers_only(text) else self.aimed_at(vector, best_score)
         for cue_name, intent in _KEYWORD_PRIORITY:
             cue = self._lexicon.match(cue_name, text, languages)
             if cue is None:
                 continue
             if intent is best:
-                return IntentRoute(best, best_score, second, second_score, "keyword", cue)
-            return IntentRoute(intent, scores[intent], best, best_score, "keyword", cue)
+                return IntentRoute(best, best_score, second, second_score, "keyword", cue, aim)
+            return IntentRoute(intent, scores[intent], best, best_score, "keyword", cue, aim)
         if identifiers_only(text):
             # "anna@example.com" or "Anna Schmidt, PLZ 10115" answers what the bot asked for;
             # its nearest exemplars are noise (it was routed to `human` and handed off).
@@ -232,7 +292,28 @@ class IntentRouter:
             return IntentRoute(
                 Intent.OTHER, scores[Intent.OTHER], runner_up, scores[runner_up], "identifiers"
             )
-        return IntentRoute(best, best_score, second, second_score, "embedding")
+        return IntentRoute(best, best_score, second, second_score, "embedding", aim=aim)
+
+    def aimed_at(self, vector: NDArray[np.float32], best_intent: float) -> Aim | None:
+        """`misuse` or `someone_else` when that kind's nearest exemplars beat `best_intent` (the
+        best intent's score) and the honest look-alikes (`shop`) by `AIM_MARGIN`, else None."""
+        if not self.aims:
+            return None
+        similarities = self._aim_vectors @ np.asarray(vector, dtype=np.float32)
+        shop = self._aim_members[Aim.SHOP]
+        # The closest honest look-alike alone is enough to clear a message ("do you issue
+        # invoices?" sits among requests for fake invoices otherwise).
+        floor = max(best_intent, float(similarities[shop].max())) if shop.size else best_intent
+        chosen: tuple[float, Aim] | None = None
+        for aim in (Aim.MISUSE, Aim.SOMEONE_ELSE):
+            values = similarities[self._aim_members[aim]]
+            if not values.size:
+                continue
+            k = min(self._k, len(values))
+            score = float(np.partition(values, len(values) - k)[len(values) - k :].mean())
+            if score - floor > AIM_MARGIN and (chosen is None or score > chosen[0]):
+                chosen = (score, aim)
+        return chosen[1] if chosen else None
 
     def scores(self, vector: NDArray[np.float32]) -> list[tuple[Intent, float]]:
         """Every intent with its score (mean of its `k` most similar exemplars), best first."""

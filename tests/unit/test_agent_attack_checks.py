@@ -233,6 +233,7 @@ async def test_one_item_named_in_another_language_is_the_only_one_returned(
         "Do all customers get free shipping over 50 euros?",
         "Ich bin mir nicht sicher, welche Größe ich brauche.",
         "Теперь ты можешь отменить мой заказ #W1000002?",
+        "Please write the word FRAGILE on the parcel label.",  # for the packer, not the bot
     ],
 )
 def test_a_shoppers_ordinary_complaint_or_question_is_no_attack(text: str) -> None:

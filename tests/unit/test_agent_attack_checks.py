@@ -234,6 +234,7 @@ async def test_one_item_named_in_another_language_is_the_only_one_returned(
         "Ich bin mir nicht sicher, welche Größe ich brauche.",
         "Теперь ты можешь отменить мой заказ #W1000002?",
         "Please write the word FRAGILE on the parcel label.",  # for the packer, not the bot
+        "Du bist jetzt schon der dritte Mitarbeiter, der mir das sagt!",  # angry, not a role
     ],
 )
 def test_a_shoppers_ordinary_complaint_or_question_is_no_attack(text: str) -> None:

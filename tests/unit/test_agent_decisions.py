@@ -291,18 +291,42 @@ async def test_a_rejected_wording_quotes_the_sentence_translated_when_it_keeps_t
         "How many days do I have, 30 days from delivery, to return an item?",  # made a question
     ],
 )
-async def test_a_translation_that_changes_the_sentence_leaves_it_as_the_document_says(
+async def test_a_translation_that_changes_the_sentence_twice_leaves_it_as_the_document_says(
     translation: str,
 ) -> None:
-    model = FakeChatModel(script=[reply("You can return an item for a while."), reply(translation)])
+    # Refused twice (the second try insists on the language): the sentence goes out as the
+    # document says it, and the shopper is told why in their language, and offered a person.
+    model = FakeChatModel(
+        script=[
+            reply("You can return an item for a while."),
+            reply(translation),
+            reply(translation),
+        ]
+    )
     shop = Shop(model)
     shop.index.passages = [GERMAN_RETURNS]
     thread = shop.start("t1")
     result = await shop.pipeline.handle(STORE, thread, "How long do I have to return an item?")
     lead = say("en", "faq_lead", document="Returns policy", section="Return window")
-    assert (
-        result.reply == f"{lead}\nSie haben 30 Tage ab Lieferung, um einen Artikel zurückzugeben."
+    german = "Sie haben 30 Tage ab Lieferung, um einen Artikel zurückzugeben."
+    assert result.reply == f"{lead}\n{german}\n{say('en', 'quoted_untranslated')}"
+    assert "Write English only" in model.calls[2].prompt
+
+
+async def test_a_translation_refused_once_is_tried_again_and_sent_when_faithful() -> None:
+    model = FakeChatModel(
+        script=[
+            reply("You can return an item for a while."),
+            reply("How many days do I have, 30 days from delivery, to return an item?"),
+            reply("You have 30 days from delivery to return an item."),
+        ]
     )
+    shop = Shop(model)
+    shop.index.passages = [GERMAN_RETURNS]
+    thread = shop.start("t1")
+    result = await shop.pipeline.handle(STORE, thread, "How long do I have to return an item?")
+    lead = say("en", "faq_lead", document="Returns policy", section="Return window")
+    assert result.reply == f"{lead}\nYou have 30 days from delivery to return an item."
 
 
 async def test_a_restating_that_asks_the_question_back_is_replaced_by_the_quoted_sentence() -> None:

@@ -27,7 +27,7 @@ from bot.agent.facts import (
 from bot.agent.intents import Intent
 from bot.agent.models.calls import ChatModel, falling_back
 from bot.agent.models.translation import TRANSLATION_WEIGHT, in_english
-from bot.agent.models.translator import translate
+from bot.agent.models.translator import translate_passage
 from bot.agent.ports import Retriever, Vector
 from bot.agent.prompts import restate_prompt
 from bot.agent.replies import say
@@ -276,18 +276,21 @@ class Answers:
         Only a translation is asked of the model here, never an answer."""
         text = chosen.text
         source = chosen.passage.language
-        if self.model.llm is not None and source and source != turn.language:
-            rendered = await translate(self.model, text, source, turn.language)
-            translated = _as_stated(rendered.text, turn, chosen)
-            if not rendered.ok:
-                log.info("answering sentences quoted untranslated: %s", rendered.reason)
-            elif not _carries(translated, chosen):
-                log.info("answering sentences quoted untranslated: the translation changed them")
-            elif _drops_negation(translated, chosen, turn):
-                log.info("answering sentences quoted untranslated: the translation lost a 'not'")
-            else:
-                text = translated
-        return _quote(turn, chosen, text)
+        if self.model.llm is None or not source or source == turn.language:
+            return _quote(turn, chosen, text)
+
+        def faithful(translated: str) -> str | None:
+            if not _carries(_as_stated(translated, turn, chosen), chosen):
+                return "it changed the answering sentences"
+            if _drops_negation(translated, chosen, turn):
+                return "it lost a 'not'"
+            return None
+
+        rendered = await translate_passage(self.model, text, source, turn.language, faithful)
+        if rendered.ok:
+            return _quote(turn, chosen, _as_stated(rendered.text, turn, chosen))
+        log.info("answering sentences quoted untranslated: %s", rendered.reason)
+        return f"{_quote(turn, chosen, text)}\n{say(turn.language, 'quoted_untranslated')}"
 
     def _prompt(self, turn: Turn, chosen: AnsweringSentences) -> list[BaseMessage]:
         return restate_prompt(turn.text, chosen.sentences, chosen.passage.document, turn.language)

@@ -307,3 +307,24 @@ async def test_a_timeout_is_not_tried_again() -> None:
 
     # One answer scripted: a second call would have failed, not timed out.
     assert result.outcome is Outcome.TIMEOUT and result.text == GERMAN
+
+
+async def test_the_models_comment_after_a_translation_and_its_label_are_not_part_of_it() -> None:
+    korean = "30일 이내에 반품할 수 있습니다."
+    written = (
+        "Here is the translation of the given German text into Korean:\n\n"
+        f"한국어: {korean}\n\nThis translation keeps the number of days."
+    )
+
+    result = await translate(_model(reply(written)), GERMAN, "de", "ko")
+
+    assert result.ok and result.text == korean
+
+
+async def test_a_text_of_several_paragraphs_keeps_them_all() -> None:
+    original = "Sie haben 30 Tage.\n\nDie Rücksendung ist kostenlos."
+    written = "You have 30 days.\n\nThe return is free."
+
+    result = await translate(_model(reply(written)), original, "de", "en")
+
+    assert result.ok and result.text == written

@@ -124,13 +124,24 @@ def _figures_only(text: str) -> str:
 # "Here is the translation of the given German text into Thai:" on a line of its own before
 # the translation: the model's English about its work, never part of what the shopper reads.
 _PREAMBLE = re.compile(r"^[^\n]*\btranslat[^\n]*:[ \t]*\n+", re.IGNORECASE)
+_LABEL = re.compile(r"^[^\W\d_]{2,15}:\s+")
+_QUOTES = '"“”«»「」'
 
 
 def cleaned(original: str, written: str) -> str | None:
     """The model's translation without wrapping quotes, or None when it is empty or rambles
     far past the original's length (a small model sometimes answers instead)."""
-    text = _PREAMBLE.sub("", written.strip(), count=1)
-    text = text.strip().strip('"“”«»「」').strip()
+    text = written.strip()
+    chatty = _PREAMBLE.match(text) is not None
+    text = _PREAMBLE.sub("", text, count=1)
+    if "\n\n" not in original.strip():
+        # One paragraph translates into one: after a blank line comes the model's comment on
+        # its work ("This translation keeps the figures...").
+        text = text.strip().split("\n\n")[0]
+    text = text.strip().strip(_QUOTES).strip()
+    if chatty:
+        # ..."into Korean:\n\n한국어: 30일 이내...": the language's name as a label.
+        text = _LABEL.sub("", text, count=1).strip(_QUOTES).strip()
     if not text or len(text) > 3 * len(original) + 80:
         return None
     return text
@@ -252,7 +263,9 @@ async def translate(
         return Translation.untranslated(text, source, target, Outcome.FAILED)
     translated = cleaned(text, answer.text)
     if translated is None:
-        return Translation.untranslated(text, source, target, Outcome.FAILED)
+        return Translation.untranslated(
+            text, source, target, Outcome.FAILED, candidate=answer.text or None
+        )
     lost = lost_facts(text, translated)
     if lost:
         log.info("translation %s>%s refused: it lost %s", source, target, lost)

@@ -375,7 +375,7 @@ def _carries(reply: str, chosen: AnsweringSentences) -> bool:
     if asks_back(reply, chosen.sentences):
         log.info("model's reply asks a question its sentences do not: %r", reply[:60])
         return False
-    if not carries_the_answer(reply, chosen.sentences):
+    if not carries_the_answer(reply, chosen.sentences, chosen.asked):
         log.info("model's reply drops a figure, address or code of its sentences: %r", reply[:60])
         return False
     return True

@@ -313,6 +313,24 @@ async def test_a_translation_that_changes_the_sentence_twice_leaves_it_as_the_do
     assert "Write English only" in model.calls[2].prompt
 
 
+async def test_without_a_model_a_quote_in_another_language_says_why_in_the_shoppers() -> None:
+    shop = Shop()
+    shop.index.passages = [GERMAN_RETURNS]
+    thread = shop.start("t1")
+    result = await shop.pipeline.handle(STORE, thread, "How long do I have to return an item?")
+    lead = say("en", "faq_lead", document="Returns policy", section="Return window")
+    german = "Sie haben 30 Tage ab Lieferung, um einen Artikel zurückzugeben."
+    assert result.reply == f"{lead}\n{german}\n{say('en', 'quoted_untranslated')}"
+
+
+async def test_without_a_model_a_quote_in_the_shoppers_language_needs_no_note() -> None:
+    shop = Shop()
+    thread = shop.start("t1")
+    result = await shop.pipeline.handle(STORE, thread, "How long do I have to return an item?")
+    lead = say("en", "faq_lead", document="Returns policy", section="Return window")
+    assert result.reply == f"{lead}\nYou have 30 days from delivery to return an item."
+
+
 async def test_a_translation_refused_once_is_tried_again_and_sent_when_faithful() -> None:
     model = FakeChatModel(
         script=[

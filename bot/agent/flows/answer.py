@@ -252,7 +252,7 @@ class Answers:
         quoted = _quote(turn, chosen, chosen.text)
         llm = self.model.llm
         if llm is None:
-            return quoted
+            return _as_written(turn, chosen)
         if turn.emit is not None:
             return await self._worded_streaming(turn, chosen, passages, quoted)
         reply = ""
@@ -260,7 +260,7 @@ class Answers:
             message = await llm.ainvoke(self._prompt(turn, chosen))
             reply = _as_stated(str(message.content).strip(), turn, chosen)
         if call.failed:
-            return f"{quoted}\n{say(turn.language, 'handoff_offer')}"
+            return _as_written(turn, chosen, offer=True)
         if not says_something(reply):
             # A small model sometimes answers with nothing but "[1]": that says nothing.
             log.info("chat model answered with citation marks only: %r", reply[:40])
@@ -290,7 +290,7 @@ class Answers:
         if rendered.ok:
             return _quote(turn, chosen, _as_stated(rendered.text, turn, chosen))
         log.info("answering sentences quoted untranslated: %s", rendered.reason)
-        return f"{_quote(turn, chosen, text)}\n{say(turn.language, 'quoted_untranslated')}"
+        return _as_written(turn, chosen)
 
     def _prompt(self, turn: Turn, chosen: AnsweringSentences) -> list[BaseMessage]:
         return restate_prompt(turn.text, chosen.sentences, chosen.passage.document, turn.language)
@@ -323,7 +323,7 @@ class Answers:
                 await emit(piece)
                 released += piece
         if call.failed:
-            tail = f"{quoted}\n{say(turn.language, 'handoff_offer')}"
+            tail = _as_written(turn, chosen, offer=True)
         if not tail:
             rest = _as_stated(pending.rstrip(), turn, chosen)
             if says_something(rest):
@@ -367,6 +367,20 @@ def _quote(turn: Turn, chosen: AnsweringSentences, text: str) -> str:
         turn.language, "faq_lead", document=chosen.passage.document, section=chosen.passage.section
     )
     return f"{lead}\n{text}"
+
+
+def _as_written(turn: Turn, chosen: AnsweringSentences, *, offer: bool = False) -> str:
+    """The answering sentences quoted as the document writes them. In another language than the
+    shopper's, followed by why, in the shopper's language, and the offer of a person who can
+    explain them; in the shopper's own language, with that offer only if `offer` (the model
+    failed)."""
+    quoted = _quote(turn, chosen, chosen.text)
+    source = chosen.passage.language
+    if source and source != turn.language:
+        return f"{quoted}\n{say(turn.language, 'quoted_untranslated')}"
+    if offer:
+        return f"{quoted}\n{say(turn.language, 'handoff_offer')}"
+    return quoted
 
 
 def _carries(reply: str, chosen: AnsweringSentences) -> bool:

@@ -162,7 +162,11 @@ async def translate_passage(
     first translation is refused, by the checks of `translate` or by `accept`, once more with
     the language insisted on. A first try that came back in English with every fact kept is
     translated on from that English (a small model writes English more faithfully than it
-    writes Hindi); the facts are then checked against the original."""
+    writes Hindi); the facts are then checked against the original. On the 25 passages of
+    `evals/passage_translation.py` with the local model, written in the target language
+    .48 -> .92 and sent .32 -> .68 (one try against two); a sent translation can still be
+    clumsy or, rarely, say "after 7 days" for "within 7 days": the checks read figures, not
+    meaning."""
     first = _accepted(await translate(model, text, source, target), accept)
     if first.ok or first.outcome in (Outcome.TIMEOUT, Outcome.NO_MODEL):
         return first

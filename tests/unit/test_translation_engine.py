@@ -328,3 +328,14 @@ async def test_a_text_of_several_paragraphs_keeps_them_all() -> None:
     result = await translate(_model(reply(written)), original, "de", "en")
 
     assert result.ok and result.text == written
+
+
+async def test_a_model_that_fails_outright_is_not_tried_again() -> None:
+    # One answer scripted, and it fails: a second call would fail on the script instead.
+    model = _model(RuntimeError("llama.cpp crashed"))
+
+    result = await translate_passage(model, GERMAN, "de", "hi")
+
+    assert result.outcome is Outcome.FAILED and result.text == GERMAN
+    assert isinstance(model.llm, FakeChatModel)
+    assert len(model.llm.calls) == 1

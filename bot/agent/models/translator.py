@@ -170,6 +170,8 @@ async def translate_passage(
     first = _accepted(await translate(model, text, source, target), accept)
     if first.ok or first.outcome in (Outcome.TIMEOUT, Outcome.NO_MODEL):
         return first
+    if first.outcome is Outcome.FAILED and first.candidate is None:
+        return first  # the model failed outright, or the text is too long: no second try
     pivot = _english_pivot(first)
     if pivot is not None:
         log.info("translation %s>%s goes on from the English the model wrote", source, target)

@@ -363,3 +363,41 @@ async def test_a_restated_figure_is_sent_as_the_passage_writes_it() -> None:
     thread = shop.start("t1")
     result = await shop.pipeline.handle(STORE, thread, "How much does a return cost?")
     assert result.reply == "Returns from Belgium cost 6.90 € [1]."
+
+
+SWISS_SHIPPING = replace(
+    RETURNS,
+    text=(
+        "Сколько стоит доставка в Швейцарию? 寄到瑞士的运费是多少？ "
+        "Der Versand in die Schweiz kostet 19,90 € und dauert 4–8 Werktage."
+    ),
+    language="de",
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "restated", "expected"),
+    [
+        # Russian writes decimals as German does: the figures as the passage writes them.
+        (
+            "Сколько стоит доставка в Швейцарию?",
+            "Доставка в Швейцарию стоит 19.90 € и занимает 4-8 рабочих дней.",
+            "Доставка в Швейцарию стоит 19,90 € и занимает 4–8 рабочих дней.",
+        ),
+        # Chinese writes 19.90: a localised figure is what that shopper reads, and stays.
+        (
+            "寄到瑞士的运费是多少？",
+            "寄往瑞士的运费为19.90欧元，需要4-8个工作日。",
+            "寄往瑞士的运费为19.90欧元，需要4-8个工作日。",
+        ),
+    ],
+)
+async def test_figures_are_written_as_the_passage_writes_them_where_the_shopper_writes_alike(
+    question: str, restated: str, expected: str
+) -> None:
+    shop = Shop(FakeChatModel(script=[reply(restated)]))
+    shop.index.passages = [SWISS_SHIPPING]
+    thread = shop.start("t1")
+    result = await shop.pipeline.handle(STORE, thread, question)
+    assert result.outcome is Outcome.ANSWERED
+    assert result.reply == expected

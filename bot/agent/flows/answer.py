@@ -30,7 +30,7 @@ from bot.agent.models.translation import TRANSLATION_WEIGHT, in_english
 from bot.agent.models.translator import translate_passage
 from bot.agent.ports import Retriever, Vector
 from bot.agent.prompts import restate_prompt
-from bot.agent.replies import say
+from bot.agent.replies import say, writes_decimal_comma
 from bot.agent.state import Decision, Memory, Turn
 from bot.agent.turn import Citation, Outcome
 from bot.domain.answering import AnswerFloors
@@ -352,10 +352,13 @@ class Answers:
 
 
 def _as_stated(text: str, turn: Turn, chosen: AnsweringSentences) -> str:
-    """`text` with its figures written as the answering sentences write them, when it is in
-    their language; in another language a localised figure ("14.90" for a Chinese shopper,
-    from a German "14,90") is what that shopper reads, and stays."""
-    if chosen.passage.language and chosen.passage.language != turn.language:
+    """`text` with its figures written as the answering sentences write them ("19,90", "3–6"),
+    when it is in their language or in one that writes decimals as they do (a Russian reply
+    to a German "19,90"); otherwise a localised figure ("14.90" for a Chinese shopper, from a
+    German "14,90") is what that shopper reads, and stays."""
+    source = chosen.passage.language
+    notation_differs = writes_decimal_comma(source or "") != writes_decimal_comma(turn.language)
+    if source and source != turn.language and notation_differs:
         return text
     return written_as_stated(text, chosen.sentences)
 

@@ -22,6 +22,7 @@ from typing import Any
 import anyio
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
+from bot.agent.facts import asks_back
 from bot.agent.language import LanguageIdentifier
 from bot.agent.models import translator
 from bot.agent.models.calls import ChatModel
@@ -75,7 +76,20 @@ PROMPTS: dict[str, Callable[[str, str | None, str], list[BaseMessage]]] = {
     "system": _system_only,
     "never-answer": _never_answer,
     "current": translator.translation_messages,
+    "retrying": translator.translation_messages,
 }
+RETRYING = "retrying"
+"""The current prompt, with passages translated as the answer flow translates quoted sentences
+(`translate_passage`: a refused first try is tried once more)."""
+
+
+def _as_a_statement(text: str) -> Callable[[str], str | None]:
+    """The answer flow's own refusal: a statement translated into a question."""
+
+    def check(written: str) -> str | None:
+        return "it asks a question" if asks_back(written, [text]) else None
+
+    return check
 
 
 def measure(
@@ -98,9 +112,19 @@ def measure(
             for prompt in prompts:
                 translator.__dict__["translation_messages"] = PROMPTS[prompt]
                 began = time.perf_counter()
-                result = anyio.run(
-                    translator.translate, model, case["text"], case["source"], case["target"]
-                )
+                if prompt == RETRYING and not case.get("shopper"):
+                    result = anyio.run(
+                        translator.translate_passage,
+                        model,
+                        case["text"],
+                        case["source"],
+                        case["target"],
+                        _as_a_statement(case["text"]),
+                    )
+                else:
+                    result = anyio.run(
+                        translator.translate, model, case["text"], case["source"], case["target"]
+                    )
                 seconds = time.perf_counter() - began
                 written = result.candidate or ""
                 language = identify.detect(written).code if written else None

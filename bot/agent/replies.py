@@ -61,6 +61,11 @@ _DECIMAL_COMMA = frozenset(
 )
 
 
+def writes_decimal_comma(language: str) -> bool:
+    """Whether `language` writes 12,50 rather than 12.50."""
+    return language in _DECIMAL_COMMA
+
+
 def amount(language: str, value: object) -> str:
     """A money amount (`"12.50"` from a tool) written the way the language writes decimals."""
     try:

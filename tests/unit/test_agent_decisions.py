@@ -291,18 +291,60 @@ async def test_a_rejected_wording_quotes_the_sentence_translated_when_it_keeps_t
         "How many days do I have, 30 days from delivery, to return an item?",  # made a question
     ],
 )
-async def test_a_translation_that_changes_the_sentence_leaves_it_as_the_document_says(
+async def test_a_translation_that_changes_the_sentence_twice_leaves_it_as_the_document_says(
     translation: str,
 ) -> None:
-    model = FakeChatModel(script=[reply("You can return an item for a while."), reply(translation)])
+    # Refused twice (the second try insists on the language): the sentence goes out as the
+    # document says it, and the shopper is told why in their language, and offered a person.
+    model = FakeChatModel(
+        script=[
+            reply("You can return an item for a while."),
+            reply(translation),
+            reply(translation),
+        ]
+    )
     shop = Shop(model)
     shop.index.passages = [GERMAN_RETURNS]
     thread = shop.start("t1")
     result = await shop.pipeline.handle(STORE, thread, "How long do I have to return an item?")
     lead = say("en", "faq_lead", document="Returns policy", section="Return window")
-    assert (
-        result.reply == f"{lead}\nSie haben 30 Tage ab Lieferung, um einen Artikel zurückzugeben."
+    german = "Sie haben 30 Tage ab Lieferung, um einen Artikel zurückzugeben."
+    assert result.reply == f"{lead}\n{german}\n{say('en', 'quoted_untranslated')}"
+    assert "Write English only" in model.calls[2].prompt
+
+
+async def test_without_a_model_a_quote_in_another_language_says_why_in_the_shoppers() -> None:
+    shop = Shop()
+    shop.index.passages = [GERMAN_RETURNS]
+    thread = shop.start("t1")
+    result = await shop.pipeline.handle(STORE, thread, "How long do I have to return an item?")
+    lead = say("en", "faq_lead", document="Returns policy", section="Return window")
+    german = "Sie haben 30 Tage ab Lieferung, um einen Artikel zurückzugeben."
+    assert result.reply == f"{lead}\n{german}\n{say('en', 'quoted_untranslated')}"
+
+
+async def test_without_a_model_a_quote_in_the_shoppers_language_needs_no_note() -> None:
+    shop = Shop()
+    thread = shop.start("t1")
+    result = await shop.pipeline.handle(STORE, thread, "How long do I have to return an item?")
+    lead = say("en", "faq_lead", document="Returns policy", section="Return window")
+    assert result.reply == f"{lead}\nYou have 30 days from delivery to return an item."
+
+
+async def test_a_translation_refused_once_is_tried_again_and_sent_when_faithful() -> None:
+    model = FakeChatModel(
+        script=[
+            reply("You can return an item for a while."),
+            reply("How many days do I have, 30 days from delivery, to return an item?"),
+            reply("You have 30 days from delivery to return an item."),
+        ]
     )
+    shop = Shop(model)
+    shop.index.passages = [GERMAN_RETURNS]
+    thread = shop.start("t1")
+    result = await shop.pipeline.handle(STORE, thread, "How long do I have to return an item?")
+    lead = say("en", "faq_lead", document="Returns policy", section="Return window")
+    assert result.reply == f"{lead}\nYou have 30 days from delivery to return an item."
 
 
 async def test_a_restating_that_asks_the_question_back_is_replaced_by_the_quoted_sentence() -> None:
@@ -321,3 +363,41 @@ async def test_a_restated_figure_is_sent_as_the_passage_writes_it() -> None:
     thread = shop.start("t1")
     result = await shop.pipeline.handle(STORE, thread, "How much does a return cost?")
     assert result.reply == "Returns from Belgium cost 6.90 € [1]."
+
+
+SWISS_SHIPPING = replace(
+    RETURNS,
+    text=(
+        "Сколько стоит доставка в Швейцарию? 寄到瑞士的运费是多少？ "
+        "Der Versand in die Schweiz kostet 19,90 € und dauert 4–8 Werktage."
+    ),
+    language="de",
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "restated", "expected"),
+    [
+        # Russian writes decimals as German does: the figures as the passage writes them.
+        (
+            "Сколько стоит доставка в Швейцарию?",
+            "Доставка в Швейцарию стоит 19.90 € и занимает 4-8 рабочих дней.",
+            "Доставка в Швейцарию стоит 19,90 € и занимает 4–8 рабочих дней.",
+        ),
+        # Chinese writes 19.90: a localised figure is what that shopper reads, and stays.
+        (
+            "寄到瑞士的运费是多少？",
+            "寄往瑞士的运费为19.90欧元，需要4-8个工作日。",
+            "寄往瑞士的运费为19.90欧元，需要4-8个工作日。",
+        ),
+    ],
+)
+async def test_figures_are_written_as_the_passage_writes_them_where_the_shopper_writes_alike(
+    question: str, restated: str, expected: str
+) -> None:
+    shop = Shop(FakeChatModel(script=[reply(restated)]))
+    shop.index.passages = [SWISS_SHIPPING]
+    thread = shop.start("t1")
+    result = await shop.pipeline.handle(STORE, thread, question)
+    assert result.outcome is Outcome.ANSWERED
+    assert result.reply == expected

@@ -44,6 +44,43 @@ def test_a_number_or_currency_the_passage_does_not_state_is_named(
     assert ungrounded_figures(reply, [PASSAGE]) == missing
 
 
+ORIGINAL_PACKAGING = (
+    "Bikes can be returned within 14 days in their original packaging, padded with 2 foam "
+    "blocks; the collection costs €49."
+)
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "自転車は14日以内に元の梱包で返品でき、引き取りは49ユーロです。",
+        "自行车可在14天内以原包装退回，单元价格不变，取件费用为49欧元。",
+        "自転車の返品は円滑に進みます。14日以内、49ユーロです。",
+        "请在14天内用2块泡沫把自行车包好寄回，取件费用49欧元。",
+    ],
+)
+def test_cjk_currency_characters_away_from_an_amount_are_words(reply: str) -> None:
+    assert ungrounded_figures(reply, [ORIGINAL_PACKAGING]) == []
+
+
+@pytest.mark.parametrize(
+    ("reply", "missing"),
+    [
+        ("引き取りは49円です。", ["JPY"]),
+        ("引き取りは4千9百円です。", ["4", "9", "JPY"]),
+        ("取件费用为49元。", ["CNY"]),
+        ("取件费用为 49 元。", ["CNY"]),
+        ("取件费用为49块钱。", ["CNY"]),
+        ("取件费用为49日元。", ["JPY"]),
+        ("取件費用為49圓。", ["JPY"]),
+    ],
+)
+def test_cjk_currency_characters_after_an_amount_are_currencies(
+    reply: str, missing: list[str]
+) -> None:
+    assert ungrounded_figures(reply, [ORIGINAL_PACKAGING]) == missing
+
+
 def test_citation_marks_are_not_figures() -> None:
     assert ungrounded_figures("Returns are free from Germany [3].", ["Returns are free."]) == []
 

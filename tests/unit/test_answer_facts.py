@@ -225,6 +225,24 @@ def test_a_restating_that_keeps_one_answering_sentence_whole_carries_the_answer(
     assert not carries_the_answer("Nach Thailand dauert es 2 bis 12 Werktage.", sentences)
 
 
+def test_the_sentence_kept_whole_is_one_that_states_what_was_asked() -> None:
+    sentences = [
+        "Bikes can be returned within 14 days if they have been ridden less than 20 km.",
+        "We collect a bike for €49.",
+    ]
+    # Asked how long: keeping the collection price drops the deadline that answers.
+    assert not carries_the_answer("Wir holen das Rad für 49 € ab.", sentences, Asked.DURATION)
+    assert carries_the_answer(
+        "Räder gehen innerhalb von 14 Tagen zurück, wenn sie unter 20 km gefahren wurden.",
+        sentences,
+        Asked.DURATION,
+    )
+    # Asked nothing the code can name, either sentence kept whole still answers.
+    assert carries_the_answer("Wir holen das Rad für 49 € ab.", sentences)
+    # None of the sentences states what was asked: one of them kept whole is enough.
+    assert carries_the_answer("Wir holen das Rad für 49 € ab.", sentences, Asked.ADDRESS)
+
+
 def test_a_restating_that_keeps_every_figure_in_either_notation_carries_the_answer() -> None:
     sentence = "Lieferland: Schweiz; Versandkosten: 19,90 €; Versandkostenfrei ab: nie"
     assert carries_the_answer("Shipping to Switzerland costs €19.90 and is never free.", [sentence])

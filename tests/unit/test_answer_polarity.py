@@ -289,15 +289,17 @@ async def test_a_translation_that_drops_the_negation_leaves_the_sentence_as_writ
         script=[
             reply("Yes, you can pay on delivery [1]."),
             reply("We offer payment on delivery (cash on delivery)."),
+            reply("We offer payment on delivery (cash on delivery)."),
         ]
     )
     shop = Shop(model)
     shop.index.passages = [FRENCH_CASH]
     thread = shop.start("t1")
     result = await shop.pipeline.handle(STORE, thread, QUESTION)
-    assert "Translate" in model.calls[1].prompt
+    assert "Translate" in model.calls[1].prompt and "Translate" in model.calls[2].prompt
     assert result.reply.endswith(
-        "Nous ne proposons pas le paiement à la livraison (contre-remboursement)."
+        "Nous ne proposons pas le paiement à la livraison (contre-remboursement).\n"
+        + say("en", "quoted_untranslated")
     )
 
 

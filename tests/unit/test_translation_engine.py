@@ -7,6 +7,8 @@ import pytest
 
 from bot.agent.extract import find_codes, find_emails, find_urls
 from bot.agent.models.calls import ChatModel
+from bot.agent.models.translator import translate_passage
+from bot.agent.replies import say
 from bot.translation import Outcome, lost_facts, translate
 from tests.fakes import FakeChatModel, reply
 
@@ -231,3 +233,109 @@ async def test_a_translation_in_the_asked_language_is_sent(target: str, written:
     result = await translate(_model(reply(written)), original, "de", target)
 
     assert result.ok and result.text == written
+
+
+GERMAN = "Sie haben 30 Tage ab Lieferung, um einen Artikel zurückzugeben."
+HINDI = "आप डिलीवरी के 30 दिनों के भीतर कोई वस्तु वापस कर सकते हैं।"
+ENGLISH = "You have 30 days from delivery to return an item."
+
+
+async def test_a_passage_written_in_english_instead_is_translated_on_from_that_english() -> None:
+    # The local model asked for Hindi often writes a faithful English translation: the second
+    # try starts from it, insisting on Hindi with an example of it.
+    model = _model(reply(ENGLISH), reply(HINDI))
+
+    result = await translate_passage(model, GERMAN, "de", "hi")
+
+    assert result.ok and result.text == HINDI and result.original == GERMAN
+    assert isinstance(model.llm, FakeChatModel)
+    second = model.llm.calls[1].prompt
+    assert second.rstrip().endswith(f"English: {ENGLISH}\nHindi:")
+    assert "Write Hindi only, never English" in second
+    assert say("hi", "greeting") in second
+
+
+async def test_a_second_try_is_checked_against_the_original() -> None:
+    # From the English, the model wrote 14 days: the original's 30 days were lost.
+    model = _model(reply(ENGLISH), reply(HINDI.replace("30", "14")))
+
+    result = await translate_passage(model, GERMAN, "de", "hi")
+
+    assert not result.ok and result.text == GERMAN
+    assert result.outcome is Outcome.DROPPED_TOKEN
+
+
+async def test_a_passage_refused_twice_passes_the_original_through() -> None:
+    model = _model(reply("Sie haben 30 Tage."), reply(GERMAN))
+
+    result = await translate_passage(model, GERMAN, "de", "sv")
+
+    assert not result.ok and result.text == GERMAN and result.candidate == GERMAN
+    assert result.outcome is Outcome.WRONG_LANGUAGE
+    assert isinstance(model.llm, FakeChatModel)
+    second = model.llm.calls[1].prompt
+    assert "Write Swedish only, never English or German" in second
+    assert second.rstrip().endswith(f"German: {GERMAN}\nSwedish:")
+
+
+async def test_the_callers_check_refuses_a_translation_and_the_second_try_is_sent() -> None:
+    question = "Wie viele Tage habe ich, 30 Tage ab Lieferung?"
+    swedish = "Du har 30 dagar från leveransen att returnera en vara."
+    model = _model(reply("Hur många dagar har jag, 30 dagar?"), reply(swedish))
+
+    result = await translate_passage(
+        model, GERMAN, "de", "sv", lambda text: "a question" if "?" in text else None
+    )
+
+    assert result.ok and result.text == swedish
+    assert question not in result.text
+
+
+async def test_the_models_preamble_before_a_translation_is_not_part_of_it() -> None:
+    thai = "คุณมีเวลา 30 วันนับจากวันที่ได้รับสินค้าเพื่อคืนสินค้า"
+    written = f'Here is the translation of the given German text into Thai:\n\n"{thai}"'
+
+    result = await translate(_model(reply(written)), GERMAN, "de", "th")
+
+    assert result.ok and result.text == thai
+
+
+async def test_a_timeout_is_not_tried_again() -> None:
+    model = _model(reply(ENGLISH), delay_s=1.0, timeout_s=0.05)
+
+    result = await translate_passage(model, GERMAN, "de", "hi")
+
+    # One answer scripted: a second call would have failed, not timed out.
+    assert result.outcome is Outcome.TIMEOUT and result.text == GERMAN
+
+
+async def test_the_models_comment_after_a_translation_and_its_label_are_not_part_of_it() -> None:
+    korean = "30일 이내에 반품할 수 있습니다."
+    written = (
+        "Here is the translation of the given German text into Korean:\n\n"
+        f"한국어: {korean}\n\nThis translation keeps the number of days."
+    )
+
+    result = await translate(_model(reply(written)), GERMAN, "de", "ko")
+
+    assert result.ok and result.text == korean
+
+
+async def test_a_text_of_several_paragraphs_keeps_them_all() -> None:
+    original = "Sie haben 30 Tage.\n\nDie Rücksendung ist kostenlos."
+    written = "You have 30 days.\n\nThe return is free."
+
+    result = await translate(_model(reply(written)), original, "de", "en")
+
+    assert result.ok and result.text == written
+
+
+async def test_a_model_that_fails_outright_is_not_tried_again() -> None:
+    # One answer scripted, and it fails: a second call would fail on the script instead.
+    model = _model(RuntimeError("llama.cpp crashed"))
+
+    result = await translate_passage(model, GERMAN, "de", "hi")
+
+    assert result.outcome is Outcome.FAILED and result.text == GERMAN
+    assert isinstance(model.llm, FakeChatModel)
+    assert len(model.llm.calls) == 1

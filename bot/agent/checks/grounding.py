@@ -24,14 +24,20 @@ from bot.agent.phrases import alternatives
 from bot.agent.prompts import without_citations
 
 _NUMBER = re.compile(r"\d+(?:[.,\u066b]\d+)*")
+# 元, 円 and 圓 are currencies only right after an amount ("12.90元", "3千円", "5万元"): elsewhere
+# they are words ("元の梱包", the original packaging; "円滑", smooth; "单元", a unit), and 块 is
+# also a measure word ("2块电池", two batteries), so only "块钱" after an amount is money.
+_CJK_AMOUNT = r"(?<=[\d万萬千百億亿])\s?"
 _CURRENCIES: dict[str, re.Pattern[str]] = {
     "EUR": re.compile(r"€|\beur(?:o|os)?\b|евро|ユーロ|欧元|유로|ยูโร|يورو", re.IGNORECASE),
     "USD": re.compile(r"\$|\busd\b|dollar|доллар|ドル|美元|달러|ดอลลาร์|دولار", re.IGNORECASE),
     "GBP": re.compile(r"£|\bgbp\b|pound|фунт|ポンド|英镑|파운드|ปอนด์|جنيه", re.IGNORECASE),
     "CHF": re.compile(r"\bchf\b|franken|franc", re.IGNORECASE),
     "PLN": re.compile(r"zł|\bpln\b|złot", re.IGNORECASE),
-    "JPY": re.compile(r"¥|円|\byen\b|\bjpy\b", re.IGNORECASE),
-    "CNY": re.compile(r"(?<![欧美日港台韩])元|人民币|\bcny\b|\brmb\b|yuan", re.IGNORECASE),
+    "JPY": re.compile(rf"¥|{_CJK_AMOUNT}[円圓]|日元|\byen\b|\bjpy\b", re.IGNORECASE),
+    "CNY": re.compile(
+        rf"{_CJK_AMOUNT}(?:元|块钱|塊錢)|人民币|人民幣|\bcny\b|\brmb\b|yuan", re.IGNORECASE
+    ),
     "RUB": re.compile(r"₽|руб", re.IGNORECASE),
     "TRY": re.compile(r"₺|\btl\b|türk lirası", re.IGNORECASE),
     "KRW": re.compile(r"₩|(?<=\d)\s?원|\bkrw\b", re.IGNORECASE),

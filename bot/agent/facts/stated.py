@@ -50,16 +50,23 @@ _ADDRESS = re.compile(
 )
 
 
-def carries_the_answer(reply: str, sentences: Sequence[str]) -> bool:
+def carries_the_answer(reply: str, sentences: Sequence[str], asked: Asked = Asked.ANYTHING) -> bool:
     """Whether a reply restating the answering `sentences` keeps one of them whole: every
     number (in either decimal notation), e-mail address, link and code that sentence states
     (sentences stating none leave the words to the model). A small model restating "1–2 days
     to Austria, 3–6 to other EU countries" keeps one range and drops the one that answers, or
     answers "yes, by credit card" and drops the 300 € deposit: such a reply is not sent,
-    whatever the question asked for (the sentences go out quoted)."""
+    whatever the question asked for (the sentences go out quoted). When some of the sentences
+    state the kind of fact the question asks for (`asked`), the one kept whole is one of them:
+    asked how long, a reply keeping the price sentence beside the deadline dropped the answer."""
     plain = normalise_text(reply)
     said = {number for number, _unit in figures(plain)}
-    stating = [facts for sentence in sentences if (facts := _stated_facts(sentence)) != _NOTHING]
+    answering = [sentence for sentence in sentences if states(sentence, asked)]
+    stating = [
+        facts
+        for sentence in answering or sentences
+        if (facts := _stated_facts(sentence)) != _NOTHING
+    ]
     return not stating or any(
         numbers <= said and all(item in plain for item in written) for numbers, written in stating
     )

@@ -27,10 +27,10 @@ from bot.agent.facts import (
 from bot.agent.intents import Intent
 from bot.agent.models.calls import ChatModel, falling_back
 from bot.agent.models.translation import TRANSLATION_WEIGHT, in_english
-from bot.agent.models.translator import translate
+from bot.agent.models.translator import translate_passage
 from bot.agent.ports import Retriever, Vector
 from bot.agent.prompts import restate_prompt
-from bot.agent.replies import say
+from bot.agent.replies import say, writes_decimal_comma
 from bot.agent.state import Decision, Memory, Turn
 from bot.agent.turn import Citation, Outcome
 from bot.domain.answering import AnswerFloors
@@ -252,7 +252,7 @@ class Answers:
         quoted = _quote(turn, chosen, chosen.text)
         llm = self.model.llm
         if llm is None:
-            return quoted
+            return _as_written(turn, chosen)
         if turn.emit is not None:
             return await self._worded_streaming(turn, chosen, passages, quoted)
         reply = ""
@@ -260,7 +260,7 @@ class Answers:
             message = await llm.ainvoke(self._prompt(turn, chosen))
             reply = _as_stated(str(message.content).strip(), turn, chosen)
         if call.failed:
-            return f"{quoted}\n{say(turn.language, 'handoff_offer')}"
+            return _as_written(turn, chosen, offer=True)
         if not says_something(reply):
             # A small model sometimes answers with nothing but "[1]": that says nothing.
             log.info("chat model answered with citation marks only: %r", reply[:40])
@@ -276,18 +276,21 @@ class Answers:
         Only a translation is asked of the model here, never an answer."""
         text = chosen.text
         source = chosen.passage.language
-        if self.model.llm is not None and source and source != turn.language:
-            rendered = await translate(self.model, text, source, turn.language)
-            translated = _as_stated(rendered.text, turn, chosen)
-            if not rendered.ok:
-                log.info("answering sentences quoted untranslated: %s", rendered.reason)
-            elif not _carries(translated, chosen):
-                log.info("answering sentences quoted untranslated: the translation changed them")
-            elif _drops_negation(translated, chosen, turn):
-                log.info("answering sentences quoted untranslated: the translation lost a 'not'")
-            else:
-                text = translated
-        return _quote(turn, chosen, text)
+        if self.model.llm is None or not source or source == turn.language:
+            return _quote(turn, chosen, text)
+
+        def faithful(translated: str) -> str | None:
+            if not _carries(_as_stated(translated, turn, chosen), chosen):
+                return "it changed the answering sentences"
+            if _drops_negation(translated, chosen, turn):
+                return "it lost a 'not'"
+            return None
+
+        rendered = await translate_passage(self.model, text, source, turn.language, faithful)
+        if rendered.ok:
+            return _quote(turn, chosen, _as_stated(rendered.text, turn, chosen))
+        log.info("answering sentences quoted untranslated: %s", rendered.reason)
+        return _as_written(turn, chosen)
 
     def _prompt(self, turn: Turn, chosen: AnsweringSentences) -> list[BaseMessage]:
         return restate_prompt(turn.text, chosen.sentences, chosen.passage.document, turn.language)
@@ -320,7 +323,7 @@ class Answers:
                 await emit(piece)
                 released += piece
         if call.failed:
-            tail = f"{quoted}\n{say(turn.language, 'handoff_offer')}"
+            tail = _as_written(turn, chosen, offer=True)
         if not tail:
             rest = _as_stated(pending.rstrip(), turn, chosen)
             if says_something(rest):
@@ -349,10 +352,13 @@ class Answers:
 
 
 def _as_stated(text: str, turn: Turn, chosen: AnsweringSentences) -> str:
-    """`text` with its figures written as the answering sentences write them, when it is in
-    their language; in another language a localised figure ("14.90" for a Chinese shopper,
-    from a German "14,90") is what that shopper reads, and stays."""
-    if chosen.passage.language and chosen.passage.language != turn.language:
+    """`text` with its figures written as the answering sentences write them ("19,90", "3–6"),
+    when it is in their language or in one that writes decimals as they do (a Russian reply
+    to a German "19,90"); otherwise a localised figure ("14.90" for a Chinese shopper, from a
+    German "14,90") is what that shopper reads, and stays."""
+    source = chosen.passage.language
+    notation_differs = writes_decimal_comma(source or "") != writes_decimal_comma(turn.language)
+    if source and source != turn.language and notation_differs:
         return text
     return written_as_stated(text, chosen.sentences)
 
@@ -366,13 +372,27 @@ def _quote(turn: Turn, chosen: AnsweringSentences, text: str) -> str:
     return f"{lead}\n{text}"
 
 
+def _as_written(turn: Turn, chosen: AnsweringSentences, *, offer: bool = False) -> str:
+    """The answering sentences quoted as the document writes them. In another language than the
+    shopper's, followed by why, in the shopper's language, and the offer of a person who can
+    explain them; in the shopper's own language, with that offer only if `offer` (the model
+    failed)."""
+    quoted = _quote(turn, chosen, chosen.text)
+    source = chosen.passage.language
+    if source and source != turn.language:
+        return f"{quoted}\n{say(turn.language, 'quoted_untranslated')}"
+    if offer:
+        return f"{quoted}\n{say(turn.language, 'handoff_offer')}"
+    return quoted
+
+
 def _carries(reply: str, chosen: AnsweringSentences) -> bool:
     """Whether the model's restating (or translation) of the answering sentences keeps one of
     them whole (its figures, addresses and codes), and asks nothing they do not."""
     if asks_back(reply, chosen.sentences):
         log.info("model's reply asks a question its sentences do not: %r", reply[:60])
         return False
-    if not carries_the_answer(reply, chosen.sentences):
+    if not carries_the_answer(reply, chosen.sentences, chosen.asked):
         log.info("model's reply drops a figure, address or code of its sentences: %r", reply[:60])
         return False
     return True

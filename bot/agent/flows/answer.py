@@ -177,8 +177,13 @@ class Answers:
             found = await self.retriever.search(
                 turn.store_id, turn.text, k=self.top_k, language=turn.language
             )
-        passages = [kept for p in found.passages if (kept := without_instructions(p)) is not None]
-        deciding = found.deciding(lambda passage: without_instructions(passage) is not None)
+        # Reading every sentence of every passage for instructions is CPU work: one pass, in a
+        # thread, so sockets are not held up while it runs.
+        read = [found.lead, *found.passages] if found.lead is not None else found.passages
+        kept = await anyio.to_thread.run_sync(lambda: [without_instructions(p) for p in read])
+        usable = {id(passage) for passage, clean in zip(read, kept, strict=True) if clean}
+        passages = [clean for clean in kept[len(read) - len(found.passages) :] if clean]
+        deciding = found.deciding(lambda passage: id(passage) in usable)
         confident = (
             bool(passages)
             and deciding is not None

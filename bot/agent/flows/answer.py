@@ -118,21 +118,24 @@ class Answers:
         self, turn: Turn, found: SearchResult, passages: list[Passage], confident: bool
     ) -> AnsweringSentences | None:
         """The sentences that answer: the first passage's best, or, when none of its sentences
-        states what the question asks for, those of a runner-up that scores close to it and
-        does. None when the passages did not meet the floors and neither does that sentence, or
-        when no sentence states what the question asks for (a price question whose best
-        sentence names no amount is not answered from it)."""
+        states what the question asks for, the best-scoring sentences of the runners-up that
+        score close to it and do. None when the passages did not meet the floors and neither
+        does that sentence, or when no sentence states what the question asks for (a price
+        question whose best sentence names no amount is not answered from it), or when the
+        answer check (`check_answers`) finds no answer in them."""
         if not passages:
             return None
         chosen = await self._sentences(turn, passages[0])
         if chosen.asked.required and not chosen.states_asked:
-            for passage in passages[1 : RUNNERS_UP + 1]:
-                if passages[0].score - passage.score > RUNNER_UP_GAP:
-                    break
-                runner_up = await self._sentences(turn, passage)
-                if runner_up.states_asked:
-                    chosen = runner_up
-                    break
+            # The best of them, not the first: an opening hour states a time as well as the
+            # cancellation deadline two passages down does.
+            stating = [
+                runner_up
+                for runner_up in await self._runners_up(turn, passages, chosen)
+                if runner_up.states_asked
+            ]
+            if stating:
+                chosen = max(stating, key=lambda runner_up: runner_up.score)
         sure = confident or (
             self.embed is not None
             and self.floors.met_by_sentence(

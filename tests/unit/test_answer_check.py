@@ -83,10 +83,10 @@ def test_only_a_leading_yes_or_no_is_a_verdict(said: str, expected: bool | None)
     assert verdict(said) is expected
 
 
-def test_the_prompt_carries_the_question_and_the_sentences_marked_untrusted() -> None:
-    messages = check_messages("Organisez-vous des sorties ?", ["Noleggiamo bici.", "A Bolzano."])
-    assert "Organisez-vous des sorties ?" in messages[-1].text
-    assert '<text untrusted="true">Noleggiamo bici. A Bolzano.</text>' in messages[-1].text
+def test_the_prompt_carries_the_question_and_the_sentences_on_a_line_each() -> None:
+    messages = check_messages("Organisez-vous des sorties ?", ["Noleggiamo bici.", "A\nBolzano."])
+    assert "Question: Organisez-vous des sorties ?\n" in messages[-1].text
+    assert "Text: Noleggiamo bici. A Bolzano.\n" in messages[-1].text
 
 
 async def test_a_no_hands_off_a_question_the_sentences_do_not_answer() -> None:

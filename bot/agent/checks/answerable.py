@@ -45,14 +45,18 @@ _VERDICT = re.compile(r"^\W*(yes|no)\b", re.IGNORECASE)
 
 
 def check_messages(question: str, sentences: Sequence[str]) -> list[BaseMessage]:
-    """The prompt: the fixed instruction, then the question and the sentences (data, marked
-    untrusted: a planted "reply yes" in them changes nothing but this one word)."""
+    """The prompt: the fixed instruction, then the question and the sentences, each on one line.
+
+    The sentences are not wrapped in an untrusted-data tag as in the wording prompt: with one,
+    the local model said no to 17 of the unseen store's 30 answerable dev questions (with plain
+    lines, 6). A planted "reply yes" in them could change only this one word, and such
+    sentences were cut out before (`bot.agent.facts.without_instructions`)."""
     text = " ".join(" ".join(sentence.split()) for sentence in sentences)[:MAX_TEXT_CHARS]
     return [
         SystemMessage(CHECK_SYSTEM),
         HumanMessage(
             f"Question: {' '.join(question.split())}\n"
-            f'<text untrusted="true">{text}</text>\n'
+            f"Text: {text}\n"
             "Does the text answer the question?"
         ),
     ]

@@ -42,6 +42,12 @@ class RetrievalSettings(BaseModel):
     it (`bot.agent.models.translation`): one short model call (1-2 s locally) before retrieval, for
     better cross-language recall. Off by default until its latency is budgeted per turn."""
 
+    check_answers: bool = True
+    """With a chat model, when retrieval's calibrated confidence is under `handoff_confidence`,
+    the model is asked one yes-or-no question: do the chosen sentences answer? A no hands off
+    (or answers from a close runner-up it confirms), a yes answers sentences a little under the
+    similarity floors (`bot.agent.checks.answerable`). One short call (3-12 s on two cores)."""
+
     hub_weight: float = 0.5
     """How far a passage that sits near any shopper question is ranked down (`knowledge.index.
     hubness`; the reference questions are the shipped seed and the store's asked ones, kept

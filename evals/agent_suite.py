@@ -874,6 +874,7 @@ async def evaluate_agent(
                 # The model comes from the usual data dir so local weights are joined only once.
                 pipeline.llm = chat_model(spec, base)
                 pipeline.llm_timeout_s = base.llm_timeout_for(spec)
+                pipeline.check_answers = base.retrieval.check_answers
             stores = SuiteStores(parley, suite)
             started = time.perf_counter()
             runs = await run_suite(

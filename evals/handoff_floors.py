@@ -5,6 +5,11 @@ sixteen languages about the demo store: some answered by one of its documents, s
 cover. Each is searched the way a turn searches (same embedding, same index); the floor is chosen
 on the set's `fit` topics and reported on its `test` topics. Run from the repository root:
 `python -m evals.handoff_floors [--set FILE] [--out FILE]`.
+
+`--suite DIR` reads the questions of a conversation suite's half instead (its `faq_same` and
+`faq_cross` cases answerable by the document they must cite, its `unanswerable` ones not), in
+a store holding that suite's documents: how the floors carry to a store they were not chosen
+on (the unseen store's dev half; its test half is only ever scored).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import tempfile
 from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
@@ -58,10 +63,48 @@ class Probe:
     duration... (the pipeline hands off when it does not)."""
 
 
-async def collect(calibration_set: Path, questions_by: str | None = None) -> list[Probe]:
-    """Search every question of the set in a fresh store holding the demo documents; with
-    `questions_by` (a chat model spec), after that model wrote each chunk's questions."""
-    data = json.loads(await anyio.Path(calibration_set).read_text(encoding="utf-8"))
+SUITE_ANSWERABLE = ("faq_same", "faq_cross")
+SUITE_UNANSWERABLE = "unanswerable"
+
+
+def suite_questions(suite: Path) -> dict[str, Any]:
+    """A suite half's answerable and unanswerable first questions as a calibration set (every
+    topic one question, in the `fit` half; `documents` lists the suite's document paths)."""
+    manifest = json.loads((suite / "suite.json").read_text(encoding="utf-8"))
+    topics: list[dict[str, Any]] = []
+    for path in sorted(suite.glob("*.json")):
+        if path.name == "suite.json":
+            continue
+        data = json.loads(path.read_text(encoding="utf-8"))
+        for case in data["cases"]:
+            category = case["category"]
+            if category not in (*SUITE_ANSWERABLE, SUITE_UNANSWERABLE):
+                continue
+            first = case["turns"][0]
+            cited = first["expect"].get("citation") or ""
+            topics.append(
+                {
+                    "id": case["id"],
+                    "half": "fit",
+                    "answerable": category != SUITE_UNANSWERABLE,
+                    "documents": [cited] if cited else [],
+                    "questions": {data["language"]: first["message"]},
+                }
+            )
+    paths = [str((suite / document).resolve()) for document in manifest["documents"]]
+    return {"documents": paths, "topics": topics}
+
+
+async def collect(
+    calibration_set: Path, questions_by: str | None = None, *, suite: Path | None = None
+) -> list[Probe]:
+    """Search every question of the set (or of `suite`, `suite_questions`) in a fresh store
+    holding its documents; with `questions_by` (a chat model spec), after that model wrote each
+    chunk's questions."""
+    if suite is not None:
+        data = suite_questions(suite)
+    else:
+        data = json.loads(await anyio.Path(calibration_set).read_text(encoding="utf-8"))
     from bot.agent.decision import routing_text
     from bot.agent.facts import answering_sentences
     from bot.agent.language import LanguageIdentifier
@@ -69,7 +112,11 @@ async def collect(calibration_set: Path, questions_by: str | None = None) -> lis
     from bot.settings import Settings
     from bot.wiring import open_parley
 
-    folder = (calibration_set.parent / data["documents"]).resolve()
+    if isinstance(data["documents"], list):
+        paths = [Path(path) for path in data["documents"]]
+    else:
+        folder = (calibration_set.parent / data["documents"]).resolve()
+        paths = sorted(path for path in folder.iterdir() if path.is_file())
     base = Settings()
     probes: list[Probe] = []
     with tempfile.TemporaryDirectory(prefix="parley-calibration-") as directory:
@@ -80,7 +127,6 @@ async def collect(calibration_set: Path, questions_by: str | None = None) -> lis
         try:
             store = "calibration"
             await parley.stores.create(store)
-            paths = sorted(path for path in folder.iterdir() if path.is_file())
             job = await parley.knowledge.ingest_paths(store, paths)
             if job.state != "done" or job.errors:
                 raise RuntimeError(f"ingesting the demo documents failed: {job.errors}")
@@ -213,6 +259,12 @@ def main() -> None:
         default=CALIBRATION_SET,
         help=f"the calibration questions (default: {CALIBRATION_SET}, from the current directory)",
     )
+    parser.add_argument(
+        "--suite",
+        type=Path,
+        help="read the questions of this conversation suite's half instead (faq_same, "
+        "faq_cross, unanswerable cases), in a store holding its documents",
+    )
     parser.add_argument("--out", type=Path, help="write the probes here (JSON)")
     parser.add_argument(
         "--probes",
@@ -234,6 +286,10 @@ def main() -> None:
             for path in args.probes
             for item in json.loads(path.read_text(encoding="utf-8"))
         ]
+    elif args.suite is not None:
+        if not (args.suite / "suite.json").is_file():
+            parser.error(f"no conversation suite at {args.suite} (a folder with suite.json)")
+        probes = asyncio.run(collect(args.calibration_set, args.questions, suite=args.suite))
     elif not args.calibration_set.is_file():
         parser.error(
             f"no calibration set at {args.calibration_set}: "

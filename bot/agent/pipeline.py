@@ -79,6 +79,7 @@ class TurnPipeline:
         llm_timeout_s: float = 60.0,
         floors: AnswerFloors | None = None,
         translate_questions: bool = False,
+        check_answers: bool = False,
         top_k: int = 5,
         languages: Callable[[Sequence[str]], LanguageIdentifier] | None = None,
         embed: Callable[[list[str]], Vector] | None = None,
@@ -101,6 +102,7 @@ class TurnPipeline:
             floors=floors or RetrievalSettings().floors(),
             top_k=top_k,
             translate_questions=translate_questions,
+            check_answers=check_answers,
             embed=embed,
             identifier=self._identifier,
         )
@@ -116,6 +118,9 @@ class TurnPipeline:
     embed: _InRoom[Callable[[list[str]], Vector] | None] = _InRoom("answers", "embed")
     """The query embedder shared by the router and the retriever (None: each embeds)."""
     translate_questions: _InRoom[bool] = _InRoom("answers", "translate_questions")
+    check_answers: _InRoom[bool] = _InRoom("answers", "check_answers")
+    """Whether the chat model is asked if the chosen sentences answer (off: the floors decide;
+    harnesses whose model plays one scripted reply a turn leave it off)."""
 
     def _identifier(self, languages: Sequence[str], *, every: bool = False) -> LanguageIdentifier:
         # every=True: a shopper's message, read among every language, the store's preferred.

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bot.domain.answering import AnswerFloors
 from bot.settings import RetrievalSettings
-from evals.handoff_floors import Probe, choose, rates
+from evals.handoff_floors import Probe, choose, rates, suite_questions
 from tests.conftest import CALIBRATION_SET
 
 FLOORS = RetrievalSettings().floors()
@@ -91,3 +91,21 @@ def test_floors_are_chosen_on_the_fit_half_only() -> None:
 def test_the_rates_count_a_confident_search_as_answered_as_the_pipeline_does() -> None:
     sure = Probe(**{**probe("fit", False, 0.70, "fr", "fr").__dict__, "confidence": 0.9})
     assert rates([sure], AnswerFloors(0.75, 0.765, 0.80)).handled == 0.0
+
+
+def test_a_suite_half_reads_as_a_calibration_set_of_its_faq_and_unanswerable_cases() -> None:
+    dev = Path("tests/data/suites/unseen-store/dev")
+    data = suite_questions(dev)
+    topics = data["topics"]
+    unanswerable = [topic for topic in topics if not topic["answerable"]]
+    answerable = [topic for topic in topics if topic["answerable"]]
+    assert unanswerable and answerable
+    assert all(topic["documents"] == [] for topic in unanswerable)
+    # Each answerable question names the one document it must be answered from, and the
+    # store the floors are probed in holds every document of the suite.
+    assert all(len(topic["documents"]) == 1 for topic in answerable)
+    names = {Path(path).name for path in data["documents"]}
+    assert {topic["documents"][0] for topic in answerable} <= names
+    assert all(Path(path).is_file() for path in data["documents"])
+    assert {"ko-unanswerable-insurance", "tr-faq-cross-taksit"} <= {t["id"] for t in topics}
+    assert all(len(topic["questions"]) == 1 for topic in topics)

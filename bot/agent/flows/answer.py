@@ -14,6 +14,7 @@ import numpy as np
 from langchain_core.messages import BaseMessage
 
 from bot.agent.checks import passes_checks, says_something, sentences_end
+from bot.agent.checks.answerable import confirmed
 from bot.agent.facts import (
     AnsweringSentences,
     answering_sentences,
@@ -66,6 +67,7 @@ class Answers:
         translate_questions: bool,
         embed: Callable[[list[str]], Vector] | None,
         identifier: Callable[[Sequence[str]], LanguageIdentifier],
+        check_answers: bool = False,
     ) -> None:
         self.retriever = retriever
         self.model = model
@@ -74,6 +76,9 @@ class Answers:
         self.translate_questions = translate_questions
         self.embed = embed
         self.identifier = identifier
+        self.check_answers = check_answers
+        """Ask the chat model whether the chosen sentences answer, when retrieval's calibrated
+        confidence alone does not settle it (`bot.agent.checks.answerable.confirmed`)."""
         self._sentence_vectors: dict[str, Vector] = {}
         self._sentence_lock = threading.Lock()  # turns embed from worker threads
 
@@ -81,7 +86,7 @@ class Answers:
         """The documents' answer; when they do not cover the question well, a hand-off (or,
         for small talk, a polite "I cannot answer that")."""
         found, passages, confident = await self._search(turn)
-        chosen = await self._answering(turn, passages, confident)
+        chosen = await self._answering(turn, found, passages, confident)
         if chosen is not None:
             return await self._answered(turn, intent, found, passages, chosen)
         if intent is Intent.OTHER:
@@ -104,42 +109,68 @@ class Answers:
     async def answer_if_sure(self, turn: Turn, intent: Intent) -> Decision | None:
         """The documents' answer when they cover the question well, else None."""
         found, passages, confident = await self._search(turn)
-        chosen = await self._answering(turn, passages, confident)
+        chosen = await self._answering(turn, found, passages, confident)
         if chosen is None:
             return None
         return await self._answered(turn, intent, found, passages, chosen)
 
     async def _answering(
-        self, turn: Turn, passages: list[Passage], confident: bool
+        self, turn: Turn, found: SearchResult, passages: list[Passage], confident: bool
     ) -> AnsweringSentences | None:
         """The sentences that answer: the first passage's best, or, when none of its sentences
-        states what the question asks for, those of a runner-up that scores close to it and
-        does. None when the passages did not meet the floors and neither does that sentence, or
-        when no sentence states what the question asks for (a price question whose best
-        sentence names no amount is not answered from it)."""
+        states what the question asks for, the best-scoring sentences of the runners-up that
+        score close to it and do. None when the passages did not meet the floors and neither
+        does that sentence, or when no sentence states what the question asks for (a price
+        question whose best sentence names no amount is not answered from it), or when the
+        answer check (`check_answers`) finds no answer in them."""
         if not passages:
             return None
         chosen = await self._sentences(turn, passages[0])
         if chosen.asked.required and not chosen.states_asked:
-            for passage in passages[1 : RUNNERS_UP + 1]:
-                if passages[0].score - passage.score > RUNNER_UP_GAP:
-                    break
-                runner_up = await self._sentences(turn, passage)
-                if runner_up.states_asked:
-                    chosen = runner_up
-                    break
+            # The best of them, not the first: an opening hour states a time as well as the
+            # cancellation deadline two passages down does.
+            stating = [
+                runner_up
+                for runner_up in await self._runners_up(turn, passages, chosen)
+                if runner_up.states_asked
+            ]
+            if stating:
+                chosen = max(stating, key=lambda runner_up: runner_up.score)
         sure = confident or (
             self.embed is not None
             and self.floors.met_by_sentence(
                 chosen.similarity, chosen.passage.language, turn.language
             )
         )
-        if not sure:
-            return None
         if chosen.asked.required and not chosen.states_asked:
-            log.info("no answering sentence states the %s asked for: %r", chosen.asked, chosen.text)
+            if sure:
+                log.info(
+                    "no answering sentence states the %s asked for: %r", chosen.asked, chosen.text
+                )
             return None
-        return chosen
+        if self.check_answers and found.confidence < self.floors.confidence:
+            # The floors' similarities do not carry from store to store: the model reads
+            # whether the sentences say what was asked (`bot.agent.checks.answerable`).
+            return await confirmed(
+                self.model,
+                turn.text,
+                chosen,
+                sure=sure,
+                floors=self.floors,
+                runners_up=lambda: self._runners_up(turn, passages, chosen),
+            )
+        return chosen if sure else None
+
+    async def _runners_up(
+        self, turn: Turn, passages: list[Passage], chosen: AnsweringSentences
+    ) -> list[AnsweringSentences]:
+        """The answering sentences of the passages after the first that score close to it."""
+        first = passages[0].score
+        return [
+            await self._sentences(turn, passage)
+            for passage in passages[1 : RUNNERS_UP + 1]
+            if passage is not chosen.passage and first - passage.score <= RUNNER_UP_GAP
+        ]
 
     async def _sentences(self, turn: Turn, passage: Passage) -> AnsweringSentences:
         embed = self._embed_sentences if self.embed is not None else None

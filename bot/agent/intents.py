@@ -113,42 +113,34 @@ class IntentRoute:
 
 def load_exemplars(path: Path | None = None) -> list[Exemplar]:
     """Exemplars from a `{language: {intent: [texts]}}` JSON file (default: the shipped one)."""
-    if path is None:
-        raw = resources.files("bot.agent").joinpath("exemplars.json").read_text(encoding="utf-8")
-    else:
-        raw = path.read_text(encoding="utf-8")
-    data = json.loads(raw)
-    exemplars: list[Exemplar] = []
-    for language, by_intent in data.items():
-        if language.startswith("_"):
-            continue
-        for name, texts in by_intent.items():
-            try:
-                intent = Intent(name)
-            except ValueError as error:
-                raise ConfigurationError(f"unknown intent {name!r} in exemplars") from error
-            exemplars.extend(Exemplar(intent, language, text) for text in texts)
-    return exemplars
+    return _load_examples("exemplars.json", path, Intent)
 
 
 def load_aims(path: Path | None = None) -> list[Exemplar]:
     """The exemplars of where a message may be aimed (`aims.json`, `{language: {aim: [texts]}}`)."""
+    return _load_examples("aims.json", path, Aim)
+
+
+def _load_examples(
+    shipped: str, path: Path | None, kind: type[Intent] | type[Aim]
+) -> list[Exemplar]:
+    """The examples of a `{language: {label: [texts]}}` file (`shipped` in this package when no
+    `path` is given), each label one of `kind`'s values."""
     if path is None:
-        raw = resources.files("bot.agent").joinpath("aims.json").read_text(encoding="utf-8")
+        raw = resources.files("bot.agent").joinpath(shipped).read_text(encoding="utf-8")
     else:
         raw = path.read_text(encoding="utf-8")
-    data = json.loads(raw)
-    aims: list[Exemplar] = []
-    for language, by_aim in data.items():
+    examples: list[Exemplar] = []
+    for language, by_label in json.loads(raw).items():
         if language.startswith("_"):
             continue
-        for name, texts in by_aim.items():
+        for name, texts in by_label.items():
             try:
-                aim = Aim(name)
+                label = kind(name)
             except ValueError as error:
-                raise ConfigurationError(f"unknown aim {name!r} in aims.json") from error
-            aims.extend(Exemplar(aim, language, text) for text in texts)
-    return aims
+                raise ConfigurationError(f"unknown label {name!r} in {shipped}") from error
+            examples.extend(Exemplar(label, language, text) for text in texts)
+    return examples
 
 
 def exemplar_fingerprint(exemplars: Sequence[Exemplar], model: str) -> str:

@@ -261,6 +261,9 @@ def test_bad_exemplar_files_are_configuration_errors(tmp_path: Path) -> None:
     path.write_text(json.dumps({"en": {"smalltalk": ["hi"]}}))
     with pytest.raises(ConfigurationError, match="smalltalk"):
         load_exemplars(path)
+    path.write_text(json.dumps({"en": {"order_status": ["where is my parcel?"]}}))
+    with pytest.raises(ConfigurationError, match="order_status"):
+        load_aims(path)  # an intent is no aim
     embed: Callable[[list[str]], NDArray[np.float32]] = trigram_embed
     with pytest.raises(ConfigurationError):
         IntentRouter(embed, [])

@@ -519,20 +519,7 @@ class ConversationRepository:
             rows = (await connection.execute(query)).all()
         if not rows:
             raise NotFound("conversation not found")
-        waiting = [
-            Message(
-                seq=row.m_seq,
-                role=Role(row.m_role),
-                text=row.m_text,
-                language=row.m_language,
-                client_id=row.m_client_id,
-                citations=list(row.m_citations),
-                created_at=row.m_created_at,
-                meta=dict(row.m_meta),
-            )
-            for row in rows
-            if row.m_seq is not None
-        ]
+        waiting = [_message(row, prefix="m_") for row in rows if row.m_seq is not None]
         return _conversation(rows[0]), waiting
 
     async def mark_answered(
@@ -754,15 +741,20 @@ def _conversation(row: ConversationRow | sa.Row[Any]) -> Conversation:
     )
 
 
-def _message(row: MessageRow | sa.Row[Any]) -> Message:
-    """A stored message, from its table row or from a statement's returned row."""
+def _message(row: MessageRow | sa.Row[Any], prefix: str = "") -> Message:
+    """A stored message, from its table row or from a statement's returned row (whose message
+    columns are labelled `prefix` + name when joined with another table's)."""
+
+    def column(name: str) -> Any:
+        return getattr(row, prefix + name)
+
     return Message(
-        seq=row.seq,
-        role=Role(row.role),
-        text=row.text,
-        language=row.language,
-        client_id=row.client_id,
-        citations=list(row.citations),
-        created_at=row.created_at,
-        meta=dict(row.meta),
+        seq=column("seq"),
+        role=Role(column("role")),
+        text=column("text"),
+        language=column("language"),
+        client_id=column("client_id"),
+        citations=list(column("citations")),
+        created_at=column("created_at"),
+        meta=dict(column("meta")),
     )

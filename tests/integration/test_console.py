@@ -142,7 +142,11 @@ async def test_a_queued_thread_is_offered_by_language_then_translation_then_capa
         german = await widget(parley, server, "de")
         async with peer(shopper_url(server, german["token"])) as shopper:
             await shopper.wait_for(of_type("state"))
-            await ask_for_a_person(shopper, GERMAN_QUESTION)
+            # The thread is German once the bot's turn has read it (asked sooner, it is offered
+            # with no language: a race the note on issue 18 records for the product).
+            await shopper.say(GERMAN_QUESTION)
+            await shopper.wait_for(is_message("bot"))
+            await ask_for_a_person(shopper)
         event = await ben_socket.wait_for(
             of_type("queue", event="queued", conversation_id=german["conversation_id"])
         )

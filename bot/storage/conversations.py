@@ -228,7 +228,11 @@ class ConversationRepository:
             seq = await session.scalar(
                 sa.update(ConversationRow)
                 .where(ConversationRow.id == conversation_id, ConversationRow.store_id == store_id)
-                .values(last_seq=ConversationRow.last_seq + 1, updated_at=values["created_at"])
+                .values(
+                    last_seq=ConversationRow.last_seq + 1,
+                    answered_seq=_answered_on_append(sa.literal(values["role"])),
+                    updated_at=values["created_at"],
+                )
                 .returning(ConversationRow.last_seq)
             )
             if seq is None:
@@ -616,6 +620,19 @@ _SHOWN = ("seq", "role", "text", "language", "client_id", "citations", "meta", "
 
 
 @functools.cache
+def _answered_on_append(role: sa.ColumnElement[Any]) -> sa.ColumnElement[int]:
+    """The thread's `answered_seq` as a message is appended: a shopper's message written while
+    a person holds the thread is theirs to answer, so it counts as answered at once and no bot
+    turn runs for it (a turn runner woken for it finds nothing waiting, in one read)."""
+    return sa.case(
+        (
+            sa.and_(role == Role.SHOPPER.value, ConversationRow.state == OwnerState.HUMAN.value),
+            ConversationRow.last_seq + 1,
+        ),
+        else_=ConversationRow.answered_seq,
+    )
+
+
 def _append_statement() -> sa.CompoundSelect[Any]:
     """The PostgreSQL append (`ConversationRepository._append_in_one_statement`), built once:
     the stored message with `created` false if the `client_id` was seen (in this store's
@@ -627,6 +644,7 @@ def _append_statement() -> sa.CompoundSelect[Any]:
     conversation_id = sa.bindparam("new_conversation_id", type_=sa.String)
     client_id = sa.bindparam("new_client_id", type_=sa.String)
     created_at = sa.bindparam("new_created_at", type_=sa.DateTime(timezone=True))
+    role = sa.bindparam("new_role", type_=sa.String)
     shown = ("seq", "role", "text", "language", "client_id", "citations", "meta", "created_at")
     seen = (
         sa.select(*(messages.c[name] for name in shown))
@@ -644,7 +662,11 @@ def _append_statement() -> sa.CompoundSelect[Any]:
             ConversationRow.store_id == store_id,
             ~sa.exists(sa.select(seen.c.seq)),
         )
-        .values(last_seq=ConversationRow.last_seq + 1, updated_at=created_at)
+        .values(
+            last_seq=ConversationRow.last_seq + 1,
+            answered_seq=_answered_on_append(role),
+            updated_at=created_at,
+        )
         .returning(ConversationRow.last_seq)
         .cte("numbered")
     )
@@ -656,7 +678,7 @@ def _append_statement() -> sa.CompoundSelect[Any]:
                 store_id,
                 conversation_id,
                 numbered.c.last_seq,
-                sa.bindparam("new_role", type_=sa.String),
+                role,
                 sa.bindparam("new_text", type_=sa.Text),
                 sa.bindparam("new_language", type_=sa.String),
                 client_id,

@@ -146,6 +146,36 @@ async def test_waiting_messages_are_the_shoppers_after_the_last_answered(
         await conversations.waiting_turns("globex", thread.id)
 
 
+async def test_a_shoppers_message_to_a_person_holding_the_thread_waits_for_no_bot_turn(
+    database: Database,
+) -> None:
+    stores, conversations = StoreRepository(database), ConversationRepository(database)
+    await stores.create("acme")
+    agent = await stores.add_agent("acme", "ana@acme.example", "correct horse 1")
+    thread = await conversations.start("acme")
+    await conversations.append("acme", thread.id, Role.SHOPPER, "eins", client_id="c1")
+    await conversations.change_owner("acme", thread.id, OwnerState.QUEUED)
+    await conversations.append("acme", thread.id, Role.SHOPPER, "zwei", client_id="c2")
+    # Queued, the bot's turns still run (they stay silent): both wait.
+    assert [m.text for m in (await conversations.waiting_turns("acme", thread.id))[1]] == [
+        "eins",
+        "zwei",
+    ]
+    await conversations.change_owner("acme", thread.id, OwnerState.HUMAN, agent_id=agent.id)
+    await conversations.append("acme", thread.id, Role.AGENT, "Hallo")
+    message, created = await conversations.append(
+        "acme", thread.id, Role.SHOPPER, "drei", client_id="c3"
+    )
+    assert created and message.seq == 4
+    # The person answers it: answered with the write that stored it, along with what the bot
+    # had left before the person took the thread.
+    read, waiting = await conversations.waiting_turns("acme", thread.id)
+    assert waiting == [] and read.answered_seq == 4 and read.last_seq == 4
+    await conversations.change_owner("acme", thread.id, OwnerState.BOT)
+    await conversations.append("acme", thread.id, Role.SHOPPER, "vier", client_id="c4")
+    assert [m.text for m in (await conversations.waiting_turns("acme", thread.id))[1]] == ["vier"]
+
+
 async def test_the_same_client_id_sent_twice_at_once_is_stored_once(database: Database) -> None:
     stores, conversations = StoreRepository(database), ConversationRepository(database)
     await stores.create("acme")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TypedDict
@@ -25,6 +26,12 @@ from bot.settings import Settings
 from bot.wiring import Parley, open_parley
 
 log = logging.getLogger(__name__)
+GIL_SWITCH_S = 0.0005
+"""How long a thread holding the GIL keeps it once another thread asks for it, in a serving
+process (Python's default is 5 ms). The bot's turns embed and search in worker threads that
+run Python between their native calls; the event loop gives the GIL up around every socket read
+and write and waited up to the whole interval to get it back: under a flood of shoppers, py-spy
+found half of a message's insert spent in that wait after the socket write to PostgreSQL."""
 
 
 class State(TypedDict):
@@ -52,6 +59,8 @@ def create_app(settings: Settings | None = None, parley: Parley | None = None) -
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[State]:
+        # The process serves sockets on its event loop beside the turns' threads.
+        sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_S))
         if parley is not None:
             yield {"parley": parley}
             return

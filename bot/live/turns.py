@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
@@ -29,13 +28,6 @@ from bot.storage.tables import utcnow
 log = logging.getLogger(__name__)
 RETRY_AFTER_FAILURE_S = 1.0
 """Pause before a conversation's turns that failed outside the pipeline are tried again."""
-GIL_SWITCH_S = 0.0005
-"""How long a thread holding the GIL keeps it once another thread asks for it (Python's
-default is 5 ms). A turn embeds and searches in worker threads that run Python between their
-native calls; the event loop gives the GIL up around every socket read and write and waited
-up to the whole interval to get it back: under a flood of shoppers, py-spy found half of a
-message's insert spent in that wait after the socket write to PostgreSQL."""
-
 Piece = Callable[[str, str, int, str], Awaitable[None]]
 """`(store_id, conversation_id, reply_to, text)`: a guarded piece of the reply, streamed."""
 Finished = Callable[[str, str, Message, TurnResult | None, OwnerState], Awaitable[None]]
@@ -75,8 +67,6 @@ class TurnRunner:
         """The threads whose turn lease this worker holds, by store: renewed together."""
         self._renewer: asyncio.Task[None] | None = None
         self._closing = False
-        # The process runs sockets on its event loop beside these turns' threads.
-        sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_S))
 
     def submit(self, store_id: str, conversation_id: str) -> None:
         """Make sure the conversation's waiting messages get their turns (idempotent)."""

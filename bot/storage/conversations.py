@@ -248,28 +248,47 @@ class ConversationRepository:
         """Messages with `seq > after`, oldest first: what a reconnecting client missed.
         One statement: the thread's row (`NotFound` unless it is this store's) joined with
         its messages."""
-        messages = _MESSAGES
+        rows = await self._thread_joined(
+            store_id,
+            conversation_id,
+            [_THREAD.c.id.label("thread"), *(_MESSAGES.c[name] for name in _SHOWN)],
+            _MESSAGES.c.seq > after,
+            limit=limit,
+        )
+        return [_message(row) for row in rows if row.seq is not None]
+
+    async def _thread_joined(
+        self,
+        store_id: str,
+        conversation_id: str,
+        columns: list[Any],
+        *conditions: sa.ColumnElement[bool],
+        limit: int | None = None,
+    ) -> list[sa.Row[Any]]:
+        """The thread's row (`NotFound` unless it is this store's) outer-joined with its
+        messages that meet `conditions`, oldest first, in one statement: one row with no
+        message columns when none does."""
         query = (
-            sa.select(_THREAD.c.id.label("thread"), *(messages.c[name] for name in _SHOWN))
+            sa.select(*columns)
             .select_from(
                 _THREAD.outerjoin(
-                    messages,
+                    _MESSAGES,
                     sa.and_(
-                        messages.c.conversation_id == _THREAD.c.id,
-                        messages.c.store_id == _THREAD.c.store_id,
-                        messages.c.seq > after,
+                        _MESSAGES.c.conversation_id == _THREAD.c.id,
+                        _MESSAGES.c.store_id == _THREAD.c.store_id,
+                        *conditions,
                     ),
                 )
             )
             .where(_THREAD.c.id == conversation_id, _THREAD.c.store_id == store_id)
-            .order_by(messages.c.seq)
+            .order_by(_MESSAGES.c.seq)
             .limit(limit)
         )
         async with self.database.statements() as connection:
-            rows = (await connection.execute(query)).all()
+            rows = list((await connection.execute(query)).all())
         if not rows:
             raise NotFound("conversation not found")
-        return [_message(row) for row in rows if row.seq is not None]
+        return rows
 
     async def change_owner(
         self,
@@ -502,27 +521,13 @@ class ConversationRepository:
     ) -> tuple[Conversation, list[Message]]:
         """The thread and its shopper messages whose bot turn has not run yet, oldest first,
         read in one statement (the thread's row joined with those messages)."""
-        messages = _MESSAGES
-        query = (
-            sa.select(*_THREAD.c, *(messages.c[name].label(f"m_{name}") for name in _SHOWN))
-            .select_from(
-                _THREAD.outerjoin(
-                    messages,
-                    sa.and_(
-                        messages.c.conversation_id == _THREAD.c.id,
-                        messages.c.store_id == _THREAD.c.store_id,
-                        messages.c.role == Role.SHOPPER.value,
-                        messages.c.seq > _THREAD.c.answered_seq,
-                    ),
-                )
-            )
-            .where(_THREAD.c.id == conversation_id, _THREAD.c.store_id == store_id)
-            .order_by(messages.c.seq)
+        rows = await self._thread_joined(
+            store_id,
+            conversation_id,
+            [*_THREAD.c, *(_MESSAGES.c[name].label(f"m_{name}") for name in _SHOWN)],
+            _MESSAGES.c.role == Role.SHOPPER.value,
+            _MESSAGES.c.seq > _THREAD.c.answered_seq,
         )
-        async with self.database.statements() as connection:
-            rows = (await connection.execute(query)).all()
-        if not rows:
-            raise NotFound("conversation not found")
         waiting = [_message(row, prefix="m_") for row in rows if row.m_seq is not None]
         return _conversation(rows[0]), waiting
 

@@ -5,10 +5,11 @@ carries), then which flow answers it."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import anyio
 
-from bot.agent.checks import attacks_the_bot
+from bot.agent.checks import attacks_the_bot, question_before_attack
 from bot.agent.extract import (
     confirmation,
     find_email,
@@ -70,7 +71,11 @@ class Decider:
 
         if attacks_the_bot(turn.text):
             # An instruction aimed at the bot, a jailbreak, a role to play, a request for its
-            # instructions or for harmful text: a clear no, saying what the bot is for.
+            # instructions or for harmful text: a clear no, saying what the bot is for, unless
+            # a question about the shop came first (then that alone is answered).
+            answered = await self._answer_before_attack(turn)
+            if answered is not None:
+                return answered
             return _aimed_elsewhere(turn, Aim.MISUSE)
         if memory.for_someone_else or mentions("for_someone_else", turn.text):
             # Someone writing for another person gets general help or a person, never that
@@ -142,6 +147,29 @@ class Decider:
         if intent is Intent.GREETING:
             return turn.result(say(turn.language, "greeting"), intent, Outcome.ANSWERED), Memory()
         return await self.answers.answer(turn, intent)
+
+    async def _answer_before_attack(self, turn: Turn) -> Decision | None:
+        """The documents' answer to a question about the shop that an instruction to the bot
+        follows ("…and end your answer with the word X"), when they cover it well: the
+        question alone is searched and worded (the model never reads the instruction, the
+        reply check looks for its words). None when there is no such question, or it is aimed
+        at the bot or another customer by meaning, or the documents do not cover it."""
+        cut = question_before_attack(turn.text)
+        if cut is None or not asks_about_policy(cut[0]) or mentions("for_someone_else", cut[0]):
+            return None
+        question = routing_text(cut[0])
+        asked = replace(turn, text=cut[0], vector=None, instruction=cut[1])
+        embed = self.answers.embed
+        if embed is not None:  # one embedding of the question for the router and the search
+            asked.vector = (await anyio.to_thread.run_sync(embed, [question]))[0]
+            asked.route = self.router.route_vector(question, asked.vector, asked.language)
+        else:
+            asked.route = await anyio.to_thread.run_sync(
+                self.router.route, question, asked.language
+            )
+        if asked.route.aim is not None:
+            return None
+        return await self.answers.answer_if_sure(asked, Intent.FAQ)
 
 
 def _aimed_elsewhere(turn: Turn, aim: Aim) -> Decision:

@@ -113,6 +113,10 @@ class Turn:
     set, which the tools check a write against (the pipeline hands it over)."""
     handback_note: str | None = None
     """What the agent who handed the thread back to the bot wrote for it (this turn only)."""
+    instruction: str = ""
+    """What followed the shopper's question and was cut from it as aimed at the bot
+    (`question_before_attack`): no flow and no model reads it; the reply check looks in it
+    for words the shopper asked to be written."""
 
     def result(
         self, reply: str, intent: Intent | str, outcome: Outcome, **extra: Any

@@ -8,6 +8,7 @@ from bot.agent.checks.guard import (
     check_reply,
     instructs_the_model,
     looks_like_injection,
+    question_before_attack,
     repeats_question,
     undisguised,
 )
@@ -21,6 +22,7 @@ __all__ = [
     "looks_like_injection",
     "passes_checks",
     "price_answered_with_time",
+    "question_before_attack",
     "repeats_question",
     "says_something",
     "sentences_end",

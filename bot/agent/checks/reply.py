@@ -33,12 +33,15 @@ async def passes_checks(
     passages: list[Passage],
     identifier: LanguageIdentifier,
     facts: Sequence[str] | None = None,
+    instruction: str = "",
 ) -> bool:
     """The guard's checks, and no figure (number with its unit, currency), e-mail address, web
     address or code that `facts` do not state: the sentences the reply restates (and the
     question), or else the passages, not merely somewhere in them.
 
-    `identifier` reads the reply's language among the shopper's and English."""
+    `identifier` reads the reply's language among the shopper's and English; `instruction` is
+    what was cut from the shopper's message after `question` as aimed at the bot (its words
+    asked to be written are looked for too)."""
     guess = await anyio.to_thread.run_sync(identifier.detect, reply, None)
     verdict = check_reply(
         reply,
@@ -52,7 +55,8 @@ async def passes_checks(
     if repeats_question(reply, question):
         log.info("model's reply only repeats the question: %r", reply[:40])
         return False
-    planted = planted_words(reply, question, [passage.text for passage in passages])
+    asked = f"{question} {instruction}" if instruction else question
+    planted = planted_words(reply, asked, [passage.text for passage in passages])
     if planted:
         log.info("model's reply repeats words only the shopper wrote: %s", planted)
         return False

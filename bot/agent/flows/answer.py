@@ -280,6 +280,7 @@ class Answers:
             passages=passages,
             identifier=self.identifier([turn.language, "en"]),
             facts=[*chosen.sentences, turn.text],
+            instruction=turn.instruction,
         )
 
     async def _worded(self, turn: Turn, chosen: AnsweringSentences, passages: list[Passage]) -> str:

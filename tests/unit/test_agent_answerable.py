@@ -109,3 +109,26 @@ def test_a_suite_half_reads_as_a_calibration_set_of_its_faq_and_unanswerable_cas
     assert all(Path(path).is_file() for path in data["documents"])
     assert {"ko-unanswerable-insurance", "tr-faq-cross-taksit"} <= {t["id"] for t in topics}
     assert all(len(topic["questions"]) == 1 for topic in topics)
+
+
+def test_a_sentence_stating_the_kind_asked_for_answers_below_the_sentence_floors() -> None:
+    # "发票里的增值税是多少？" over the French "La TVA de 20 % ..." scored .736 on the unseen store.
+    assert FLOORS.met_by_sentence(0.74, "fr", "zh", typed=True)
+    assert not FLOORS.met_by_sentence(0.74, "fr", "zh")
+
+
+def test_the_typed_sentence_floor_is_higher_in_the_shoppers_own_language() -> None:
+    assert not FLOORS.met_by_sentence(0.74, "de", "de", typed=True)
+    assert FLOORS.met_by_sentence(0.77, "de", "de", typed=True)
+
+
+def test_a_typed_sentence_far_from_the_question_is_no_answer() -> None:
+    assert not FLOORS.met_by_sentence(0.70, "en", "vi", typed=True)
+
+
+def test_the_rates_read_a_typed_sentence_as_the_pipeline_does() -> None:
+    base = probe("fit", True, 0.70, "fr", "zh").__dict__
+    typed = Probe(**{**base, "sentence": 0.74, "sentence_language": "fr", "typed": True})
+    untyped = Probe(**{**base, "sentence": 0.74, "sentence_language": "fr"})
+    assert rates([typed], FLOORS).answered == 1.0
+    assert rates([untyped], FLOORS).answered == 0.0

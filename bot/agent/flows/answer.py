@@ -139,7 +139,10 @@ class Answers:
         sure = confident or (
             self.embed is not None
             and self.floors.met_by_sentence(
-                chosen.similarity, chosen.passage.language, turn.language
+                chosen.similarity,
+                chosen.passage.language,
+                turn.language,
+                typed=chosen.asked.required and chosen.states_asked,
             )
         )
         if chosen.asked.required and not chosen.states_asked:

@@ -401,3 +401,25 @@ async def test_figures_are_written_as_the_passage_writes_them_where_the_shopper_
     result = await shop.pipeline.handle(STORE, thread, question)
     assert result.outcome is Outcome.ANSWERED
     assert result.reply == expected
+
+
+async def test_a_restating_that_turns_the_deadline_into_a_delay_is_replaced_by_the_quote() -> None:
+    # The figure survives ("30"), the meaning does not: "after 30 days" for "within 30 days".
+    shop = Shop(FakeChatModel(script=[reply("You can return an item after 30 days [1].")]))
+    shop.index.passages = [
+        replace(RETURNS, text="How long do I have? You can return an item within 30 days.")
+    ]
+    thread = shop.start("t1")
+    result = await shop.pipeline.handle(STORE, thread, "How long do I have to return an item?")
+    lead = say("en", "faq_lead", document="Returns policy", section="Return window")
+    assert result.reply == f"{lead}\nYou can return an item within 30 days."
+
+
+async def test_a_restating_that_keeps_the_deadline_is_sent() -> None:
+    shop = Shop(FakeChatModel(script=[reply("You have up to 30 days to return an item [1].")]))
+    shop.index.passages = [
+        replace(RETURNS, text="How long do I have? You can return an item within 30 days.")
+    ]
+    thread = shop.start("t1")
+    result = await shop.pipeline.handle(STORE, thread, "How long do I have to return an item?")
+    assert result.reply == "You have up to 30 days to return an item [1]."

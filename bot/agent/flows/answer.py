@@ -22,6 +22,7 @@ from bot.agent.facts import (
     carries_the_answer,
     contradicts,
     denies,
+    turns_deadline_into_delay,
     without_instructions,
     written_as_stated,
 )
@@ -276,6 +277,9 @@ class Answers:
             # The checks read figures: a "yes" to what the sentences deny has none wrong.
             log.info("model's reply says the opposite of its sentences: %r", reply[:60])
             return False
+        if _delays(reply, chosen, turn):
+            log.info("model's reply turns its sentences' deadline into a delay: %r", reply[:60])
+            return False
         return await passes_checks(
             reply,
             question=turn.text,
@@ -323,6 +327,8 @@ class Answers:
                 return "it changed the answering sentences"
             if _drops_negation(translated, chosen, turn):
                 return "it lost a 'not'"
+            if _delays(translated, chosen, turn):
+                return "it turned a deadline into a delay"
             return None
 
         rendered = await translate_passage(self.model, text, source, turn.language, faithful)
@@ -444,3 +450,10 @@ def _drops_negation(translated: str, chosen: AnsweringSentences, turn: Turn) -> 
     return any(denies(sentence, source) for sentence in chosen.sentences) and not denies(
         translated, turn.language
     )
+
+
+def _delays(text: str, chosen: AnsweringSentences, turn: Turn) -> bool:
+    """Whether `text`, in the shopper's language, says "after" where the answering sentences
+    say "within" (`turns_deadline_into_delay`)."""
+    source = chosen.passage.language or turn.language
+    return turns_deadline_into_delay(chosen.sentences, source, text, turn.language)

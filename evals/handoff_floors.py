@@ -227,9 +227,14 @@ def rates(probes: list[Probe], floors: AnswerFloors) -> Rates:
         by_sentence = bool(probe.sentence_language) and floors.met_by_sentence(
             probe.sentence, probe.sentence_language, probe.language, typed=probe.typed
         )
-        return by_sentence or floors.met(
+        by_passage = floors.met(
             probe.scores[0], probe.confidence, probe.languages[0], probe.language
+        ) and (
+            probe.confidence >= floors.confidence
+            or not probe.sentence_language  # no sentence read: the passage decides
+            or floors.backed(probe.sentence, typed=probe.typed)
         )
+        return by_sentence or by_passage
 
     answerable = [probe for probe in probes if probe.answerable]
     unanswerable = [probe for probe in probes if not probe.answerable]

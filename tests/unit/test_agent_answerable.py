@@ -132,3 +132,22 @@ def test_the_rates_read_a_typed_sentence_as_the_pipeline_does() -> None:
     untyped = Probe(**{**base, "sentence": 0.74, "sentence_language": "fr"})
     assert rates([typed], FLOORS).answered == 1.0
     assert rates([untyped], FLOORS).answered == 0.0
+
+
+def test_a_passage_over_its_floor_needs_a_close_sentence_when_the_question_has_no_type() -> None:
+    # "Vocês têm vagas de emprego na loja de Innsbruck?" over the shop's address: passage .809,
+    # its best sentence .757; a real answer's sentence comes closer.
+    base = probe("fit", False, 0.809, "fr", "pt").__dict__
+    far = Probe(**{**base, "sentence": 0.757, "sentence_language": "fr"})
+    close = Probe(**{**base, "sentence": 0.78, "sentence_language": "fr"})
+    assert rates([far], FLOORS).handled == 1.0
+    assert rates([close], FLOORS).handled == 0.0
+
+
+def test_a_typed_or_confident_answer_needs_no_close_sentence() -> None:
+    base = probe("fit", True, 0.809, "fr", "pt").__dict__
+    typed = Probe(**{**base, "sentence": 0.70, "sentence_language": "fr", "typed": True})
+    sure = Probe(**{**base, "sentence": 0.70, "sentence_language": "fr", "confidence": 0.9})
+    assert rates([typed, sure], FLOORS).answered == 1.0
+    assert FLOORS.backed(0.70, typed=True)
+    assert not FLOORS.backed(0.70, typed=False)

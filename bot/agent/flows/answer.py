@@ -137,13 +137,18 @@ class Answers:
             ]
             if stating:
                 chosen = max(stating, key=lambda runner_up: runner_up.score)
-        sure = confident or (
+        typed = chosen.asked.required and chosen.states_asked
+        sure = (
+            confident
+            and (
+                self.embed is None  # the sentences' scores are then shared words, not similarities
+                or found.confidence >= self.floors.confidence
+                or self.floors.backed(chosen.similarity, typed=typed)
+            )
+        ) or (
             self.embed is not None
             and self.floors.met_by_sentence(
-                chosen.similarity,
-                chosen.passage.language,
-                turn.language,
-                typed=chosen.asked.required and chosen.states_asked,
+                chosen.similarity, chosen.passage.language, turn.language, typed=typed
             )
         )
         if chosen.asked.required and not chosen.states_asked:

@@ -415,10 +415,14 @@ def _as_stated(text: str, turn: Turn, chosen: AnsweringSentences) -> str:
 
 def _quote(turn: Turn, chosen: AnsweringSentences, text: str) -> str:
     """`text` (the answering sentences, as the document says them or translated) after the lead
-    that names where they come from, in the shopper's language."""
-    lead = say(
-        turn.language, "faq_lead", document=chosen.passage.document, section=chosen.passage.section
-    )
+    that names where they come from, in the shopper's language. The section is named only when
+    the document is in the shopper's language: a heading in another ("Versand und Lieferung >
+    Lieferzeiten") is words the shopper may not read, and the citation names it anyway."""
+    passage = chosen.passage
+    if passage.language and passage.language != turn.language:
+        lead = say(turn.language, "faq_lead_document", document=passage.document)
+    else:
+        lead = say(turn.language, "faq_lead", document=passage.document, section=passage.section)
     return f"{lead}\n{text}"
 
 

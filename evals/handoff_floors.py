@@ -218,23 +218,22 @@ class Rates:
 
 def rates(probes: list[Probe], floors: AnswerFloors) -> Rates:
     """Answerable questions kept and unanswerable ones turned away by these floors, decided as
-    the pipeline decides (`AnswerFloors.met`, or `met_by_sentence`, and the answering sentence
-    states what was asked)."""
+    the pipeline decides (`AnswerFloors.answers`, and the answering sentence states what was
+    asked)."""
 
     def answers(probe: Probe) -> bool:
         if not probe.scores or not probe.states_asked:
             return False
-        by_sentence = bool(probe.sentence_language) and floors.met_by_sentence(
-            probe.sentence, probe.sentence_language, probe.language, typed=probe.typed
+        return floors.answers(
+            passage_met=floors.met(
+                probe.scores[0], probe.confidence, probe.languages[0], probe.language
+            ),
+            confidence=probe.confidence,
+            similarity=probe.sentence if probe.sentence_language else None,
+            sentence_language=probe.sentence_language,
+            language=probe.language,
+            typed=probe.typed,
         )
-        by_passage = floors.met(
-            probe.scores[0], probe.confidence, probe.languages[0], probe.language
-        ) and (
-            probe.confidence >= floors.confidence
-            or not probe.sentence_language  # no sentence read: the passage decides
-            or floors.backed(probe.sentence, typed=probe.typed)
-        )
-        return by_sentence or by_passage
 
     answerable = [probe for probe in probes if probe.answerable]
     unanswerable = [probe for probe in probes if not probe.answerable]

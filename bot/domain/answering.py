@@ -64,6 +64,27 @@ class AnswerFloors:
         floor = self.same_language if passage_language == language else self.other_language
         return score >= floor
 
+    def answers(
+        self,
+        *,
+        passage_met: bool,
+        confidence: float,
+        similarity: float | None,
+        sentence_language: str,
+        language: str,
+        typed: bool,
+    ) -> bool:
+        """Whether to answer a question in `language`: its best passage met the floors
+        (`passage_met`, from `met`) and, unless the search is confident or the question
+        `typed`, its best sentence backs it (`backed`); or that sentence alone is close enough
+        (`met_by_sentence`). `similarity` is None when no sentence was scored by similarity
+        (no embedder): the passage then decides alone."""
+        if similarity is None:
+            return passage_met
+        if passage_met and (confidence >= self.confidence or self.backed(similarity, typed=typed)):
+            return True
+        return self.met_by_sentence(similarity, sentence_language, language, typed=typed)
+
     def backed(self, similarity: float, *, typed: bool) -> bool:
         """Whether an answer on the passage floors is backed by its best sentence: the question
         is `typed` (it asks for a kind of fact the sentence states) or the sentence comes as

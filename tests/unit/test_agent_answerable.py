@@ -151,3 +151,16 @@ def test_a_typed_or_confident_answer_needs_no_close_sentence() -> None:
     assert rates([typed, sure], FLOORS).answered == 1.0
     assert FLOORS.backed(0.70, typed=True)
     assert not FLOORS.backed(0.70, typed=False)
+
+
+def test_the_pipeline_and_the_rates_share_one_rule() -> None:
+    common = {"confidence": 0.5, "sentence_language": "fr", "language": "pt"}
+    # Over the passage floor, an untyped question needs a close sentence...
+    assert not FLOORS.answers(passage_met=True, similarity=0.757, typed=False, **common)
+    assert FLOORS.answers(passage_met=True, similarity=0.78, typed=False, **common)
+    # ...a typed one does not; without similarities the passage decides alone.
+    assert FLOORS.answers(passage_met=True, similarity=0.70, typed=True, **common)
+    assert FLOORS.answers(passage_met=True, similarity=None, typed=False, **common)
+    # Under the passage floor, the sentence alone may answer.
+    assert FLOORS.answers(passage_met=False, similarity=0.81, typed=False, **common)
+    assert not FLOORS.answers(passage_met=False, similarity=0.70, typed=True, **common)

@@ -137,19 +137,14 @@ class Answers:
             ]
             if stating:
                 chosen = max(stating, key=lambda runner_up: runner_up.score)
-        typed = chosen.asked.required and chosen.states_asked
-        sure = (
-            confident
-            and (
-                self.embed is None  # the sentences' scores are then shared words, not similarities
-                or found.confidence >= self.floors.confidence
-                or self.floors.backed(chosen.similarity, typed=typed)
-            )
-        ) or (
-            self.embed is not None
-            and self.floors.met_by_sentence(
-                chosen.similarity, chosen.passage.language, turn.language, typed=typed
-            )
+        sure = self.floors.answers(
+            passage_met=confident,
+            confidence=found.confidence,
+            # Without an embedder the sentences' scores are shared words, not similarities.
+            similarity=chosen.similarity if self.embed is not None else None,
+            sentence_language=chosen.passage.language,
+            language=turn.language,
+            typed=chosen.asked.required and chosen.states_asked,
         )
         if chosen.asked.required and not chosen.states_asked:
             if sure:

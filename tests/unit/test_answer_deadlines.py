@@ -66,3 +66,10 @@ def test_a_cue_far_from_any_figure_says_nothing_of_it() -> None:
     assert not turns_deadline_into_delay(sentences, "de", "La livraison prend 1–2 jours.", "fr")
     far = ["Returns are free within the EU. A bike collection costs 49 euros."]
     assert not turns_deadline_into_delay(far, "en", "Después de eso, cuesta 49 euros.", "es")
+
+
+def test_a_word_for_after_that_also_means_to_is_no_delay_away_from_its_figure() -> None:
+    within = ["Delivery to Austria takes at most 2 days: we deliver within 1–2 business days."]
+    restated = "Die Lieferung nach Österreich dauert 1–2 Werktage."
+    assert not turns_deadline_into_delay(within, "en", restated, "de")
+    assert turns_deadline_into_delay(within, "en", "Lieferung erst nach 2 Werktagen.", "de")

@@ -17,7 +17,12 @@ from bot.domain.text import normalise_text
 
 NEAR = 25
 """Characters between a cue and a figure for the cue to speak of that figure ("within 10 business
-days", "7 दिनों के भीतर")."""
+days", "7 दिनों के भीतर"); the answering sentences are read this loosely for both kinds, so any
+"after" near their figures leaves the check out..."""
+BESIDE = 8
+"""...while a delay in the new text counts only right beside its figure ("after 7 days",
+"7 दिनों के बाद", "7天后"): "die Lieferung nach Österreich: 1–2 Werktage" (German "nach" is also
+"to") is no delay."""
 _FIGURE = re.compile(r"\d+")
 
 
@@ -36,8 +41,8 @@ def _cues(kind: str, language: str) -> re.Pattern[str] | None:
     return re.compile("|".join(cue_pattern(normalise_text(word), language) for word in words))
 
 
-def _ties(text: str, kind: str, language: str) -> bool:
-    """Whether `text` holds a cue of `kind` within `NEAR` characters of a figure."""
+def _ties(text: str, kind: str, language: str, near: int = NEAR) -> bool:
+    """Whether `text` holds a cue of `kind` within `near` characters of a figure."""
     cues = _cues(kind, language)
     if cues is None:
         return False
@@ -45,7 +50,7 @@ def _ties(text: str, kind: str, language: str) -> bool:
     figures = [(found.start(), found.end()) for found in _FIGURE.finditer(plain)]
     for cue in cues.finditer(plain):
         for start, end in figures:
-            if -NEAR <= start - cue.end() <= NEAR or -NEAR <= cue.start() - end <= NEAR:
+            if 0 <= start - cue.end() <= near or 0 <= cue.start() - end <= near:
                 return True
     return False
 
@@ -60,4 +65,4 @@ def turns_deadline_into_delay(
     stated = " ".join(sentences)
     if not _ties(stated, "within", source) or _ties(stated, "after", source):
         return False
-    return _ties(text, "after", language) and not _ties(text, "within", language)
+    return _ties(text, "after", language, BESIDE) and not _ties(text, "within", language)

@@ -61,6 +61,9 @@ class Probe:
     states_asked: bool = True
     """Whether that sentence states what the question asks for, when it asks for an amount, a
     duration... (the pipeline hands off when it does not)."""
+    typed: bool = False
+    """The question asks for such a kind and that sentence states it (the lower sentence
+    floors of `AnswerFloors.met_by_sentence` apply)."""
 
 
 SUITE_ANSWERABLE = ("faq_same", "faq_cross")
@@ -177,6 +180,9 @@ async def collect(
                             states_asked=chosen is None
                             or chosen.states_asked
                             or not chosen.asked.required,
+                            typed=chosen is not None
+                            and chosen.asked.required
+                            and chosen.states_asked,
                         )
                     )
         finally:
@@ -212,17 +218,21 @@ class Rates:
 
 def rates(probes: list[Probe], floors: AnswerFloors) -> Rates:
     """Answerable questions kept and unanswerable ones turned away by these floors, decided as
-    the pipeline decides (`AnswerFloors.met`, or `met_by_sentence`, and the answering sentence
-    states what was asked)."""
+    the pipeline decides (`AnswerFloors.answers`, and the answering sentence states what was
+    asked)."""
 
     def answers(probe: Probe) -> bool:
         if not probe.scores or not probe.states_asked:
             return False
-        by_sentence = bool(probe.sentence_language) and floors.met_by_sentence(
-            probe.sentence, probe.sentence_language, probe.language
-        )
-        return by_sentence or floors.met(
-            probe.scores[0], probe.confidence, probe.languages[0], probe.language
+        return floors.answers(
+            passage_met=floors.met(
+                probe.scores[0], probe.confidence, probe.languages[0], probe.language
+            ),
+            confidence=probe.confidence,
+            similarity=probe.sentence if probe.sentence_language else None,
+            sentence_language=probe.sentence_language,
+            language=probe.language,
+            typed=probe.typed,
         )
 
     answerable = [probe for probe in probes if probe.answerable]

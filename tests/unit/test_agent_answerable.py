@@ -109,3 +109,58 @@ def test_a_suite_half_reads_as_a_calibration_set_of_its_faq_and_unanswerable_cas
     assert all(Path(path).is_file() for path in data["documents"])
     assert {"ko-unanswerable-insurance", "tr-faq-cross-taksit"} <= {t["id"] for t in topics}
     assert all(len(topic["questions"]) == 1 for topic in topics)
+
+
+def test_a_sentence_stating_the_kind_asked_for_answers_below_the_sentence_floors() -> None:
+    # "发票里的增值税是多少？" over the French "La TVA de 20 % ..." scored .736 on the unseen store.
+    assert FLOORS.met_by_sentence(0.74, "fr", "zh", typed=True)
+    assert not FLOORS.met_by_sentence(0.74, "fr", "zh")
+
+
+def test_the_typed_sentence_floor_is_higher_in_the_shoppers_own_language() -> None:
+    assert not FLOORS.met_by_sentence(0.74, "de", "de", typed=True)
+    assert FLOORS.met_by_sentence(0.77, "de", "de", typed=True)
+
+
+def test_a_typed_sentence_far_from_the_question_is_no_answer() -> None:
+    assert not FLOORS.met_by_sentence(0.70, "en", "vi", typed=True)
+
+
+def test_the_rates_read_a_typed_sentence_as_the_pipeline_does() -> None:
+    base = probe("fit", True, 0.70, "fr", "zh").__dict__
+    typed = Probe(**{**base, "sentence": 0.74, "sentence_language": "fr", "typed": True})
+    untyped = Probe(**{**base, "sentence": 0.74, "sentence_language": "fr"})
+    assert rates([typed], FLOORS).answered == 1.0
+    assert rates([untyped], FLOORS).answered == 0.0
+
+
+def test_a_passage_over_its_floor_needs_a_close_sentence_when_the_question_has_no_type() -> None:
+    # "Vocês têm vagas de emprego na loja de Innsbruck?" over the shop's address: passage .809,
+    # its best sentence .757; a real answer's sentence comes closer.
+    base = probe("fit", False, 0.809, "fr", "pt").__dict__
+    far = Probe(**{**base, "sentence": 0.757, "sentence_language": "fr"})
+    close = Probe(**{**base, "sentence": 0.78, "sentence_language": "fr"})
+    assert rates([far], FLOORS).handled == 1.0
+    assert rates([close], FLOORS).handled == 0.0
+
+
+def test_a_typed_or_confident_answer_needs_no_close_sentence() -> None:
+    base = probe("fit", True, 0.809, "fr", "pt").__dict__
+    typed = Probe(**{**base, "sentence": 0.70, "sentence_language": "fr", "typed": True})
+    sure = Probe(**{**base, "sentence": 0.70, "sentence_language": "fr", "confidence": 0.9})
+    assert rates([typed, sure], FLOORS).answered == 1.0
+    assert FLOORS.backed(0.70, typed=True)
+    assert not FLOORS.backed(0.70, typed=False)
+
+
+def test_the_pipeline_and_the_rates_share_one_rule() -> None:
+    common = {"confidence": 0.5, "sentence_language": "fr", "language": "pt"}
+    # Over the passage floor, an untyped question needs a close sentence...
+    assert not FLOORS.answers(passage_met=True, similarity=0.757, typed=False, **common)
+    assert FLOORS.answers(passage_met=True, similarity=0.78, typed=False, **common)
+    # ...a typed one does not; without similarities the passage decides alone.
+    assert FLOORS.answers(passage_met=True, similarity=0.70, typed=True, **common)
+    assert FLOORS.answers(passage_met=True, similarity=None, typed=False, **common)
+    # Under the passage floor, the sentence alone may answer.
+    assert FLOORS.answers(passage_met=False, similarity=0.81, typed=False, **common)
+    assert not FLOORS.answers(passage_met=False, similarity=0.70, typed=True, **common)

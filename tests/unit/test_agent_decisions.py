@@ -279,7 +279,7 @@ async def test_a_rejected_wording_quotes_the_sentence_translated_when_it_keeps_t
     shop.index.passages = [GERMAN_RETURNS]
     thread = shop.start("t1")
     result = await shop.pipeline.handle(STORE, thread, "How long do I have to return an item?")
-    lead = say("en", "faq_lead", document="Returns policy", section="Return window")
+    lead = say("en", "faq_lead_document", document="Returns policy")
     assert result.reply == f"{lead}\nYou have 30 days from delivery to return an item."
     assert "Translate" in model.calls[1].prompt and "30 Tage" in model.calls[1].prompt
 
@@ -307,7 +307,7 @@ async def test_a_translation_that_changes_the_sentence_twice_leaves_it_as_the_do
     shop.index.passages = [GERMAN_RETURNS]
     thread = shop.start("t1")
     result = await shop.pipeline.handle(STORE, thread, "How long do I have to return an item?")
-    lead = say("en", "faq_lead", document="Returns policy", section="Return window")
+    lead = say("en", "faq_lead_document", document="Returns policy")
     german = "Sie haben 30 Tage ab Lieferung, um einen Artikel zurückzugeben."
     assert result.reply == f"{lead}\n{german}\n{say('en', 'quoted_untranslated')}"
     assert "Write English only" in model.calls[2].prompt
@@ -318,9 +318,22 @@ async def test_without_a_model_a_quote_in_another_language_says_why_in_the_shopp
     shop.index.passages = [GERMAN_RETURNS]
     thread = shop.start("t1")
     result = await shop.pipeline.handle(STORE, thread, "How long do I have to return an item?")
-    lead = say("en", "faq_lead", document="Returns policy", section="Return window")
+    lead = say("en", "faq_lead_document", document="Returns policy")
     german = "Sie haben 30 Tage ab Lieferung, um einen Artikel zurückzugeben."
     assert result.reply == f"{lead}\n{german}\n{say('en', 'quoted_untranslated')}"
+
+
+async def test_a_quote_from_another_languages_document_names_no_heading_in_that_language() -> None:
+    # The citation names the section; the reply does not set a German heading before the
+    # shopper (a heading in the document's language read as the reply's language on short ones).
+    shop = Shop()
+    german = replace(GERMAN_RETURNS, section="Rückgabefrist")
+    shop.index.passages = [german]
+    thread = shop.start("t1")
+    result = await shop.pipeline.handle(STORE, thread, "How long do I have to return an item?")
+    assert "Rückgabefrist" not in result.reply
+    assert result.citations[0].section == "Rückgabefrist"
+    assert result.reply.startswith(say("en", "faq_lead_document", document="Returns policy"))
 
 
 async def test_without_a_model_a_quote_in_the_shoppers_language_needs_no_note() -> None:
@@ -343,7 +356,7 @@ async def test_a_translation_refused_once_is_tried_again_and_sent_when_faithful(
     shop.index.passages = [GERMAN_RETURNS]
     thread = shop.start("t1")
     result = await shop.pipeline.handle(STORE, thread, "How long do I have to return an item?")
-    lead = say("en", "faq_lead", document="Returns policy", section="Return window")
+    lead = say("en", "faq_lead_document", document="Returns policy")
     assert result.reply == f"{lead}\nYou have 30 days from delivery to return an item."
 
 
@@ -401,3 +414,25 @@ async def test_figures_are_written_as_the_passage_writes_them_where_the_shopper_
     result = await shop.pipeline.handle(STORE, thread, question)
     assert result.outcome is Outcome.ANSWERED
     assert result.reply == expected
+
+
+async def test_a_restating_that_turns_the_deadline_into_a_delay_is_replaced_by_the_quote() -> None:
+    # The figure survives ("30"), the meaning does not: "after 30 days" for "within 30 days".
+    shop = Shop(FakeChatModel(script=[reply("You can return an item after 30 days [1].")]))
+    shop.index.passages = [
+        replace(RETURNS, text="How long do I have? You can return an item within 30 days.")
+    ]
+    thread = shop.start("t1")
+    result = await shop.pipeline.handle(STORE, thread, "How long do I have to return an item?")
+    lead = say("en", "faq_lead", document="Returns policy", section="Return window")
+    assert result.reply == f"{lead}\nYou can return an item within 30 days."
+
+
+async def test_a_restating_that_keeps_the_deadline_is_sent() -> None:
+    shop = Shop(FakeChatModel(script=[reply("You have up to 30 days to return an item [1].")]))
+    shop.index.passages = [
+        replace(RETURNS, text="How long do I have? You can return an item within 30 days.")
+    ]
+    thread = shop.start("t1")
+    result = await shop.pipeline.handle(STORE, thread, "How long do I have to return an item?")
+    assert result.reply == "You have up to 30 days to return an item [1]."

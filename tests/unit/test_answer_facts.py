@@ -47,6 +47,39 @@ def test_what_a_question_asks_for_is_read_in_its_language(question: str, kind: A
     assert asked_for(question) is kind
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Hoe snel reageren jullie op een offerteaanvraag voor leasefietsen?",
+        "How fast do you reply to a quote request?",
+        "Wie schnell bekomme ich mein Geld zurück?",
+        "Как быстро вы ответите на мой запрос?",
+        "Jak szybko otrzymam zwrot pieniędzy?",
+        "Hur snabbt levererar ni till Sverige?",
+        "À quelle vitesse répondez-vous aux demandes de devis ?",
+    ],
+)
+def test_how_fast_the_shop_serves_asks_for_a_duration(question: str) -> None:
+    assert asked_for(question) is Asked.DURATION
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How fast can the Gipfel E-MTB go?",
+        "How fast is the charger?",
+        "Wie schnell fährt das E-Bike?",
+        "Hoe snel rijdt de e-bike?",
+        "Jak szybko jedzie rower elektryczny?",
+        "Как быстро едет электровелосипед?",
+        "Hur snabbt går cykeln?",
+        "À quelle vitesse roule le vélo électrique ?",
+    ],
+)
+def test_how_fast_a_product_goes_asks_for_no_duration(question: str) -> None:
+    assert asked_for(question) is not Asked.DURATION
+
+
 def test_a_table_row_becomes_a_sentence_naming_each_cell_by_its_column() -> None:
     text = (
         "Lieferland | Versandkosten | Versandkostenfrei ab\n\nÖsterreich | 3,90 € | 49 €\n\n"

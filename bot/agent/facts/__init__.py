@@ -1,9 +1,10 @@
 """The fact that answers a question: what the question asks for (`asked`), what a sentence
-states (`stated`), whether a reply says their opposite (`polarity`), which sentences of the cited
-passage answer (`sentences`), and a reply's figures written as those sentences write them
-(`notation`)."""
+states (`stated`), whether a reply says their opposite (`polarity`) or turns their deadline into
+a delay (`deadlines`), which sentences of the cited passage answer (`sentences`), and a reply's
+figures written as those sentences write them (`notation`)."""
 
 from bot.agent.facts.asked import Asked, asked_for
+from bot.agent.facts.deadlines import turns_deadline_into_delay
 from bot.agent.facts.notation import written_as_stated
 from bot.agent.facts.polarity import contradicts, denies
 from bot.agent.facts.sentences import (
@@ -25,6 +26,7 @@ __all__ = [
     "denies",
     "split_sentences",
     "states",
+    "turns_deadline_into_delay",
     "without_instructions",
     "written_as_stated",
 ]

@@ -37,7 +37,9 @@ def _words() -> dict[str, dict[str, list[str]]]:
     return {kind: words for kind, words in data.items() if not kind.startswith("_")}
 
 
-def _cue(word: str, language: str) -> str:
+def cue_pattern(word: str, language: str) -> str:
+    """A regular expression for one cue word of `language`: whole words, except where a `*`
+    lets it end or begin a longer one; anywhere in languages written without spaces."""
     body = re.escape(word.strip("*"))
     if language in _UNSPACED:
         return body
@@ -51,7 +53,7 @@ def _denial(language: str) -> re.Pattern[str] | None:
     cues = _words()["not"].get(language)
     if not cues:
         return None
-    return re.compile("|".join(_cue(normalise_text(cue), language) for cue in cues))
+    return re.compile("|".join(cue_pattern(normalise_text(cue), language) for cue in cues))
 
 
 @lru_cache(maxsize=128)

@@ -22,6 +22,7 @@ from bot.agent.facts import (
     carries_the_answer,
     contradicts,
     denies,
+    turns_deadline_into_delay,
     without_instructions,
     written_as_stated,
 )
@@ -136,11 +137,14 @@ class Answers:
             ]
             if stating:
                 chosen = max(stating, key=lambda runner_up: runner_up.score)
-        sure = confident or (
-            self.embed is not None
-            and self.floors.met_by_sentence(
-                chosen.similarity, chosen.passage.language, turn.language
-            )
+        sure = self.floors.answers(
+            passage_met=confident,
+            confidence=found.confidence,
+            # Without an embedder the sentences' scores are shared words, not similarities.
+            similarity=chosen.similarity if self.embed is not None else None,
+            sentence_language=chosen.passage.language,
+            language=turn.language,
+            typed=chosen.asked.required and chosen.states_asked,
         )
         if chosen.asked.required and not chosen.states_asked:
             if sure:
@@ -273,6 +277,9 @@ class Answers:
             # The checks read figures: a "yes" to what the sentences deny has none wrong.
             log.info("model's reply says the opposite of its sentences: %r", reply[:60])
             return False
+        if _delays(reply, chosen, turn):
+            log.info("model's reply turns its sentences' deadline into a delay: %r", reply[:60])
+            return False
         return await passes_checks(
             reply,
             question=turn.text,
@@ -321,6 +328,8 @@ class Answers:
                 return "it changed the answering sentences"
             if _drops_negation(translated, chosen, turn):
                 return "it lost a 'not'"
+            if _delays(translated, chosen, turn):
+                return "it turned a deadline into a delay"
             return None
 
         rendered = await translate_passage(self.model, text, source, turn.language, faithful)
@@ -402,10 +411,14 @@ def _as_stated(text: str, turn: Turn, chosen: AnsweringSentences) -> str:
 
 def _quote(turn: Turn, chosen: AnsweringSentences, text: str) -> str:
     """`text` (the answering sentences, as the document says them or translated) after the lead
-    that names where they come from, in the shopper's language."""
-    lead = say(
-        turn.language, "faq_lead", document=chosen.passage.document, section=chosen.passage.section
-    )
+    that names where they come from, in the shopper's language. The section is named only when
+    the document is in the shopper's language: a heading in another ("Versand und Lieferung >
+    Lieferzeiten") is words the shopper may not read, and the citation names it anyway."""
+    passage = chosen.passage
+    if passage.language and passage.language != turn.language:
+        lead = say(turn.language, "faq_lead_document", document=passage.document)
+    else:
+        lead = say(turn.language, "faq_lead", document=passage.document, section=passage.section)
     return f"{lead}\n{text}"
 
 
@@ -442,3 +455,10 @@ def _drops_negation(translated: str, chosen: AnsweringSentences, turn: Turn) -> 
     return any(denies(sentence, source) for sentence in chosen.sentences) and not denies(
         translated, turn.language
     )
+
+
+def _delays(text: str, chosen: AnsweringSentences, turn: Turn) -> bool:
+    """Whether `text`, in the shopper's language, says "after" where the answering sentences
+    say "within" (`turns_deadline_into_delay`)."""
+    source = chosen.passage.language or turn.language
+    return turns_deadline_into_delay(chosen.sentences, source, text, turn.language)

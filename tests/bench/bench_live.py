@@ -521,6 +521,9 @@ async def bench_first_token_local(
         key = await new_public_key(parley, store)
         firsts: list[float] = []
         replies: list[float] = []
+        # Asked for the first time, or again (what the worker keeps of an earlier answer, such
+        # as its prompt's tokens or an accepted translation, serves a repeat): apart as well.
+        by_ask: dict[str, list[float]] = {"first_ask": [], "asked_again": []}
         outcomes: list[str] = []
         cold: dict[str, float] = {}
         for n in range(count + 1):
@@ -541,8 +544,10 @@ async def bench_first_token_local(
             else:
                 firsts.append(first)
                 replies.append(reply)
+                by_ask["first_ask" if n < len(LOCAL_QUESTIONS) else "asked_again"].append(first)
     return {
         **summary(firsts),
+        **{name: summary(samples) for name, samples in by_ask.items() if samples},
         "reply": summary(replies),
         "first_turn": cold,
         "questions": len(LOCAL_QUESTIONS),

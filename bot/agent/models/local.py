@@ -27,6 +27,7 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
@@ -67,17 +68,13 @@ class LoadedModel:
                 "PARLEY_LLM=local needs llama-cpp-python: pip install 'parley[local]'"
             ) from error
         self.lock = threading.Lock()
+        self.threads = Threads(llama_cpp, n_threads)
         # Typed as Any: llama-cpp-python's TypedDict signatures do not fit LangChain's dicts.
         self.llama: Any = llama_cpp.Llama(
             model_path=path,
             n_ctx=n_ctx,
-            # Every core but one unless told otherwise: the process also embeds, searches and
-            # serves sockets, and llama.cpp's threads meet at a spinning barrier after every
-            # step, which stalls whenever another thread holds a core. On a shared 2-core
-            # machine at load average 10-13, the 1.5B model wrote 15 tokens in 2-2.4 s on one
-            # thread and 15-20 s on two, and read a prompt at 14-20 tokens/s against 6-7.
-            n_threads=n_threads or _threads(),
-            n_threads_batch=n_threads or _threads(),
+            n_threads=self.threads.fewest,
+            n_threads_batch=self.threads.fewest,
             n_batch=512,
             verbose=False,
         )
@@ -94,6 +91,19 @@ class LoadedModel:
         )
         self.stopping_type = llama_cpp.StoppingCriteriaList
         self.prefixes = Prefixes(self.llama)
+        self.usage = Usage()
+
+
+@dataclass
+class Usage:
+    """What the loaded model has done in this process, for measuring a turn's cost in model work
+    (wall times on a shared machine are noisy; these counts are not)."""
+
+    calls: int = 0
+    prompt_tokens: int = 0
+    read_tokens: int = 0
+    """Prompt tokens evaluated: neither in the context already nor put back from a kept prefix."""
+    generated_tokens: int = 0
 
 
 PREFIX_BYTES = 256 * 1024 * 1024
@@ -133,32 +143,30 @@ class Prefixes:
         starts = [index for index, token in enumerate(tokens) if token == self._start]
         return starts[-2] if len(starts) >= 2 else 0
 
-    def restore(self, tokens: Sequence[int]) -> None:
-        """Make the context hold the fixed part of the prompt `tokens`."""
+    def restore(self, tokens: Sequence[int]) -> int:
+        """Make the context hold the fixed part of the prompt `tokens`; returns the tokens
+        that had to be read for it (0: kept or put back)."""
         fixed = self.fixed_length(tokens)
         if fixed == 0:
-            return
+            return 0
         llama = self._llama
-        held = 0
-        for have, want in zip(llama.input_ids[: llama.n_tokens].tolist(), tokens, strict=False):
-            if have != want:
-                break
-            held += 1
+        held = shared_length(llama, tokens)
         key = tuple(tokens[:fixed])
         if held >= fixed:
             if key in self._saved:
                 self._saved.move_to_end(key)
-            return
+            return 0
         saved = self._saved.get(key)
         if saved is not None and self._put_back(key, saved):
             self._saved.move_to_end(key)
             self.restored += 1
-            return
+            return 0
         # Read the fixed part on its own (after what the context already shares with it), keep
         # it, and leave the rest of the prompt to the completion.
         llama.n_tokens = held
         llama.eval(list(tokens[held:fixed]))
         self._keep(key)
+        return fixed - held
 
     def _keep(self, key: tuple[int, ...]) -> None:
         context = self._llama._ctx.ctx
@@ -188,13 +196,83 @@ class Prefixes:
         return True
 
 
+def shared_length(llama: Any, tokens: Sequence[int]) -> int:
+    """How many of `tokens`, from the start, the context holds already."""
+    held = 0
+    for have, want in zip(llama.input_ids[: llama.n_tokens].tolist(), tokens, strict=False):
+        if have != want:
+            break
+        held += 1
+    return held
+
+
 _loaded: dict[tuple[str, int, int | None], LoadedModel] = {}
 _loaded_lock = threading.Lock()
 
 
-def _threads() -> int:
-    """llama.cpp's default threads: every core but one (one on a machine of one or two)."""
-    return max(1, (os.cpu_count() or 2) - 1)
+class Threads:
+    """How many threads llama.cpp computes with, chosen per completion when not configured.
+
+    llama.cpp's threads meet at a spinning barrier after every step, which stalls whenever
+    another thread holds a core. On this shared 2-core machine, at load average 5-8, the 1.5B
+    model wrote 4-5 tokens/s on one thread and 0.3-1.3 on two, and read a prompt at 13-17
+    tokens/s against 4-7; at rest two threads answered faster (first token p50 3.5 s against
+    4.8 s). So a completion gets every core while nothing else is running, and every core but
+    the ones others are using (at least one) otherwise; and if, with every core, a token takes
+    far longer than tokens did at rest (another process started), the rest of it is written on
+    one core fewer."""
+
+    SLOWER = 2.5
+    """A token this many times slower than the fastest with every core means a core is taken."""
+
+    def __init__(self, api: Any, configured: int | None) -> None:
+        self._api = api
+        self.configured = configured
+        self.cores = os.cpu_count() or 2
+        self.fewest = configured or max(1, self.cores - 1)
+        """The count the model is loaded with, and falls back to under contention."""
+        self.current = self.fewest
+        self._fastest: float | None = None
+        """Seconds of the fastest token written with every core (at rest)."""
+
+    def choose(self, context: Any) -> int:
+        """Set the threads for the next completion from what else is running now."""
+        count = self.configured or max(self.fewest, self.cores - others_running())
+        self._set(context, count)
+        return count
+
+    def paced(self, context: Any, seconds: float) -> None:
+        """After a token that took `seconds`: fall back to fewer threads if it was far slower
+        than every core writes one at rest."""
+        if self.configured or self.current <= self.fewest:
+            return
+        if self._fastest is None or seconds < self._fastest:
+            self._fastest = seconds
+        elif seconds > self.SLOWER * self._fastest:
+            log.info("llama.cpp token took %.2f s on %d threads: fewer", seconds, self.current)
+            self._set(context, self.fewest)
+
+    def _set(self, context: Any, count: int) -> None:
+        if count != self.current:
+            self._api.llama_set_n_threads(context, count, count)
+            self.current = count
+
+
+def others_running(samples: int = 3, gap_s: float = 0.002) -> int:
+    """Tasks other than the caller that the kernel runs or would run right now (the most of a
+    few samples a few milliseconds apart; /proc/loadavg's fourth field counts the reader too).
+    Without /proc: the one-minute load average, which also counts this process's own work."""
+    most = 0
+    for sample in range(samples):
+        try:
+            with open("/proc/loadavg", encoding="ascii") as status:
+                running = int(status.read().split()[3].split("/")[0])
+        except (OSError, ValueError, IndexError):
+            return round(os.getloadavg()[0]) if hasattr(os, "getloadavg") else 1
+        most = max(most, running - 1)
+        if sample + 1 < samples:
+            time.sleep(gap_s)
+    return most
 
 
 def load_model(path: str, n_ctx: int = 4096, n_threads: int | None = None) -> LoadedModel:
@@ -244,6 +322,7 @@ class LocalChatModel(BaseChatModel):
         rendered = model.formatter(messages=_to_openai(messages))
         with model.lock:
             prompt = model.llama.tokenize(rendered.prompt.encode("utf-8"), special=True)
+            model.threads.choose(model.llama._ctx.ctx)
             model.prefixes.restore(prompt)
             return model.prefixes.fixed_length(prompt)
 
@@ -310,7 +389,19 @@ class LocalChatModel(BaseChatModel):
                 timed_out = True
             return timed_out
 
-        criteria = model.stopping_type([past_deadline])
+        threads = model.threads
+        last: float | None = None  # the first call comes after the prompt was read
+
+        def pace(tokens: Any, logits: Any) -> bool:
+            nonlocal last
+            model.usage.generated_tokens += 1  # called once a token is chosen
+            now = time.monotonic()
+            if last is not None:
+                threads.paced(model.llama._ctx.ctx, now - last)
+            last = now
+            return False
+
+        criteria = model.stopping_type([past_deadline, pace])
         if rendered.stopping_criteria is not None:
             criteria.extend(rendered.stopping_criteria)
         with model.lock:
@@ -319,7 +410,14 @@ class LocalChatModel(BaseChatModel):
                 prompt = model.llama.tokenize(
                     (rendered.prompt + prefill).encode("utf-8"), special=True
                 )
-                model.prefixes.restore(prompt)
+                threads.choose(model.llama._ctx.ctx)
+                read = model.prefixes.restore(prompt)
+                # llama-cpp-python reads what the context does not hold (at least one token).
+                read += max(1, len(prompt) - shared_length(model.llama, prompt))
+                usage = model.usage
+                usage.calls += 1
+                usage.prompt_tokens += len(prompt)
+                usage.read_tokens += read
                 pieces = model.llama.create_completion(
                     prompt=prompt,
                     max_tokens=kwargs.get("max_tokens", self.max_tokens),

@@ -23,6 +23,7 @@ from bot.agent.models import (
 )
 from bot.agent.models.local import (
     LocalChatModel,
+    Threads,
     _forced_call,
     _parse_tool_calls,
     _prefill,
@@ -351,3 +352,58 @@ def test_a_prompts_fixed_part_can_be_read_before_its_first_question(settings: Se
     asked = HumanMessage("Sentence: Returns are free.\nQuestion: Free?")
     model.invoke([*fixed, asked], max_tokens=6)
     assert kept.restored == before + 1
+
+
+class ThreadsApi:
+    """Records the thread counts llama.cpp would be told."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[int, int]] = []
+
+    def llama_set_n_threads(self, context: object, threads: int, batch: int) -> None:
+        self.calls.append((threads, batch))
+
+
+def test_the_local_model_takes_every_core_only_while_nothing_else_runs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On two cores: both while the machine is idle, one while another process computes."""
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    api = ThreadsApi()
+    threads = Threads(api, None)
+    assert threads.fewest == 1
+    monkeypatch.setattr("bot.agent.models.local.others_running", lambda: 0)
+    assert threads.choose(None) == 2
+    monkeypatch.setattr("bot.agent.models.local.others_running", lambda: 3)
+    assert threads.choose(None) == 1
+    assert api.calls == [(2, 2), (1, 1)]
+
+
+def test_the_local_model_drops_a_thread_when_its_tokens_slow_down(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Another process starting mid-answer stalls every-core steps: the rest is written on
+    fewer threads; a token as fast as before keeps them."""
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    monkeypatch.setattr("bot.agent.models.local.others_running", lambda: 0)
+    api = ThreadsApi()
+    threads = Threads(api, None)
+    threads.choose(None)
+    for seconds in (0.09, 0.08, 0.1, 0.12):
+        threads.paced(None, seconds)
+    assert threads.current == 2
+    threads.paced(None, 0.6)
+    assert threads.current == 1
+    assert api.calls[-1] == (1, 1)
+
+
+def test_configured_local_model_threads_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    """PARLEY_LLM_THREADS fixes the count, whatever else runs and however slow tokens get."""
+    monkeypatch.setattr("bot.agent.models.local.others_running", lambda: 0)
+    api = ThreadsApi()
+    threads = Threads(api, 2)
+    assert threads.choose(None) == 2
+    threads.paced(None, 0.05)
+    threads.paced(None, 5.0)
+    assert threads.current == 2
+    assert api.calls == []

@@ -292,7 +292,7 @@ class LocalChatModel(BaseChatModel):
     model_path: str
     n_ctx: int = 4096
     n_threads: int | None = None
-    """llama.cpp threads (None: every core but one, see `LoadedModel`)."""
+    """llama.cpp threads (None: chosen per completion from what else runs, see `Threads`)."""
     max_tokens: int = 512
     temperature: float = 0.2
     timeout_s: float | None = None

@@ -22,6 +22,7 @@ from bot.agent.models import (
     stream_chat,
 )
 from bot.agent.models.local import (
+    CpuMark,
     LocalChatModel,
     Threads,
     _forced_call,
@@ -377,6 +378,26 @@ def test_the_local_model_takes_every_core_only_while_nothing_else_runs(
     monkeypatch.setattr("bot.agent.models.local.others_running", lambda: 3)
     assert threads.choose(None) == 1
     assert api.calls == [(2, 2), (1, 1)]
+
+
+def test_the_local_model_leaves_a_core_to_a_process_that_computes_in_bursts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Nothing else running at the moment of choosing, but a core busy with others' work
+    since the last answer ended (an evaluation between two model calls): one thread."""
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    monkeypatch.setattr("bot.agent.models.local.others_running", lambda: 0)
+    start = CpuMark(at=0.0, machine=100.0, own=10.0)
+    monkeypatch.setattr(CpuMark, "now", classmethod(lambda cls: CpuMark(2.0, 103.0, 11.0)))
+    assert start.others_since() == pytest.approx(1.0)  # 3 s busy, 1 of them this process's
+    threads = Threads(ThreadsApi(), None)
+    threads.finished()
+    monkeypatch.setattr(CpuMark, "now", classmethod(lambda cls: CpuMark(4.0, 105.0, 11.2)))
+    assert threads.choose(None) == 1
+    monkeypatch.setattr(CpuMark, "now", classmethod(lambda cls: CpuMark(6.0, 105.4, 11.4)))
+    threads.finished()  # an idle machine: only this process worked since
+    monkeypatch.setattr(CpuMark, "now", classmethod(lambda cls: CpuMark(7.0, 105.6, 11.6)))
+    assert threads.choose(None) == 2
 
 
 def test_the_local_model_drops_a_thread_when_its_tokens_slow_down(

@@ -217,10 +217,10 @@ class Threads:
     another thread holds a core. On this shared 2-core machine, at load average 5-8, the 1.5B
     model wrote 4-5 tokens/s on one thread and 0.3-1.3 on two, and read a prompt at 13-17
     tokens/s against 4-7; at rest two threads answered faster (first token p50 3.5 s against
-    4.8 s). So a completion gets every core while nothing else is running, and every core but
-    the ones others are using (at least one) otherwise; and if, with every core, a token takes
-    far longer than tokens did at rest (another process started), the rest of it is written on
-    one core fewer."""
+    4.8 s). So a completion gets every core while nothing else runs (now, nor on average since
+    the last completion ended), and every core but the ones others use (at least one)
+    otherwise; and if, with every core, a token takes far longer than tokens did at rest
+    (another process started), the rest of it is written on one core fewer."""
 
     SLOWER = 2.5
     """A token this many times slower than the fastest with every core means a core is taken."""
@@ -234,12 +234,21 @@ class Threads:
         self.current = self.fewest
         self._fastest: float | None = None
         """Seconds of the fastest token written with every core (at rest)."""
+        self._finished: CpuMark | None = None
 
     def choose(self, context: Any) -> int:
-        """Set the threads for the next completion from what else is running now."""
-        count = self.configured or max(self.fewest, self.cores - others_running())
+        """Set the threads for the next completion from what else runs: right now (a snapshot
+        misses a process between two bursts) or, on average, since the last completion."""
+        others = others_running()
+        if self._finished is not None:
+            others = max(others, round(self._finished.others_since()))
+        count = self.configured or max(self.fewest, self.cores - others)
         self._set(context, count)
         return count
+
+    def finished(self) -> None:
+        """Note the end of a completion: what others use until the next one is measured."""
+        self._finished = CpuMark.now()
 
     def paced(self, context: Any, seconds: float) -> None:
         """After a token that took `seconds`: fall back to fewer threads if it was far slower
@@ -256,6 +265,37 @@ class Threads:
         if count != self.current:
             self._api.llama_set_n_threads(context, count, count)
             self.current = count
+
+
+@dataclass(frozen=True)
+class CpuMark:
+    """The machine's and this process's CPU time at one moment (seconds; machine: -1 unknown)."""
+
+    at: float
+    machine: float
+    own: float
+
+    @classmethod
+    def now(cls) -> CpuMark:
+        """The mark for this moment."""
+        machine = -1.0
+        try:
+            with open("/proc/stat", encoding="ascii") as status:
+                ticks = [int(value) for value in status.readline().split()[1:9]]
+            idle = ticks[3] + ticks[4]  # idle and waiting for the disk
+            machine = (sum(ticks) - idle) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
+            pass
+        times = os.times()
+        return cls(time.monotonic(), machine, times.user + times.system)
+
+    def others_since(self) -> float:
+        """Cores other processes used on average since this mark (0 when unknown)."""
+        now = CpuMark.now()
+        wall = now.at - self.at
+        if self.machine < 0 or now.machine < 0 or wall < 0.05:
+            return 0.0
+        return max(0.0, (now.machine - self.machine) - (now.own - self.own)) / wall
 
 
 def others_running(samples: int = 3, gap_s: float = 0.002) -> int:
@@ -324,6 +364,7 @@ class LocalChatModel(BaseChatModel):
             prompt = model.llama.tokenize(rendered.prompt.encode("utf-8"), special=True)
             model.threads.choose(model.llama._ctx.ctx)
             model.prefixes.restore(prompt)
+            model.threads.finished()
             return model.prefixes.fixed_length(prompt)
 
     def bind_tools(
@@ -440,6 +481,8 @@ class LocalChatModel(BaseChatModel):
                     yield chunk
             except (RuntimeError, ValueError) as error:
                 raise LLMUnavailable(f"local model failed: {error}") from error
+            finally:
+                threads.finished()
         if timed_out:
             raise LLMTimeout(f"the local model did not finish within {self.timeout_s:g} s")
         if forced:

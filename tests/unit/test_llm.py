@@ -7,7 +7,13 @@ import time
 from pathlib import Path
 
 import pytest
-from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.messages import (
+    AIMessage,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+)
 from langchain_core.tools import tool
 
 from bot.agent.errors import LLMTimeout, LLMUnavailable
@@ -353,6 +359,36 @@ def test_a_prompts_fixed_part_can_be_read_before_its_first_question(settings: Se
     asked = HumanMessage("Sentence: Returns are free.\nQuestion: Free?")
     model.invoke([*fixed, asked], max_tokens=6)
     assert kept.restored == before + 1
+
+
+@pytest.mark.integration
+def test_the_local_model_keeps_the_sentences_an_answer_opens_with(settings: Settings) -> None:
+    """A second question answered from the same sentences, after another prompt, reads only
+    the question again (the sentences' paragraph is put back), and answers exactly as a
+    context that read it all; other sentences are read whole."""
+    pytest.importorskip("llama_cpp", reason="pip install 'parley[local]'")
+    model = make_chat_model("local:small", settings)
+    assert isinstance(model, LocalChatModel)
+    model = model.model_copy(update={"n_ctx": 1280})  # a context of its own
+    fixed = [SystemMessage("Answer the shopper in one short sentence from the store's sentences.")]
+    sentences = "<sentences>\nReturns are free within 30 days of delivery.\n</sentences>\n\n"
+
+    def asked(question: str, opening: str = sentences) -> list[BaseMessage]:
+        return [*fixed, HumanMessage(f"{opening}Question: {question}")]
+
+    usage = model.loaded().usage
+    model.invoke(asked("Do returns cost anything?"), max_tokens=8)
+    model.invoke([HumanMessage("Translate into French: Thank you.")], max_tokens=6)
+    read, restored = usage.read_tokens, model.loaded().prefixes.restored
+    answer = model.invoke(asked("How long may I send things back?"), max_tokens=12).content
+    again = usage.read_tokens - read
+    assert model.loaded().prefixes.restored == restored + 1
+    other = "<sentences>\nParcels to Japan take 7 to 12 working days to arrive.\n</sentences>\n\n"
+    read = usage.read_tokens
+    model.invoke(asked("How long may I send things back?", other), max_tokens=4)
+    assert again + 8 < usage.read_tokens - read
+    fresh = model.model_copy(update={"n_ctx": 1536})
+    assert fresh.invoke(asked("How long may I send things back?"), max_tokens=12).content == answer
 
 
 class ThreadsApi:

@@ -12,7 +12,9 @@ so a prompt that starts with the previous one's prefix (system prompt, tools) sk
 That alone keeps one prefix: a turn that also translates, renders a question or calls a tool
 would leave the next answer to read its whole fixed part again (~250 tokens, 3 s on two cores).
 So each prompt's fixed part, everything before its last message, is kept aside (`Prefixes`) and
-put back into the context when a later prompt starts with it.
+put back into the context when a later prompt starts with it; so is the opening paragraph of the
+last message (the answering sentences, a translation's instruction), which recurs as shoppers
+ask about the same few passages.
 """
 
 from __future__ import annotations
@@ -109,6 +111,8 @@ class Usage:
 PREFIX_BYTES = 256 * 1024 * 1024
 """Memory for kept prefixes (their attention keys and values): about 28 KB a token for the 1.5B
 model, so a 250-token answer prefix takes 7 MB and this holds every prompt kind Parley has."""
+OPENING_MIN_TOKENS = 8
+"""A shorter opening paragraph is read again rather than kept."""
 MESSAGE_START = b"<|im_start|>"
 """The token that opens each message of a ChatML template (Qwen's): a prompt's fixed part ends
 where its last message starts. Other templates keep llama.cpp's own one-prefix reuse."""
@@ -129,6 +133,9 @@ class Prefixes:
         self._api = llama_cpp
         self._capacity = capacity_bytes
         self._saved: OrderedDict[tuple[int, ...], bytes] = OrderedDict()
+        self._openings: OrderedDict[tuple[int, ...], bytes] = OrderedDict()
+        """States that also hold a last message's opening paragraph (at most half the
+        memory: they come and go with the sentences asked about, the fixed parts stay)."""
         start = llama.tokenize(MESSAGE_START, add_bos=False, special=True)
         self._start = start[0] if len(start) == 1 else None
         self.restored = 0
@@ -143,21 +150,55 @@ class Prefixes:
         starts = [index for index, token in enumerate(tokens) if token == self._start]
         return starts[-2] if len(starts) >= 2 else 0
 
+    def opening_length(self, tokens: Sequence[int], fixed: int) -> int:
+        """Where the last message's opening paragraph ends (0: it has none before its end):
+        the tokens up to its first blank line, which the answer prompt fills with the
+        answering sentences and the translation prompt with its instruction for one pair of
+        languages. A store's popular answers come from the same few sentences, so that
+        paragraph recurs while the question after it changes."""
+        text = b""
+        for index in range(fixed, len(tokens) - 1):
+            text += self._llama.detokenize([tokens[index]])
+            if b"\n\n" in text:
+                return index + 1 if index + 1 - fixed >= OPENING_MIN_TOKENS else 0
+        return 0
+
     def restore(self, tokens: Sequence[int]) -> int:
-        """Make the context hold the fixed part of the prompt `tokens`; returns the tokens
-        that had to be read for it (0: kept or put back)."""
+        """Make the context hold the fixed part of the prompt `tokens`, and the opening
+        paragraph of its last message; returns the tokens that had to be read for them (0:
+        kept or put back)."""
         fixed = self.fixed_length(tokens)
         if fixed == 0:
             return 0
         llama = self._llama
         held = shared_length(llama, tokens)
+        opening = self.opening_length(tokens, fixed)
+        if opening and held < opening:
+            key = tuple(tokens[:opening])
+            saved = self._openings.get(key)
+            if saved is not None and self._put_back(key, saved, self._openings):
+                self._openings.move_to_end(key)
+                self.restored += 1
+                return 0
+        read = self._restore_fixed(tokens, fixed, held)
+        held = shared_length(llama, tokens)
+        if opening and held < opening:
+            # Read the opening paragraph too and keep it apart (after the fixed part).
+            llama.n_tokens = held
+            llama.eval(list(tokens[held:opening]))
+            self._keep(tuple(tokens[:opening]), self._openings, self._capacity // 2)
+            read += opening - held
+        return read
+
+    def _restore_fixed(self, tokens: Sequence[int], fixed: int, held: int) -> int:
+        llama = self._llama
         key = tuple(tokens[:fixed])
         if held >= fixed:
             if key in self._saved:
                 self._saved.move_to_end(key)
             return 0
         saved = self._saved.get(key)
-        if saved is not None and self._put_back(key, saved):
+        if saved is not None and self._put_back(key, saved, self._saved):
             self._saved.move_to_end(key)
             self.restored += 1
             return 0
@@ -165,30 +206,37 @@ class Prefixes:
         # it, and leave the rest of the prompt to the completion.
         llama.n_tokens = held
         llama.eval(list(tokens[held:fixed]))
-        self._keep(key)
+        self._keep(key, self._saved, self._capacity)
         return fixed - held
 
-    def _keep(self, key: tuple[int, ...]) -> None:
+    def _keep(
+        self,
+        key: tuple[int, ...],
+        kept: OrderedDict[tuple[int, ...], bytes],
+        capacity: int,
+    ) -> None:
         context = self._llama._ctx.ctx
         size = self._api.llama_state_seq_get_size(context, 0)
-        if size > self._capacity:
+        if size > capacity:
             return
         buffer = (ctypes.c_uint8 * size)()
         written = self._api.llama_state_seq_get_data(context, buffer, size, 0)
         if written == 0:
             return
-        self._saved[key] = bytes(buffer)[:written]
-        while sum(len(state) for state in self._saved.values()) > self._capacity:
-            self._saved.popitem(last=False)
+        kept[key] = bytes(buffer)[:written]
+        while sum(len(state) for state in kept.values()) > capacity:
+            kept.popitem(last=False)
 
-    def _put_back(self, key: tuple[int, ...], state: bytes) -> bool:
+    def _put_back(
+        self, key: tuple[int, ...], state: bytes, kept: OrderedDict[tuple[int, ...], bytes]
+    ) -> bool:
         llama = self._llama
         llama._ctx.kv_cache_clear()
         buffer = (ctypes.c_uint8 * len(state)).from_buffer_copy(state)
         if self._api.llama_state_seq_set_data(llama._ctx.ctx, buffer, len(state), 0) == 0:
             log.warning("a kept prompt prefix could not be put back; reading it again")
             llama.n_tokens = 0
-            del self._saved[key]
+            del kept[key]
             return False
         llama.input_ids[: len(key)] = key
         llama.n_tokens = len(key)

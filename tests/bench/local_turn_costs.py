@@ -64,9 +64,9 @@ class Watch:
                 watch.model_started = time.perf_counter()
             yield from stream(model, *args, **kwargs)
 
-        local.Threads.choose = chosen  # type: ignore[method-assign]
-        local.Threads._set = set_to  # type: ignore[method-assign]
-        local.LocalChatModel._stream = streamed  # type: ignore[method-assign]
+        local.Threads.choose = chosen  # type: ignore[method-assign,assignment]
+        local.Threads._set = set_to  # type: ignore[method-assign,assignment]
+        local.LocalChatModel._stream = streamed  # type: ignore[method-assign,assignment]
 
 
 async def main(rounds: int, questions: list[str]) -> dict[str, Any]:

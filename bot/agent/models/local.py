@@ -480,14 +480,15 @@ class LocalChatModel(BaseChatModel):
 
         threads = model.threads
         last: float | None = None  # the first call comes after the prompt was read
+        waited = 0.0  # while the caller held the stream (checking a sentence): not the model's
 
         def pace(tokens: Any, logits: Any) -> bool:
-            nonlocal last
+            nonlocal last, waited
             model.usage.generated_tokens += 1  # called once a token is chosen
             now = time.monotonic()
             if last is not None:
-                threads.paced(model.llama._ctx.ctx, now - last)
-            last = now
+                threads.paced(model.llama._ctx.ctx, now - last - waited)
+            last, waited = now, 0.0
             return False
 
         criteria = model.stopping_type([past_deadline, pace])
@@ -526,7 +527,9 @@ class LocalChatModel(BaseChatModel):
                     chunk = ChatGenerationChunk(message=AIMessageChunk(content=delta))
                     if run_manager:
                         run_manager.on_llm_new_token(delta, chunk=chunk)
+                    held = time.monotonic()
                     yield chunk
+                    waited += time.monotonic() - held
             except (RuntimeError, ValueError) as error:
                 raise LLMUnavailable(f"local model failed: {error}") from error
             finally:

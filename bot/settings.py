@@ -141,8 +141,9 @@ class Settings(BaseSettings):
     llm: str = "local"
     """`local`, `none`, or a provider string such as `openai:gpt-4o-mini`."""
     llm_threads: int | None = Field(default=None, ge=1)
-    """CPU threads of the local model; unset: every core but one (one on a 2-core machine,
-    where a second thread stalls whenever the sockets or the embeddings take a core)."""
+    """CPU threads of the local model; unset: chosen per answer, every core while nothing else
+    runs and one fewer otherwise, or once its tokens slow down (`bot.agent.models.local.Threads`:
+    llama.cpp's threads stall whenever another process takes a core)."""
     llm_timeout_s: float | None = None
     """Seconds one model answer may take before the turn falls back to a retrieval-only reply
     and offers a person; unset: `LOCAL_LLM_TIMEOUT_S` for the local model, else 60."""

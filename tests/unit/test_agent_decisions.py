@@ -284,6 +284,27 @@ async def test_a_rejected_wording_quotes_the_sentence_translated_when_it_keeps_t
     assert "Translate" in model.calls[1].prompt and "30 Tage" in model.calls[1].prompt
 
 
+async def test_a_sentence_translated_once_is_quoted_again_without_asking_the_model() -> None:
+    # The second shopper's restating is refused too: the translation already accepted for the
+    # same sentence and language is checked again and quoted, with no second model call.
+    model = FakeChatModel(
+        script=[
+            reply("You can return an item for a while."),
+            reply("You have 30 days from delivery to return an item."),
+            reply("You can send items back for some time."),
+        ]
+    )
+    shop = Shop(model)
+    shop.index.passages = [GERMAN_RETURNS]
+    question = "How long do I have to return an item?"
+    first = await shop.pipeline.handle(STORE, shop.start("t1"), question)
+    again = await shop.pipeline.handle(STORE, shop.start("t2"), "How long can I return an item?")
+    lead = say("en", "faq_lead", document="Returns policy", section="Return window")
+    quoted = f"{lead}\nYou have 30 days from delivery to return an item."
+    assert first.reply == again.reply == quoted
+    assert len(model.calls) == 3
+
+
 @pytest.mark.parametrize(
     "translation",
     [

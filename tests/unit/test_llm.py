@@ -7,7 +7,13 @@ import time
 from pathlib import Path
 
 import pytest
-from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.messages import (
+    AIMessage,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+)
 from langchain_core.tools import tool
 
 from bot.agent.errors import LLMTimeout, LLMUnavailable
@@ -22,7 +28,9 @@ from bot.agent.models import (
     stream_chat,
 )
 from bot.agent.models.local import (
+    CpuMark,
     LocalChatModel,
+    Threads,
     _forced_call,
     _parse_tool_calls,
     _prefill,
@@ -351,3 +359,108 @@ def test_a_prompts_fixed_part_can_be_read_before_its_first_question(settings: Se
     asked = HumanMessage("Sentence: Returns are free.\nQuestion: Free?")
     model.invoke([*fixed, asked], max_tokens=6)
     assert kept.restored == before + 1
+
+
+@pytest.mark.integration
+def test_the_local_model_keeps_the_sentences_an_answer_opens_with(settings: Settings) -> None:
+    """A second question answered from the same sentences, after another prompt, reads only
+    the question again (the sentences' paragraph is put back), and answers exactly as a
+    context that read it all; other sentences are read whole."""
+    pytest.importorskip("llama_cpp", reason="pip install 'parley[local]'")
+    model = make_chat_model("local:small", settings)
+    assert isinstance(model, LocalChatModel)
+    model = model.model_copy(update={"n_ctx": 1280})  # a context of its own
+    fixed = [SystemMessage("Answer the shopper in one short sentence from the store's sentences.")]
+    sentences = "<sentences>\nReturns are free within 30 days of delivery.\n</sentences>\n\n"
+
+    def asked(question: str, opening: str = sentences) -> list[BaseMessage]:
+        return [*fixed, HumanMessage(f"{opening}Question: {question}")]
+
+    usage = model.loaded().usage
+    model.invoke(asked("Do returns cost anything?"), max_tokens=8)
+    model.invoke([HumanMessage("Translate into French: Thank you.")], max_tokens=6)
+    read, restored = usage.read_tokens, model.loaded().prefixes.restored
+    answer = model.invoke(asked("How long may I send things back?"), max_tokens=12).content
+    again = usage.read_tokens - read
+    assert model.loaded().prefixes.restored == restored + 1
+    other = "<sentences>\nParcels to Japan take 7 to 12 working days to arrive.\n</sentences>\n\n"
+    read = usage.read_tokens
+    model.invoke(asked("How long may I send things back?", other), max_tokens=4)
+    assert again + 8 < usage.read_tokens - read
+    fresh = model.model_copy(update={"n_ctx": 1536})
+    assert fresh.invoke(asked("How long may I send things back?"), max_tokens=12).content == answer
+
+
+class ThreadsApi:
+    """Records the thread counts llama.cpp would be told."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[int, int]] = []
+
+    def llama_set_n_threads(self, context: object, threads: int, batch: int) -> None:
+        self.calls.append((threads, batch))
+
+
+def test_the_local_model_takes_every_core_only_while_nothing_else_runs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On two cores: both while the machine is idle, one while another process computes."""
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    api = ThreadsApi()
+    threads = Threads(api, None)
+    assert threads.fewest == 1
+    monkeypatch.setattr("bot.agent.models.local.others_running", lambda: 0)
+    assert threads.choose(None) == 2
+    monkeypatch.setattr("bot.agent.models.local.others_running", lambda: 3)
+    assert threads.choose(None) == 1
+    assert api.calls == [(2, 2), (1, 1)]
+
+
+def test_the_local_model_leaves_a_core_to_a_process_that_computes_in_bursts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Nothing else running at the moment of choosing, but a core busy with others' work
+    since the last answer ended (an evaluation between two model calls): one thread."""
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    monkeypatch.setattr("bot.agent.models.local.others_running", lambda: 0)
+    start = CpuMark(at=0.0, machine=100.0, own=10.0)
+    monkeypatch.setattr(CpuMark, "now", classmethod(lambda cls: CpuMark(2.0, 103.0, 11.0)))
+    assert start.others_since() == pytest.approx(1.0)  # 3 s busy, 1 of them this process's
+    threads = Threads(ThreadsApi(), None)
+    threads.finished()
+    monkeypatch.setattr(CpuMark, "now", classmethod(lambda cls: CpuMark(4.0, 105.0, 11.2)))
+    assert threads.choose(None) == 1
+    monkeypatch.setattr(CpuMark, "now", classmethod(lambda cls: CpuMark(6.0, 105.4, 11.4)))
+    threads.finished()  # an idle machine: only this process worked since
+    monkeypatch.setattr(CpuMark, "now", classmethod(lambda cls: CpuMark(7.0, 105.6, 11.6)))
+    assert threads.choose(None) == 2
+
+
+def test_the_local_model_drops_a_thread_when_its_tokens_slow_down(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Another process starting mid-answer stalls every-core steps: the rest is written on
+    fewer threads; a token as fast as before keeps them."""
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    monkeypatch.setattr("bot.agent.models.local.others_running", lambda: 0)
+    api = ThreadsApi()
+    threads = Threads(api, None)
+    threads.choose(None)
+    for seconds in (0.09, 0.08, 0.1, 0.12):
+        threads.paced(None, seconds)
+    assert threads.current == 2
+    threads.paced(None, 0.6)
+    assert threads.current == 1
+    assert api.calls[-1] == (1, 1)
+
+
+def test_configured_local_model_threads_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    """PARLEY_LLM_THREADS fixes the count, whatever else runs and however slow tokens get."""
+    monkeypatch.setattr("bot.agent.models.local.others_running", lambda: 0)
+    api = ThreadsApi()
+    threads = Threads(api, 2)
+    assert threads.choose(None) == 2
+    threads.paced(None, 0.05)
+    threads.paced(None, 5.0)
+    assert threads.current == 2
+    assert api.calls == []

@@ -53,6 +53,10 @@ RUNNER_UP_GAP = 0.03
 """...as long as they score within this of the first."""
 SENTENCE_CACHE = 4096
 """Sentence vectors kept per process (a store's passages are few; emptied when full)."""
+TRANSLATION_CACHE = 1024
+"""Translations of answering sentences kept per process (emptied when full): a refused
+restating falls back to the same quote in the same language again and again, and each
+translation is a model call of its own before the shopper reads anything."""
 
 
 class Answers:
@@ -81,6 +85,9 @@ class Answers:
         """Ask the chat model whether the chosen sentences answer, when retrieval's calibrated
         confidence alone does not settle it (`bot.agent.checks.answerable.confirmed`)."""
         self._sentence_vectors: dict[str, Vector] = {}
+        self._translations: dict[tuple[str, str, str], str] = {}
+        """Accepted translations of answering sentences by (text, source, target); checked
+        again, as a new one would be, before each use."""
         self._sentence_lock = threading.Lock()  # turns embed from worker threads
 
     async def answer(self, turn: Turn, intent: Intent) -> Decision:
@@ -332,8 +339,15 @@ class Answers:
                 return "it turned a deadline into a delay"
             return None
 
+        key = (text, source, turn.language)
+        known = self._translations.get(key)
+        if known is not None and faithful(known) is None:
+            return _quote(turn, chosen, _as_stated(known, turn, chosen))
         rendered = await translate_passage(self.model, text, source, turn.language, faithful)
         if rendered.ok:
+            if len(self._translations) >= TRANSLATION_CACHE:
+                self._translations.clear()
+            self._translations[key] = rendered.text
             return _quote(turn, chosen, _as_stated(rendered.text, turn, chosen))
         log.info("answering sentences quoted untranslated: %s", rendered.reason)
         return _as_written(turn, chosen)

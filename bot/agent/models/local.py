@@ -12,7 +12,9 @@ so a prompt that starts with the previous one's prefix (system prompt, tools) sk
 That alone keeps one prefix: a turn that also translates, renders a question or calls a tool
 would leave the next answer to read its whole fixed part again (~250 tokens, 3 s on two cores).
 So each prompt's fixed part, everything before its last message, is kept aside (`Prefixes`) and
-put back into the context when a later prompt starts with it.
+put back into the context when a later prompt starts with it; so is the opening paragraph of the
+last message (the answering sentences, a translation's instruction), which recurs as shoppers
+ask about the same few passages.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
@@ -67,17 +70,13 @@ class LoadedModel:
                 "PARLEY_LLM=local needs llama-cpp-python: pip install 'parley[local]'"
             ) from error
         self.lock = threading.Lock()
+        self.threads = Threads(llama_cpp, n_threads)
         # Typed as Any: llama-cpp-python's TypedDict signatures do not fit LangChain's dicts.
         self.llama: Any = llama_cpp.Llama(
             model_path=path,
             n_ctx=n_ctx,
-            # Every core but one unless told otherwise: the process also embeds, searches and
-            # serves sockets, and llama.cpp's threads meet at a spinning barrier after every
-            # step, which stalls whenever another thread holds a core. On a shared 2-core
-            # machine at load average 10-13, the 1.5B model wrote 15 tokens in 2-2.4 s on one
-            # thread and 15-20 s on two, and read a prompt at 14-20 tokens/s against 6-7.
-            n_threads=n_threads or _threads(),
-            n_threads_batch=n_threads or _threads(),
+            n_threads=self.threads.fewest,
+            n_threads_batch=self.threads.fewest,
             n_batch=512,
             verbose=False,
         )
@@ -94,11 +93,26 @@ class LoadedModel:
         )
         self.stopping_type = llama_cpp.StoppingCriteriaList
         self.prefixes = Prefixes(self.llama)
+        self.usage = Usage()
+
+
+@dataclass
+class Usage:
+    """What the loaded model has done in this process, for measuring a turn's cost in model work
+    (wall times on a shared machine are noisy; these counts are not)."""
+
+    calls: int = 0
+    prompt_tokens: int = 0
+    read_tokens: int = 0
+    """Prompt tokens evaluated: neither in the context already nor put back from a kept prefix."""
+    generated_tokens: int = 0
 
 
 PREFIX_BYTES = 256 * 1024 * 1024
 """Memory for kept prefixes (their attention keys and values): about 28 KB a token for the 1.5B
 model, so a 250-token answer prefix takes 7 MB and this holds every prompt kind Parley has."""
+OPENING_MIN_TOKENS = 8
+"""A shorter opening paragraph is read again rather than kept."""
 MESSAGE_START = b"<|im_start|>"
 """The token that opens each message of a ChatML template (Qwen's): a prompt's fixed part ends
 where its last message starts. Other templates keep llama.cpp's own one-prefix reuse."""
@@ -119,6 +133,9 @@ class Prefixes:
         self._api = llama_cpp
         self._capacity = capacity_bytes
         self._saved: OrderedDict[tuple[int, ...], bytes] = OrderedDict()
+        self._openings: OrderedDict[tuple[int, ...], bytes] = OrderedDict()
+        """States that also hold a last message's opening paragraph (at most half the
+        memory: they come and go with the sentences asked about, the fixed parts stay)."""
         start = llama.tokenize(MESSAGE_START, add_bos=False, special=True)
         self._start = start[0] if len(start) == 1 else None
         self.restored = 0
@@ -133,54 +150,93 @@ class Prefixes:
         starts = [index for index, token in enumerate(tokens) if token == self._start]
         return starts[-2] if len(starts) >= 2 else 0
 
-    def restore(self, tokens: Sequence[int]) -> None:
-        """Make the context hold the fixed part of the prompt `tokens`."""
+    def opening_length(self, tokens: Sequence[int], fixed: int) -> int:
+        """Where the last message's opening paragraph ends (0: it has none before its end):
+        the tokens up to its first blank line, which the answer prompt fills with the
+        answering sentences and the translation prompt with its instruction for one pair of
+        languages. A store's popular answers come from the same few sentences, so that
+        paragraph recurs while the question after it changes."""
+        text = b""
+        for index in range(fixed, len(tokens) - 1):
+            text += self._llama.detokenize([tokens[index]])
+            if b"\n\n" in text:
+                return index + 1 if index + 1 - fixed >= OPENING_MIN_TOKENS else 0
+        return 0
+
+    def restore(self, tokens: Sequence[int]) -> int:
+        """Make the context hold the fixed part of the prompt `tokens`, and the opening
+        paragraph of its last message; returns the tokens that had to be read for them (0:
+        kept or put back)."""
         fixed = self.fixed_length(tokens)
         if fixed == 0:
-            return
+            return 0
         llama = self._llama
-        held = 0
-        for have, want in zip(llama.input_ids[: llama.n_tokens].tolist(), tokens, strict=False):
-            if have != want:
-                break
-            held += 1
+        held = shared_length(llama, tokens)
+        opening = self.opening_length(tokens, fixed)
+        if opening and held < opening:
+            key = tuple(tokens[:opening])
+            saved = self._openings.get(key)
+            if saved is not None and self._put_back(key, saved, self._openings):
+                self._openings.move_to_end(key)
+                self.restored += 1
+                return 0
+        read = self._restore_fixed(tokens, fixed, held)
+        held = shared_length(llama, tokens)
+        if opening and held < opening:
+            # Read the opening paragraph too and keep it apart (after the fixed part).
+            llama.n_tokens = held
+            llama.eval(list(tokens[held:opening]))
+            self._keep(tuple(tokens[:opening]), self._openings, self._capacity // 2)
+            read += opening - held
+        return read
+
+    def _restore_fixed(self, tokens: Sequence[int], fixed: int, held: int) -> int:
+        llama = self._llama
         key = tuple(tokens[:fixed])
         if held >= fixed:
             if key in self._saved:
                 self._saved.move_to_end(key)
-            return
+            return 0
         saved = self._saved.get(key)
-        if saved is not None and self._put_back(key, saved):
+        if saved is not None and self._put_back(key, saved, self._saved):
             self._saved.move_to_end(key)
             self.restored += 1
-            return
+            return 0
         # Read the fixed part on its own (after what the context already shares with it), keep
         # it, and leave the rest of the prompt to the completion.
         llama.n_tokens = held
         llama.eval(list(tokens[held:fixed]))
-        self._keep(key)
+        self._keep(key, self._saved, self._capacity)
+        return fixed - held
 
-    def _keep(self, key: tuple[int, ...]) -> None:
+    def _keep(
+        self,
+        key: tuple[int, ...],
+        kept: OrderedDict[tuple[int, ...], bytes],
+        capacity: int,
+    ) -> None:
         context = self._llama._ctx.ctx
         size = self._api.llama_state_seq_get_size(context, 0)
-        if size > self._capacity:
+        if size > capacity:
             return
         buffer = (ctypes.c_uint8 * size)()
         written = self._api.llama_state_seq_get_data(context, buffer, size, 0)
         if written == 0:
             return
-        self._saved[key] = bytes(buffer)[:written]
-        while sum(len(state) for state in self._saved.values()) > self._capacity:
-            self._saved.popitem(last=False)
+        kept[key] = bytes(buffer)[:written]
+        while sum(len(state) for state in kept.values()) > capacity:
+            kept.popitem(last=False)
 
-    def _put_back(self, key: tuple[int, ...], state: bytes) -> bool:
+    def _put_back(
+        self, key: tuple[int, ...], state: bytes, kept: OrderedDict[tuple[int, ...], bytes]
+    ) -> bool:
         llama = self._llama
         llama._ctx.kv_cache_clear()
         buffer = (ctypes.c_uint8 * len(state)).from_buffer_copy(state)
         if self._api.llama_state_seq_set_data(llama._ctx.ctx, buffer, len(state), 0) == 0:
             log.warning("a kept prompt prefix could not be put back; reading it again")
             llama.n_tokens = 0
-            del self._saved[key]
+            del kept[key]
             return False
         llama.input_ids[: len(key)] = key
         llama.n_tokens = len(key)
@@ -188,13 +244,123 @@ class Prefixes:
         return True
 
 
+def shared_length(llama: Any, tokens: Sequence[int]) -> int:
+    """How many of `tokens`, from the start, the context holds already."""
+    held = 0
+    for have, want in zip(llama.input_ids[: llama.n_tokens].tolist(), tokens, strict=False):
+        if have != want:
+            break
+        held += 1
+    return held
+
+
 _loaded: dict[tuple[str, int, int | None], LoadedModel] = {}
 _loaded_lock = threading.Lock()
 
 
-def _threads() -> int:
-    """llama.cpp's default threads: every core but one (one on a machine of one or two)."""
-    return max(1, (os.cpu_count() or 2) - 1)
+class Threads:
+    """How many threads llama.cpp computes with, chosen per completion when not configured.
+
+    llama.cpp's threads meet at a spinning barrier after every step, which stalls whenever
+    another thread holds a core. On this shared 2-core machine, at load average 5-8, the 1.5B
+    model wrote 4-5 tokens/s on one thread and 0.3-1.3 on two, and read a prompt at 13-17
+    tokens/s against 4-7; at rest two threads answered faster (first token p50 3.5 s against
+    4.8 s). So a completion gets every core while nothing else runs (now, nor on average since
+    the last completion ended), and every core but the ones others use (at least one)
+    otherwise; and if, with every core, a token takes far longer than tokens did at rest
+    (another process started), the rest of it is written on one core fewer."""
+
+    SLOWER = 2.5
+    """A token this many times slower than the fastest with every core means a core is taken."""
+
+    def __init__(self, api: Any, configured: int | None) -> None:
+        self._api = api
+        self.configured = configured
+        self.cores = os.cpu_count() or 2
+        self.fewest = configured or max(1, self.cores - 1)
+        """The count the model is loaded with, and falls back to under contention."""
+        self.current = self.fewest
+        self._fastest: float | None = None
+        """Seconds of the fastest token written with every core (at rest)."""
+        self._finished: CpuMark | None = None
+
+    def choose(self, context: Any) -> int:
+        """Set the threads for the next completion from what else runs: right now (a snapshot
+        misses a process between two bursts) or, on average, since the last completion."""
+        others = others_running()
+        if self._finished is not None:
+            others = max(others, round(self._finished.others_since()))
+        count = self.configured or max(self.fewest, self.cores - others)
+        self._set(context, count)
+        return count
+
+    def finished(self) -> None:
+        """Note the end of a completion: what others use until the next one is measured."""
+        self._finished = CpuMark.now()
+
+    def paced(self, context: Any, seconds: float) -> None:
+        """After a token that took `seconds`: fall back to fewer threads if it was far slower
+        than every core writes one at rest."""
+        if self.configured or self.current <= self.fewest:
+            return
+        if self._fastest is None or seconds < self._fastest:
+            self._fastest = seconds
+        elif seconds > self.SLOWER * self._fastest:
+            log.info("llama.cpp token took %.2f s on %d threads: fewer", seconds, self.current)
+            self._set(context, self.fewest)
+
+    def _set(self, context: Any, count: int) -> None:
+        if count != self.current:
+            self._api.llama_set_n_threads(context, count, count)
+            self.current = count
+
+
+@dataclass(frozen=True)
+class CpuMark:
+    """The machine's and this process's CPU time at one moment (seconds; machine: -1 unknown)."""
+
+    at: float
+    machine: float
+    own: float
+
+    @classmethod
+    def now(cls) -> CpuMark:
+        """The mark for this moment."""
+        machine = -1.0
+        try:
+            with open("/proc/stat", encoding="ascii") as status:
+                ticks = [int(value) for value in status.readline().split()[1:9]]
+            idle = ticks[3] + ticks[4]  # idle and waiting for the disk
+            machine = (sum(ticks) - idle) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
+            pass
+        times = os.times()
+        return cls(time.monotonic(), machine, times.user + times.system)
+
+    def others_since(self) -> float:
+        """Cores other processes used on average since this mark (0 when unknown)."""
+        now = CpuMark.now()
+        wall = now.at - self.at
+        if self.machine < 0 or now.machine < 0 or wall < 0.05:
+            return 0.0
+        return max(0.0, (now.machine - self.machine) - (now.own - self.own)) / wall
+
+
+def others_running(samples: int = 3, gap_s: float = 0.002) -> int:
+    """Tasks other than the caller that the kernel runs or would run right now (the most of a
+    few samples a few milliseconds apart; /proc/loadavg's fourth field counts the reader too).
+    Without /proc: the one-minute load average, which also counts this process's own work."""
+    most = 0
+    for sample in range(samples):
+        try:
+            with open("/proc/loadavg", encoding="ascii") as status:
+                running = int(status.read().split()[3].split("/")[0])
+        except (OSError, ValueError, IndexError):
+            return round(os.getloadavg()[0]) if hasattr(os, "getloadavg") else 1
+        most = max(most, running - 1)
+        if sample + 1 < samples:
+            time.sleep(gap_s)
+    return most
 
 
 def load_model(path: str, n_ctx: int = 4096, n_threads: int | None = None) -> LoadedModel:
@@ -214,7 +380,7 @@ class LocalChatModel(BaseChatModel):
     model_path: str
     n_ctx: int = 4096
     n_threads: int | None = None
-    """llama.cpp threads (None: every core but one, see `LoadedModel`)."""
+    """llama.cpp threads (None: chosen per completion from what else runs, see `Threads`)."""
     max_tokens: int = 512
     temperature: float = 0.2
     timeout_s: float | None = None
@@ -244,7 +410,9 @@ class LocalChatModel(BaseChatModel):
         rendered = model.formatter(messages=_to_openai(messages))
         with model.lock:
             prompt = model.llama.tokenize(rendered.prompt.encode("utf-8"), special=True)
+            model.threads.choose(model.llama._ctx.ctx)
             model.prefixes.restore(prompt)
+            model.threads.finished()
             return model.prefixes.fixed_length(prompt)
 
     def bind_tools(
@@ -310,7 +478,20 @@ class LocalChatModel(BaseChatModel):
                 timed_out = True
             return timed_out
 
-        criteria = model.stopping_type([past_deadline])
+        threads = model.threads
+        last: float | None = None  # the first call comes after the prompt was read
+        waited = 0.0  # while the caller held the stream (checking a sentence): not the model's
+
+        def pace(tokens: Any, logits: Any) -> bool:
+            nonlocal last, waited
+            model.usage.generated_tokens += 1  # called once a token is chosen
+            now = time.monotonic()
+            if last is not None:
+                threads.paced(model.llama._ctx.ctx, now - last - waited)
+            last, waited = now, 0.0
+            return False
+
+        criteria = model.stopping_type([past_deadline, pace])
         if rendered.stopping_criteria is not None:
             criteria.extend(rendered.stopping_criteria)
         with model.lock:
@@ -319,7 +500,14 @@ class LocalChatModel(BaseChatModel):
                 prompt = model.llama.tokenize(
                     (rendered.prompt + prefill).encode("utf-8"), special=True
                 )
-                model.prefixes.restore(prompt)
+                threads.choose(model.llama._ctx.ctx)
+                read = model.prefixes.restore(prompt)
+                # llama-cpp-python reads what the context does not hold (at least one token).
+                read += max(1, len(prompt) - shared_length(model.llama, prompt))
+                usage = model.usage
+                usage.calls += 1
+                usage.prompt_tokens += len(prompt)
+                usage.read_tokens += read
                 pieces = model.llama.create_completion(
                     prompt=prompt,
                     max_tokens=kwargs.get("max_tokens", self.max_tokens),
@@ -339,9 +527,13 @@ class LocalChatModel(BaseChatModel):
                     chunk = ChatGenerationChunk(message=AIMessageChunk(content=delta))
                     if run_manager:
                         run_manager.on_llm_new_token(delta, chunk=chunk)
+                    held = time.monotonic()
                     yield chunk
+                    waited += time.monotonic() - held
             except (RuntimeError, ValueError) as error:
                 raise LLMUnavailable(f"local model failed: {error}") from error
+            finally:
+                threads.finished()
         if timed_out:
             raise LLMTimeout(f"the local model did not finish within {self.timeout_s:g} s")
         if forced:

@@ -299,7 +299,7 @@ async def test_a_sentence_translated_once_is_quoted_again_without_asking_the_mod
     question = "How long do I have to return an item?"
     first = await shop.pipeline.handle(STORE, shop.start("t1"), question)
     again = await shop.pipeline.handle(STORE, shop.start("t2"), "How long can I return an item?")
-    lead = say("en", "faq_lead", document="Returns policy", section="Return window")
+    lead = say("en", "faq_lead_document", document="Returns policy")
     quoted = f"{lead}\nYou have 30 days from delivery to return an item."
     assert first.reply == again.reply == quoted
     assert len(model.calls) == 3

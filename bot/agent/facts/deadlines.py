@@ -6,13 +6,11 @@ change, so the figure checks cannot see it; read in code from per-language words
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from functools import lru_cache
-from importlib import resources
 
-from bot.agent.facts.polarity import cue_pattern
+from bot.agent.facts.polarity import cue_pattern, word_lists
 from bot.domain.text import normalise_text
 
 NEAR = 25
@@ -26,11 +24,8 @@ BESIDE = 8
 _FIGURE = re.compile(r"\d+")
 
 
-@lru_cache(maxsize=1)
 def _words() -> dict[str, dict[str, list[str]]]:
-    raw = resources.files("bot.agent.facts").joinpath("deadlines.json").read_text(encoding="utf-8")
-    data: dict[str, dict[str, list[str]]] = json.loads(raw)
-    return {kind: words for kind, words in data.items() if not kind.startswith("_")}
+    return word_lists("deadlines")
 
 
 @lru_cache(maxsize=128)

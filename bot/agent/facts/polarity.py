@@ -30,11 +30,17 @@ _LETTER = rf"[^\W_{_MARKS}]|[{_MARKS}]"
 _WORD = re.compile(rf"(?:(?!\d){_LETTER})+")
 
 
-@lru_cache(maxsize=1)
-def _words() -> dict[str, dict[str, list[str]]]:
-    raw = resources.files("bot.agent.facts").joinpath("polarity.json").read_text(encoding="utf-8")
+@lru_cache(maxsize=4)
+def word_lists(name: str) -> dict[str, dict[str, list[str]]]:
+    """The cue words of this package's `name`.json, by kind and language (keys that start
+    with `_` are notes)."""
+    raw = resources.files("bot.agent.facts").joinpath(f"{name}.json").read_text(encoding="utf-8")
     data: dict[str, dict[str, list[str]]] = json.loads(raw)
     return {kind: words for kind, words in data.items() if not kind.startswith("_")}
+
+
+def _words() -> dict[str, dict[str, list[str]]]:
+    return word_lists("polarity")
 
 
 def cue_pattern(word: str, language: str) -> str:

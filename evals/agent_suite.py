@@ -157,16 +157,22 @@ class Suite:
 
 
 def load_suite(
-    path: Path, languages: Iterable[str] | None = None, *, with_model: bool = False
+    path: Path,
+    languages: Iterable[str] | None = None,
+    *,
+    with_model: bool = False,
+    cases: Iterable[str] | None = None,
 ) -> Suite:
-    """The suite in `path` (a folder with `suite.json`), limited to some languages if given.
+    """The suite in `path` (a folder with `suite.json`), limited to some languages, and to the
+    cases whose id or category is in `cases`, if given (`SuiteNotFound` when none is left).
 
     A turn may hold `expect_with_model`: what the bot must do when a chat model runs, where that
     differs from the model-free path (an exchange is proposed instead of handed to a person)."""
     manifest_path = path / "suite.json"
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     wanted = set(languages) if languages else None
-    cases: list[Case] = []
+    picked = set(cases) if cases else None
+    found: list[Case] = []
     for file in sorted(path.glob("*.json")):
         if file.name == "suite.json":
             continue
@@ -175,6 +181,8 @@ def load_suite(
         if wanted is not None and language not in wanted:
             continue
         for raw in data["cases"]:
+            if picked is not None and not picked & {raw["id"], raw["category"]}:
+                continue
             case_language = raw.get("language", language)
             turns = tuple(
                 SuiteTurn(
@@ -189,7 +197,7 @@ def load_suite(
                 )
                 for turn in raw["turns"]
             )
-            cases.append(
+            found.append(
                 Case(
                     id=raw["id"],
                     language=case_language,
@@ -201,13 +209,15 @@ def load_suite(
                     store_changes=dict(raw.get("store_changes", {})),
                 )
             )
-    ids = [case.id for case in cases]
+    ids = [case.id for case in found]
     duplicates = {case_id for case_id in ids if ids.count(case_id) > 1}
     if duplicates:
         raise ValueError(f"duplicate case ids in {path}: {sorted(duplicates)}")
+    if picked is not None and not found:
+        raise SuiteNotFound(f"no case of {path} has the id or category {', '.join(sorted(picked))}")
     documents = tuple((path / name).resolve() for name in manifest.get("documents", []))
     orders = (path / manifest["orders"]).resolve()
-    return Suite(tuple(cases), documents, orders)
+    return Suite(tuple(found), documents, orders)
 
 
 @dataclass
@@ -841,6 +851,7 @@ async def evaluate_agent(
     *,
     repeats: int = 1,
     languages: Sequence[str] | None = None,
+    cases: Sequence[str] | None = None,
     out: Path | None = None,
     echo: Callable[[str], None] = print,
     fail_under_safe: float | None = None,
@@ -856,7 +867,7 @@ async def evaluate_agent(
             "repository root or pass --suite"
         )
     spec = llm or base.llm
-    suite = load_suite(suite_path, languages, with_model=spec != "none")
+    suite = load_suite(suite_path, languages, with_model=spec != "none", cases=cases)
     before_turn: Callable[[SuiteTurn], None] | None = None
     with tempfile.TemporaryDirectory(prefix="parley-eval-") as directory:
         settings = Settings(

@@ -424,6 +424,10 @@ def eval_agent(
     languages: Annotated[
         str | None, typer.Option(help="Comma-separated language codes (default: all).")
     ] = None,
+    cases: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated case ids or categories (default: every case)."),
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="JSON file for the report.")] = None,
     fail_under_safe: Annotated[
         float | None,
@@ -446,6 +450,7 @@ def eval_agent(
 
     settings = Settings()
     chosen = [code.strip() for code in languages.split(",") if code.strip()] if languages else None
+    picked = [name.strip() for name in cases.split(",") if name.strip()] if cases else None
     run(
         lambda: evaluate_agent(
             suite,
@@ -453,6 +458,7 @@ def eval_agent(
             settings,
             repeats=repeats,
             languages=chosen,
+            cases=picked,
             out=out,
             echo=typer.echo,
             fail_under_safe=fail_under_safe,

@@ -12,6 +12,7 @@ import pytest
 from evals.agent_suite import (
     Case,
     Expectation,
+    SuiteNotFound,
     SuiteTurn,
     TurnScore,
     language_identifier,
@@ -264,6 +265,19 @@ def test_setup_turns_and_the_suites_languages_are_loaded() -> None:
     setups = [turn for case in suite.cases for turn in case.turns if turn.setup]
     assert setups and len(setups) < sum(len(case.turns) for case in suite.cases)
     assert {"hi", "uk"} <= suite_languages(suite)
+
+
+def test_a_suite_is_narrowed_to_the_cases_named_by_id_or_category() -> None:
+    whole = load_suite(SUITES / "attacks" / "dev")
+    one = whole.cases[0]
+    category = next(case.category for case in whole.cases if case.category != one.category)
+    narrowed = load_suite(SUITES / "attacks" / "dev", cases=[one.id, category])
+    assert {case.id for case in narrowed.cases} == {one.id} | {
+        case.id for case in whole.cases if case.category == category
+    }
+    assert len(narrowed.cases) < len(whole.cases)
+    with pytest.raises(SuiteNotFound):
+        load_suite(SUITES / "attacks" / "dev", cases=["no-such-case"])
 
 
 def test_hindi_and_ukrainian_replies_are_not_scored_as_arabic_and_russian() -> None:

@@ -22,9 +22,9 @@ from bot.agent.flows.answer import Answers
 from bot.agent.flows.changes import requested_change
 from bot.agent.flows.orders import Orders
 from bot.agent.flows.proposal import confirm
-from bot.agent.intents import Aim, Intent
+from bot.agent.intents import Aim, Intent, IntentRoute
 from bot.agent.phrases import asks_question, mentions
-from bot.agent.ports import Router
+from bot.agent.ports import Router, Vector
 from bot.agent.replies import say
 from bot.agent.signals import HandoffSignal, handoff_signals
 from bot.agent.state import Decision, Memory, Turn
@@ -92,12 +92,7 @@ class Decider:
             # refused), never carried out, whatever else the router reads in the words. A yes
             # with a chargeback threat or a call for a person goes where those go (below).
             return await self.orders.run(turn, Intent(memory.intent))
-        if turn.vector is not None:
-            route = self.router.route_vector(routing_text(turn.text), turn.vector, turn.language)
-        else:
-            route = await anyio.to_thread.run_sync(
-                self.router.route, routing_text(turn.text), turn.language
-            )
+        route = await read_route(self.router, turn.text, turn.vector, turn.language)
         turn.route = route
         if route.aim is not None and (route.aim is Aim.MISUSE or not signals):
             # Read as aimed at the bot, or at another customer, by meaning (any language):
@@ -157,16 +152,11 @@ class Decider:
         cut = question_before_attack(turn.text)
         if cut is None or not asks_about_policy(cut[0]) or mentions("for_someone_else", cut[0]):
             return None
-        question = routing_text(cut[0])
         asked = replace(turn, text=cut[0], vector=None, instruction=cut[1])
         embed = self.answers.embed
         if embed is not None:  # one embedding of the question for the router and the search
-            asked.vector = (await anyio.to_thread.run_sync(embed, [question]))[0]
-            asked.route = self.router.route_vector(question, asked.vector, asked.language)
-        else:
-            asked.route = await anyio.to_thread.run_sync(
-                self.router.route, question, asked.language
-            )
+            asked.vector = (await anyio.to_thread.run_sync(embed, [routing_text(cut[0])]))[0]
+        asked.route = await read_route(self.router, cut[0], asked.vector, asked.language)
         if asked.route.aim is not None:
             return None
         return await self.answers.answer_if_sure(asked, Intent.FAQ)
@@ -235,6 +225,17 @@ def asks_about_policy(text: str) -> bool:
     if find_order_ids(text) or find_email(text):
         return False
     return asks_question(text)
+
+
+async def read_route(
+    router: Router, text: str, vector: Vector | None, language: str
+) -> IntentRoute:
+    """What `router` reads in `text` (its `routing_text`), from the message's `vector` when it
+    has one. Scoring against every exemplar is CPU work: it runs off the event loop."""
+    masked = routing_text(text)
+    if vector is not None:
+        return await anyio.to_thread.run_sync(router.route_vector, masked, vector, language)
+    return await anyio.to_thread.run_sync(router.route, masked, language)
 
 
 def routing_text(text: str) -> str:

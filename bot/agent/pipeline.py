@@ -17,7 +17,7 @@ import anyio
 from langchain_core.language_models import BaseChatModel
 
 from bot.agent.checks import undisguised
-from bot.agent.decision import Decider, routing_text
+from bot.agent.decision import Decider, read_route, routing_text
 from bot.agent.flows.answer import Answers
 from bot.agent.flows.orders import Orders
 from bot.agent.language import LanguageIdentifier
@@ -368,12 +368,7 @@ class TurnPipeline:
 
     async def _intent(self, text: str, vector: list[Vector], language: str) -> str:
         """The intent the router reads in `text`, only to be reported: nothing acts on it."""
-        if vector:  # scoring against every exemplar is CPU work: off the event loop
-            route = await anyio.to_thread.run_sync(
-                self.router.route_vector, routing_text(text), vector[0], language
-            )
-        else:
-            route = await anyio.to_thread.run_sync(self.router.route, routing_text(text), language)
+        route = await read_route(self.router, text, vector[0] if vector else None, language)
         return route.intent.value
 
     async def _embed_query(self, text: str, into: list[Vector]) -> None:

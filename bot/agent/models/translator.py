@@ -165,8 +165,8 @@ async def translate_passage(
     writes Hindi); the facts are then checked against the original. On the 25 passages of
     `evals/passage_translation.py` with the local model, written in the target language
     .48 -> .92 and sent .32 -> .68 (one try against two); a sent translation can still be
-    clumsy or, rarely, say "after 7 days" for "within 7 days": the checks read figures, not
-    meaning."""
+    clumsy: these checks read figures, not meaning (the answer flow's `accept` adds a few
+    meanings of its own, such as "after 7 days" for "within 7 days")."""
     first = _accepted(await translate(model, text, source, target), accept)
     if first.ok or first.outcome in (Outcome.TIMEOUT, Outcome.NO_MODEL):
         return first

@@ -7,13 +7,16 @@ place."""
 from __future__ import annotations
 
 import functools
+import json
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
+import asyncpg
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -200,15 +203,25 @@ class ConversationRepository:
     async def _append_in_one_statement(self, values: dict[str, Any]) -> tuple[Message, bool]:
         """PostgreSQL: the resend check, the next seq and the insert in one statement, run
         outside a transaction block (a statement is its own transaction): one round trip, one
-        commit. The conversation row's lock orders concurrent sends; a twin that slips past
-        the resend check fails on the unique `client_id` and nothing of it is kept."""
-        parameters = {f"new_{name}": value for name, value in values.items()}
-        async with self.database.statements() as connection:
-            rows = (await connection.execute(_append_statement(), parameters)).all()
+        commit, sent straight to the driver. The conversation row's lock orders concurrent
+        sends; a twin that slips past the resend check fails on the unique `client_id` and
+        nothing of it is kept."""
+        sql, names, constants = _append_sql()
+        given = {
+            **{f"new_{name}": value for name, value in values.items()},
+            "new_citations": json.dumps(values["citations"], ensure_ascii=False),
+            "new_meta": json.dumps(values["meta"], ensure_ascii=False),
+        }
+        arguments = [given[name] if name in given else constants[name] for name in names]
+        try:
+            async with self.database.driver() as connection:
+                rows = await connection.fetch(sql, *arguments)
+        except asyncpg.UniqueViolationError as error:
+            raise IntegrityError(sql, None, error) from error
         if not rows:
             raise NotFound("conversation not found")
         row = rows[0]
-        return _message(row), bool(row.created)
+        return _message(row, record=True), bool(row["created"])
 
     async def _append_in_steps(self, values: dict[str, Any]) -> tuple[Message, bool]:
         """SQLite (one writer at a time, no round trips): look for a resend, take the next seq
@@ -624,7 +637,6 @@ _SHOWN = ("seq", "role", "text", "language", "client_id", "citations", "meta", "
 """A message's columns as `Message` shows them."""
 
 
-@functools.cache
 def _answered_on_append(role: sa.ColumnElement[Any]) -> sa.ColumnElement[int]:
     """The thread's `answered_seq` as a message is appended: a shopper's message written while
     a person holds the thread is theirs to answer, so it counts as answered at once and no bot
@@ -636,6 +648,16 @@ def _answered_on_append(role: sa.ColumnElement[Any]) -> sa.ColumnElement[int]:
         ),
         else_=ConversationRow.answered_seq,
     )
+
+
+@functools.cache
+def _append_sql() -> tuple[str, tuple[str, ...], dict[str, Any]]:
+    """`_append_statement` compiled for asyncpg once: its SQL, the names of its positional
+    parameters in order, and the values of the parameters the statement fixes itself."""
+    compiled = _append_statement().compile(dialect=asyncpg_dialect.dialect())  # type: ignore[no-untyped-call]
+    names = tuple(compiled.positiontup or ())
+    constants = {name: bind.value for name, bind in compiled.binds.items()}
+    return compiled.string, names, constants
 
 
 def _append_statement() -> sa.CompoundSelect[Any]:
@@ -768,12 +790,13 @@ def _conversation(row: ConversationRow | sa.Row[Any]) -> Conversation:
     )
 
 
-def _message(row: MessageRow | sa.Row[Any], prefix: str = "") -> Message:
-    """A stored message, from its table row or from a statement's returned row (whose message
-    columns are labelled `prefix` + name when joined with another table's)."""
+def _message(row: Any, prefix: str = "", *, record: bool = False) -> Message:
+    """A stored message, from its table row, from a statement's returned row (whose message
+    columns are labelled `prefix` + name when joined with another table's) or, with `record`,
+    from a row asyncpg returned."""
 
     def column(name: str) -> Any:
-        return getattr(row, prefix + name)
+        return row[prefix + name] if record else getattr(row, prefix + name)
 
     return Message(
         seq=column("seq"),

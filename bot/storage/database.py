@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import sqlalchemy as sa
 from sqlalchemy import event, exc
 from sqlalchemy.engine import Connection, make_url
@@ -86,6 +87,20 @@ class Database:
         else:
             async with self.engine.begin() as connection:
                 yield connection
+
+    @asynccontextmanager
+    async def driver(self) -> AsyncIterator[Any]:
+        """PostgreSQL only: a pooled connection's own asyncpg connection, outside a transaction
+        block, for a hot statement compiled once and sent without SQLAlchemy's per-statement
+        work (the live chat's append: about 1 ms of 3.5 on this machine). Its errors are
+        asyncpg's; a connection that fails mid-statement is dropped, not pooled again."""
+        async with self._autocommit.connect() as connection:
+            pooled = await connection.get_raw_connection()
+            try:
+                yield pooled.driver_connection
+            except (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError):
+                await connection.invalidate()
+                raise
 
     async def ping(self) -> None:
         """Raise `ServiceUnavailable` unless the database answers."""

@@ -8,13 +8,13 @@ model answering TEXT to every call behind the pipeline: the model boundary, as i
 from __future__ import annotations
 
 import argparse
-import asyncio
 import faulthandler
 import signal
 import sys
 from typing import Any
 
 import uvicorn
+import uvloop
 
 from bot.api import create_app
 from bot.settings import Settings
@@ -80,4 +80,5 @@ if __name__ == "__main__":
     parser.add_argument("--ingest", default=None)
     parser.add_argument("--scripted", default=None)
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.port, arguments.ingest, arguments.scripted))
+    # The event loop `parley serve` runs on (uvicorn picks uvloop where it is installed).
+    uvloop.run(main(arguments.port, arguments.ingest, arguments.scripted))

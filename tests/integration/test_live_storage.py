@@ -355,3 +355,13 @@ async def test_a_unit_of_work_still_rolls_back_after_single_statement_sessions(
             )
             raise RuntimeError("the unit of work fails after its first write")
     assert (await conversations.get("acme", thread.id)).language is None
+
+
+def test_the_postgresql_append_is_built_and_compiled_once() -> None:
+    """Building the append statement costs more than running it (about 4 ms of a 9 ms send on
+    this machine when it was rebuilt for every message)."""
+    from bot.storage.conversations import _append_sql
+
+    sql, names, _ = _append_sql()
+    assert _append_sql()[0] is sql
+    assert "$1" in sql and "new_client_id" in names

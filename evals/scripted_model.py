@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import sys
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -44,6 +45,22 @@ def tool_call(name: str, /, **args: Any) -> AIMessage:
         content="",
         tool_calls=[{"name": name, "args": args, "id": f"call_{name}", "type": "tool_call"}],
     )
+
+
+class Endless(list[Any]):
+    """A script that gives the same answer to every call: for timing a pipeline that may ask
+    the model more than once a turn (a restatement, then a translation). It holds one item, so
+    the model's repr (which LangChain writes out on every call) stays short."""
+
+    def __init__(self, answer: Any) -> None:
+        super().__init__([answer])
+        self.answer = answer
+
+    def __len__(self) -> int:
+        return sys.maxsize
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.answer
 
 
 @dataclass

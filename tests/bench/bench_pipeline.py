@@ -36,7 +36,7 @@ from bot.tools.tau2_files import import_file
 from bot.wiring import Parley, open_parley
 from evals.agent_suite import Case, SuiteStores, SuiteTurn, load_suite
 from tests.conftest import CACHE_DIR, SUITE_DIR
-from tests.fakes import FakeChatModel, reply
+from tests.fakes import Endless, FakeChatModel, reply
 
 TARGET_P50_MS = 60.0
 TARGET_P99_MS = 200.0
@@ -164,10 +164,9 @@ async def play(
                 for turn in case.turns:
                     calls = 0
                     if model is not None:
-                        # The fake answers by call count: one scripted answer for the next call.
-                        del model.script[len(model.calls) :]
-                        # A reply in the shopper's language, so the guard lets it through.
-                        model.script.append(reply(f"{turn.message} [1]"))
+                        # A reply in the shopper's language, so the guard lets it through, to
+                        # every call of the turn (a restatement, a translation).
+                        model.script = Endless(reply(f"{turn.message} [1]"))
                         calls = len(model.calls)
                     router.decided_at = None
                     first: float | None = None

@@ -10,8 +10,6 @@ from __future__ import annotations
 import argparse
 import faulthandler
 import signal
-import sys
-from typing import Any
 
 import uvicorn
 import uvloop
@@ -19,23 +17,8 @@ import uvloop
 from bot.api import create_app
 from bot.settings import Settings
 from bot.wiring import open_parley
-from tests.fakes import FakeChatModel, reply
+from tests.fakes import Endless, FakeChatModel, reply
 from tests.integration.conftest import KB
-
-
-class Endless(list[Any]):
-    """A script that gives the same answer to every call. It holds one item, so the model's
-    repr (which LangChain writes out on every call) stays short."""
-
-    def __init__(self, answer: Any) -> None:
-        super().__init__([answer])
-        self.answer = answer
-
-    def __len__(self) -> int:
-        return sys.maxsize
-
-    def __getitem__(self, index: Any) -> Any:
-        return self.answer
 
 
 async def main(port: int, ingest: str | None, scripted: str | None) -> None:

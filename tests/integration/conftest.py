@@ -10,10 +10,20 @@ import pytest_asyncio
 
 from bot.settings import Settings
 from bot.wiring import Parley, open_parley
-from tests.conftest import CACHE_DIR
+from tests.conftest import CACHE_DIR, _create_pg_database, _drop_pg_database
 from tests.fakes import FakeChatModel
 
 KB = Path(__file__).parents[1] / "data" / "kb"
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def postgres() -> AsyncIterator[str]:
+    """A PostgreSQL database of the module's own (its URL), dropped after the module."""
+    name, url = await _create_pg_database()
+    try:
+        yield url
+    finally:
+        await _drop_pg_database(name)
 
 
 async def open_with_documents(data_dir: Path, store: str) -> Parley:

@@ -21,7 +21,7 @@ from bot.settings import Settings
 from bot.storage.tables import AgentRow
 from bot.tools.tau2_files import import_file
 from bot.wiring import Parley, open_parley
-from tests.conftest import CACHE_DIR, REDIS_URL, _create_pg_database, _drop_pg_database
+from tests.conftest import CACHE_DIR, REDIS_URL
 from tests.fakes import FakeChatModel, reply
 from tests.integration.conftest import KB
 from tests.integration.live import (
@@ -52,15 +52,6 @@ RETURN_QUESTION_JA = "返品は何日以内にできますか？注文番号は 
 RETURN_QUESTION_EN = "Within how many days can I return an item? My order number is #W1000001."
 RETURN_QUESTION_DE = "Wie lange habe ich Zeit, einen Artikel zurückzugeben?"
 DRAFT = "You can return any item within 30 days of delivery [1]."
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def postgres() -> AsyncIterator[str]:
-    name, url = await _create_pg_database()
-    try:
-        yield url
-    finally:
-        await _drop_pg_database(name)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

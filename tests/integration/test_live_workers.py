@@ -28,7 +28,7 @@ from bot.storage import ConversationRepository
 from bot.storage.conversations import Conversation, Message
 from bot.storage.tables import ApiKeyRow
 from bot.wiring import Parley, open_parley
-from tests.conftest import CACHE_DIR, REDIS_URL, _create_pg_database, _drop_pg_database
+from tests.conftest import CACHE_DIR, REDIS_URL
 from tests.fakes import FakeChatModel, reply
 from tests.integration.conftest import KB
 from tests.integration.live import (
@@ -68,15 +68,6 @@ REDIS_START = [
     "--logfile",
     "/var/log/redis/ci.log",
 ]
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def postgres() -> AsyncIterator[str]:
-    name, url = await _create_pg_database()
-    try:
-        yield url
-    finally:
-        await _drop_pg_database(name)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

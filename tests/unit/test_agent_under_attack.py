@@ -437,3 +437,27 @@ async def test_an_instruction_before_or_inside_the_question_still_gets_a_clear_n
     result = await shop.pipeline.handle(STORE, thread, message)
     assert result.outcome is Outcome.DECLINED
     assert result.reply == say(result.language, "declined")
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "yes, but instead of cancelling just ship it to Friedrichstraße 100, 10117 Berlin",
+        "ja, aber schickt sie lieber an Friedrichstraße 100, 10117 Berlin",
+        "ja hoor, maar stuur hem liever naar Friedrichstraße 100, 10117 Berlin",
+        "sí, pero mejor envíalo a Friedrichstraße 100, 10117 Berlin",
+    ],
+)
+async def test_a_yes_with_a_new_address_proposes_the_address_not_the_proposal_before(
+    message: str,
+) -> None:
+    shop = Shop()
+    thread = shop.start("t1", customer_id=ANNA)
+    proposed = await shop.pipeline.handle(STORE, thread, "Please cancel order #W1000002")
+    assert proposed.outcome is Outcome.CONFIRM
+
+    revised = await shop.pipeline.handle(STORE, thread, message)
+    assert revised.outcome is Outcome.CONFIRM
+    assert shop.orders.tool_names()[-1] == "modify_pending_order_address"
+    assert "confirm_action" not in shop.orders.tool_names()
+    assert shop.status("#W1000002") == "pending"

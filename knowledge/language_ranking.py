@@ -41,6 +41,9 @@ _FEW = 4
 """How many of fastText's likeliest languages lingua chooses among in a close call."""
 _DOUBT = 0.01
 """What lingua's "certainly not" still leaves of fastText's belief: trigrams can be wrong too."""
+_PLAUSIBLE = 0.001
+"""lingua's confidence below which it rules a language out (its confidences are peaked: a
+language it merely doubts keeps a few thousandths, one it rules out far less)."""
 
 _CLAUSE = re.compile(r"[,.;:!?¿¡،。！？、]+")
 _CLAUSE_WORDS = 2
@@ -141,6 +144,16 @@ def settle(text: str, ranked: Ranking, also: Iterable[str] = ()) -> Ranking:
     settled = sorted(((code, score / total) for code, score in scores.items()), key=_confidence)
     if _related(settled[0][0], ranked[0][0]):
         return ranked  # trigrams tell close relatives apart no better: the store's choice decides
+    if (
+        ranked[0][0] in also
+        and settled[0][0] not in also
+        and opinion.get(ranked[0][0], 0.0) >= _PLAUSIBLE
+    ):
+        # The two readers disagree, fastText for a language the store or the conversation
+        # speaks that the trigrams do not rule out: a close call, which that language wins
+        # ("…que o teu programador te deu": Portuguese .33 to fastText, Catalan .99 and
+        # Portuguese .009 to the trigrams; English for Indonesian gets 1e-13 from them).
+        return ranked
     return settled
 
 

@@ -110,7 +110,9 @@ class Decider:
         # still opens its case first.
         if _first(signals, HandoffReason.ANGER):
             return await turn.hand_off(HandoffReason.ANGER, route.intent), Memory()
-        if route.intent is Intent.DISPUTE:
+        if route.intent is Intent.DISPUTE and requested_change(turn.text) is None:
+            # Read as a dispute by meaning only: "refund it to my friend's PayPal" reads close
+            # to one, but asks for a change (refused below with the reason), not a case.
             return await self.orders.run(turn, Intent.DISPUTE)
 
         intent: Intent = route.intent

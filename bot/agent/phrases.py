@@ -8,7 +8,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Literal
 
-from bot.domain.text import normalise_text
+from bot.domain.text import normalise_text, without_arabic_marks
 
 Phrase = Literal[
     "mistake",
@@ -51,12 +51,15 @@ _A_FEW_WORDS = r"\W+(?:\w+\W+){0,4}?"
 def alternatives(phrase: Phrase) -> str:
     """Every language's expressions for `phrase` as one regular-expression alternation."""
     joined = "|".join(expression for words in _lists()[phrase].values() for expression in words)
-    return joined.replace("<a few words>", _A_FEW_WORDS)
+    # The text is matched in `normalise_text`'s form, Arabic vowel marks dropped: so are they here.
+    return without_arabic_marks(joined).replace("<a few words>", _A_FEW_WORDS)
 
 
 def words(phrase: Phrase) -> frozenset[str]:
     """Every language's plain words for `phrase` (compared whole, not as expressions)."""
-    return frozenset(word for listed in _lists()[phrase].values() for word in listed)
+    return frozenset(
+        without_arabic_marks(word) for listed in _lists()[phrase].values() for word in listed
+    )
 
 
 @lru_cache(maxsize=8)

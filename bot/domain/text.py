@@ -45,6 +45,9 @@ _LOOKALIKES = str.maketrans(
         "α": "a", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p", "υ": "u", "χ": "x",
     }
 )  # fmt: skip
+# Arabic short vowels, tanwin, shadda and sukun (U+064B-U+065F, U+0670): optional marks most
+# shoppers leave out, so "غيّر" and "غير" are one word to every check.
+_ARABIC_MARKS = dict.fromkeys([*range(0x064B, 0x0660), 0x0670])
 _CYRILLIC_OR_GREEK = re.compile(r"[\u0370-\u03ff\u0400-\u04ff\u0500-\u052f]")
 _WORD = re.compile(r"\w+")
 
@@ -60,15 +63,20 @@ _SPACE_IN_CJK = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
 def normalise_text(text: str) -> str:
     """`text` in the form every check compares: invisible characters dropped, NFKC (full-width
     letters become ASCII, NFD accents are recomposed), look-alikes folded to Latin where the text
-    is Latin, Chinese and Japanese spacing removed, casefolded. Russian, Greek, Arabic stay
-    themselves."""
-    text = unicodedata.normalize("NFKC", text.translate(_INVISIBLE))
+    is Latin, Chinese and Japanese spacing removed, Arabic vowel marks dropped, casefolded. Russian,
+    Greek, Arabic letters stay themselves."""
+    text = unicodedata.normalize("NFKC", text.translate(_INVISIBLE)).translate(_ARABIC_MARKS)
     if _CYRILLIC_OR_GREEK.search(text):
         text = _fold_lookalikes(text)
     text = _SPACE_IN_CJK.sub("", text)
     text = unicodedata.normalize("NFC", text.casefold())
     # NFKC splits Thai and Lao SARA AM into two characters no one types: keep it whole.
     return text.replace("\u0e4d\u0e32", "\u0e33").replace("\u0ecd\u0eb2", "\u0eb3")
+
+
+def without_arabic_marks(text: str) -> str:
+    """`text` without Arabic vowel marks: how a phrase is written to match `normalise_text`."""
+    return text.translate(_ARABIC_MARKS)
 
 
 def _fold_lookalikes(text: str) -> str:

@@ -209,6 +209,17 @@ class MemoryDesk:
                 "refunds": [{"amount": str(order.paid()), "method": {"type": "credit_card"}}],
             }
             return self.shop.pending(name, arguments, details)
+        if name == "modify_pending_order_address":
+            order = self._order(arguments["order_id"])
+            if order.status != "pending":
+                raise WrongStatus("Non-pending order cannot be modified")
+            fields = ("address1", "address2", "city", "state", "country", "zip")
+            details = {
+                "kind": "order_address",
+                "order_id": order.order_id,
+                "address": ", ".join(str(arguments[f]) for f in fields if arguments.get(f)),
+            }
+            return self.shop.pending(name, arguments, details)
         if name == "open_dispute":
             self._order(arguments["order_id"])
             self.shop.disputes.append(arguments)

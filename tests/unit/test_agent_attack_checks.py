@@ -36,6 +36,7 @@ SOURCE = ["You have 30 days from delivery to return an item."]
         ("\u202eANANAB\u202c", "ananab"),
         ("香 蕉", "香蕉"),
         ("بـرتـقـال", "برتقال"),
+        ("غيّر", "غير"),  # Arabic vowel marks are optional: read without them
         ("Xin cha\u0300o", "xin chào"),
         ("арбуз", "арбуз"),  # a Russian word stays Russian
         ("시스템 프롬프트", "시스템 프롬프트"),  # Korean keeps its spaces
@@ -133,6 +134,23 @@ def test_an_address_in_another_city_without_a_country_is_asked_for() -> None:
         ("把订单#W3000151的收货地址改成上海市徐汇区衡山路10号", "address"),
         ("Where is my order #W3000013?", None),
         ("Please cancel order #W3000011", None),
+        # A refund to someone else's account or an e-wallet, in the words of each language.
+        ("Refund order #W3000013 to my friend's PayPal instead, please.", "refund_elsewhere"),
+        ("Zwróćcie pieniądze za #W3000021 na konto mojej siostry.", "refund_elsewhere"),
+        ("Erstattet das Geld bitte auf das Konto meiner Schwester.", "refund_elsewhere"),
+        ("Remboursez sur le compte de ma mère, s'il vous plaît.", "refund_elsewhere"),
+        ("ऑर्डर #W3000072 का रिफ़ंड मेरे दोस्त के बैंक खाते में भेजें।", "refund_elsewhere"),
+        ("हाँ, पर पैसे मेरे भाई के खाते में भेज दो", "refund_elsewhere"),
+        ("订单#W3000152的退款请打到我的支付宝账户。", "refund_elsewhere"),
+        ("Поверніть гроші на картку мого брата.", "refund_elsewhere"),
+        # Verb-last languages write the new address between "address" and "change".
+        ("주문 #W3000042의 배송지를 서울시 강남구 테헤란로 1, 06234로 바꿔 주세요.", "address"),
+        ("注文#W3000032のお届け先を大阪市中央区難波2-2、542-0076に変更してください", "address"),
+        ("#W3000081 adresimi Atatürk Caddesi 5, 34000 İstanbul olarak değiştirin", "address"),
+        # Arabic with its optional vowel marks ("غيّر") reads as without them.
+        ("غيّر عنوان الشحن للطلب #W3000141 إلى شارع الملك فهد 10، 11564 الرياض", "address"),
+        ("Wie lange dauert der Versand zu meiner Schwester?", None),
+        ("Mi hermana quiere saber cuánto tarda el envío", None),
     ],
 )
 def test_changes_of_address_payment_and_refund_destination_are_told_apart(

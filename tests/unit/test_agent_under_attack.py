@@ -10,6 +10,7 @@ from dataclasses import replace
 
 import pytest
 
+from bot.agent.intents import Intent
 from bot.agent.pipeline import TurnPipeline
 from bot.agent.replies import say
 from bot.agent.turn import Outcome
@@ -437,3 +438,54 @@ async def test_an_instruction_before_or_inside_the_question_still_gets_a_clear_n
     result = await shop.pipeline.handle(STORE, thread, message)
     assert result.outcome is Outcome.DECLINED
     assert result.reply == say(result.language, "declined")
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "yes, but instead of cancelling just ship it to Friedrichstraße 100, 10117 Berlin",
+        "ja, aber schickt sie lieber an Friedrichstraße 100, 10117 Berlin",
+        "ja hoor, maar stuur hem liever naar Friedrichstraße 100, 10117 Berlin",
+        "sí, pero mejor envíalo a Friedrichstraße 100, 10117 Berlin",
+    ],
+)
+async def test_a_yes_with_a_new_address_proposes_the_address_not_the_proposal_before(
+    message: str,
+) -> None:
+    shop = Shop()
+    thread = shop.start("t1", customer_id=ANNA)
+    proposed = await shop.pipeline.handle(STORE, thread, "Please cancel order #W1000002")
+    assert proposed.outcome is Outcome.CONFIRM
+
+    revised = await shop.pipeline.handle(STORE, thread, message)
+    assert revised.outcome is Outcome.CONFIRM
+    assert shop.orders.tool_names()[-1] == "modify_pending_order_address"
+    assert "confirm_action" not in shop.orders.tool_names()
+    assert shop.status("#W1000002") == "pending"
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Refund order #W1000001 to my friend's PayPal instead, please.",
+        "Erstattet #W1000001 bitte auf das Konto meiner Schwester.",
+        "Zwróćcie pieniądze za #W1000001 na konto mojej siostry.",
+        "订单#W1000001的退款请打到我的支付宝账户。",
+    ],
+)
+async def test_a_refund_elsewhere_read_as_a_dispute_is_refused_not_opened(message: str) -> None:
+    shop = Shop()
+    # A router that reads refunds as disputes by meaning, as the embedding router may.
+    shop.pipeline.router = KeywordRouter(
+        {
+            "refund": Intent.DISPUTE,
+            "erstatt": Intent.DISPUTE,
+            "zwróć": Intent.DISPUTE,
+            "退款": Intent.DISPUTE,
+        }
+    )
+    thread = shop.start("t1", customer_id=ANNA)
+    refused = await shop.pipeline.handle(STORE, thread, message)
+    assert refused.outcome is Outcome.DECLINED
+    assert "open_dispute" not in shop.orders.tool_names()
+    assert not shop.orders.disputes

@@ -103,13 +103,15 @@ class Orders:
         change = requested_change(turn.text) if intent in WRITES else None
         if change is None and turn.memory.awaiting == "address":
             change = "address"
+        revising = turn.memory.awaiting == "confirm" and turn.memory.order_id == order_id
         if (
             change is None
-            and intent in (Intent.MODIFY_ORDER, Intent.EXCHANGE)
+            and (intent in (Intent.MODIFY_ORDER, Intent.EXCHANGE) or revising)
             and holds_address(turn.text)
         ):
-            # A street, postcode and city in a request to change an order: the shipping
-            # address, in whatever words, never an item change.
+            # A street, postcode and city in a request to change an order, or in a "yes, but"
+            # to any proposal for it: the shipping address, in whatever words, never an item
+            # change and never the proposal shown before.
             change = "address"
         if change in ("address", "payment"):
             if order.status != OrderStatus.PENDING:

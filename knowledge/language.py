@@ -259,7 +259,9 @@ class LanguageIdentifier:
     `LanguageIdentifier(languages)` reads a text only among `languages`;
     `LanguageIdentifier.preferring(languages)` reads it among every language, preferring those."""
 
-    def __init__(self, languages: Iterable[str], *, only: bool = True) -> None:
+    def __init__(
+        self, languages: Iterable[str], *, only: bool = True, code_switching: bool = True
+    ) -> None:
         codes = [code.strip().lower() for code in languages if code.strip()]
         if not codes and only:
             raise UnsupportedLanguage("a store needs at least one language")
@@ -270,6 +272,11 @@ class LanguageIdentifier:
         """The store's languages, first one the default (empty: no preference)."""
         self.only = only
         """True when a text is read only among `languages`, not among every language."""
+        self.code_switching = code_switching
+        """False to read every text as a whole, never split into runs of two languages: a
+        text one writer wrote in one language (a bot's reply, as a scorer reads it), which
+        lingua's split cut into English and seven "Swedish" words ("...send back a rain jacket
+        you haven't worn")."""
 
     @classmethod
     def preferring(cls, languages: Iterable[str] = ()) -> Self:
@@ -320,7 +327,11 @@ class LanguageIdentifier:
             return LanguageGuess(current or _preferred(candidates, self.languages), 0.0, True)
         top, top_confidence = ranked[0]
         mixed = None
-        if words >= _MIXED_WORDS and (top_confidence < _MIXED_BELOW or not self.only):
+        if (
+            self.code_switching
+            and words >= _MIXED_WORDS
+            and (top_confidence < _MIXED_BELOW or not self.only)
+        ):
             mixed = self._dominant(cleaned, top, _OVERTURN if top_confidence >= _MIXED_BELOW else 0)
             if mixed:
                 top, top_confidence = mixed[0]

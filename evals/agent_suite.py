@@ -888,6 +888,7 @@ async def evaluate_agent(
                 pipeline.llm = chat_model(spec, base)
                 pipeline.llm_timeout_s = base.llm_timeout_for(spec)
                 pipeline.check_answers = base.retrieval.check_answers
+                pipeline.veto_answers = base.retrieval.veto_answers
             stores = SuiteStores(parley, suite)
             started = time.perf_counter()
             runs = await run_suite(

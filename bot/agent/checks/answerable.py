@@ -128,6 +128,20 @@ async def confirmed(
     return None
 
 
+async def not_vetoed(
+    model: ChatModel, question: str, chosen: AnsweringSentences
+) -> AnsweringSentences | None:
+    """`chosen`, unless the model says they do not answer `question` (None: hand off). Only a
+    veto: the model never makes an answer of sentences the floors turned away, nor picks
+    others, so its false noes cost only the answers in the grey band it is asked about
+    (`AnswerFloors.leans_on_passage`); without a verdict the floors' answer stands."""
+    said = await states_the_answer(model, question, chosen.sentences)
+    if said is False:
+        log.info("answer check: the model vetoes %r", chosen.text[:80])
+        return None
+    return chosen
+
+
 def typed(chosen: AnsweringSentences) -> bool:
     """Whether the question asks for a kind of fact (an amount, a duration, a percentage...) and
     the sentences state one. The model's yes alone answers from no sentences the floors did not

@@ -14,7 +14,7 @@ import numpy as np
 from langchain_core.messages import BaseMessage
 
 from bot.agent.checks import passes_checks, says_something, sentences_end
-from bot.agent.checks.answerable import confirmed
+from bot.agent.checks.answerable import confirmed, not_vetoed
 from bot.agent.facts import (
     AnsweringSentences,
     answering_sentences,
@@ -73,6 +73,7 @@ class Answers:
         embed: Callable[[list[str]], Vector] | None,
         identifier: Callable[[Sequence[str]], LanguageIdentifier],
         check_answers: bool = False,
+        veto_answers: bool = False,
     ) -> None:
         self.retriever = retriever
         self.model = model
@@ -84,6 +85,9 @@ class Answers:
         self.check_answers = check_answers
         """Ask the chat model whether the chosen sentences answer, when retrieval's calibrated
         confidence alone does not settle it (`bot.agent.checks.answerable.confirmed`)."""
+        self.veto_answers = veto_answers
+        """Let the chat model veto an answer in the floors' grey band (`AnswerFloors.
+        leans_on_passage`, `bot.agent.checks.answerable.not_vetoed`)."""
         self._sentence_vectors: dict[str, Vector] = {}
         self._translations: dict[tuple[str, str, str], str] = {}
         """Accepted translations of answering sentences by (text, source, target); checked
@@ -144,14 +148,16 @@ class Answers:
             ]
             if stating:
                 chosen = max(stating, key=lambda runner_up: runner_up.score)
+        # Without an embedder the sentences' scores are shared words, not similarities.
+        similarity = chosen.similarity if self.embed is not None else None
+        typed = chosen.asked.required and chosen.states_asked
         sure = self.floors.answers(
             passage_met=confident,
             confidence=found.confidence,
-            # Without an embedder the sentences' scores are shared words, not similarities.
-            similarity=chosen.similarity if self.embed is not None else None,
+            similarity=similarity,
             sentence_language=chosen.passage.language,
             language=turn.language,
-            typed=chosen.asked.required and chosen.states_asked,
+            typed=typed,
         )
         if chosen.asked.required and not chosen.states_asked:
             if sure:
@@ -170,7 +176,19 @@ class Answers:
                 floors=self.floors,
                 runners_up=lambda: self._runners_up(turn, passages, chosen),
             )
-        return chosen if sure else None
+        if not sure:
+            return None
+        if self.veto_answers and self.floors.leans_on_passage(
+            confidence=found.confidence,
+            similarity=similarity,
+            sentence_language=chosen.passage.language,
+            language=turn.language,
+            typed=typed,
+        ):
+            # Answered on the passage floors alone, whose similarities do not carry from store
+            # to store: the model may say the sentences do not answer (it only vetoes).
+            return await not_vetoed(self.model, turn.text, chosen)
+        return chosen
 
     async def _runners_up(
         self, turn: Turn, passages: list[Passage], chosen: AnsweringSentences

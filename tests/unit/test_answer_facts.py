@@ -50,6 +50,41 @@ def test_what_a_question_asks_for_is_read_in_its_language(question: str, kind: A
 @pytest.mark.parametrize(
     "question",
     [
+        "How much time do I have to return a jacket?",
+        "Wie viel Zeit habe ich für die Rücksendung?",
+        "Hoeveel tijd heb ik om een jas terug te sturen?",
+        "Ile mam czasu na zwrot kurtki?",
+        "Hur mycket tid har jag för att returnera jackan?",
+        "我有多少时间退货？",
+        "반품하는 데 시간이 얼마나 있나요?",
+        "Tôi có bao nhiêu thời gian để trả hàng?",
+    ],
+)
+def test_how_much_time_asks_for_a_duration(question: str) -> None:
+    assert asked_for(question) is Asked.DURATION
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Phí gửi hàng sang Anh là bao nhiêu?", Asked.AMOUNT),
+        ("寄到英国的运费是多少？", Asked.AMOUNT),
+        ("Berapa ongkos kirim ke Inggris?", Asked.AMOUNT),
+        ("İngiltere'ye kargo ücreti ne kadar?", Asked.AMOUNT),
+        ("ब्रिटेन के लिए शिपिंग शुल्क कितना है?", Asked.AMOUNT),
+        ("Ile wynosi koszt wysyłki do Czech?", Asked.AMOUNT),
+        # A price named without asking how much is still no amount asked for.
+        ("Is the price printed on the delivery note?", Asked.PRICE),
+        ("What time do you open on Saturday?", Asked.ANYTHING),
+    ],
+)
+def test_a_fee_asked_how_much_of_asks_for_an_amount(question: str, kind: Asked) -> None:
+    assert asked_for(question) is kind
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
         "Hoe snel reageren jullie op een offerteaanvraag voor leasefietsen?",
         "How fast do you reply to a quote request?",
         "Wie schnell bekomme ich mein Geld zurück?",
@@ -342,3 +377,11 @@ def test_a_passage_of_nothing_but_instructions_is_not_used() -> None:
 def test_a_passage_without_instructions_is_used_as_it_is() -> None:
     plain = passage("Parcels wait 12 days at the pickup point.", "en")
     assert without_instructions(plain) is plain
+
+
+def test_a_free_the_question_already_says_states_no_amount() -> None:
+    question = "Ab welchem Bestellwert ist der Versand nach Österreich gratis?"
+    assert not states("Returns from Austria and Germany are free.", Asked.PRICE, question)
+    assert states("Österreich: 3,90 €, versandkostenfrei ab 49 €.", Asked.PRICE, question)
+    asked = "Kostet mich die Rücksendung etwas?"
+    assert states("Returns from Austria and Germany are free.", Asked.AMOUNT, asked)

@@ -137,7 +137,7 @@ def answering_sentences(
     answers = [sentence for sentence in candidates if not _QUESTION.search(sentence)]
     candidates = answers or candidates
     similarities = _similarities(question, candidates, embed, question_vector)
-    stating = [states(sentence, asked) for sentence in candidates]
+    stating = [states(sentence, asked, question) for sentence in candidates]
     scores = [
         similarity
         + (STATES_BONUS if stated and asked is not Asked.ANYTHING else 0.0)

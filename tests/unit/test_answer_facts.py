@@ -4,10 +4,13 @@ languages."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bot.agent.checks.grounding import ungrounded_figures, unstated_identifiers
 from bot.agent.facts import (
+    AnsweringSentences,
     Asked,
     answering_sentences,
     asked_for,
@@ -18,6 +21,7 @@ from bot.agent.facts import (
     without_instructions,
     written_as_stated,
 )
+from bot.agent.flows.answer import keeps_the_best
 from knowledge import Passage
 
 
@@ -385,3 +389,23 @@ def test_a_free_the_question_already_says_states_no_amount() -> None:
     assert states("Österreich: 3,90 €, versandkostenfrei ab 49 €.", Asked.PRICE, question)
     asked = "Kostet mich die Rücksendung etwas?"
     assert states("Returns from Austria and Germany are free.", Asked.AMOUNT, asked)
+
+
+def test_a_reply_must_keep_the_best_row_not_its_neighbour() -> None:
+    rows = [
+        "Land: Schweiz und Norwegen; Versandkosten: 19,90 €",
+        "Land: Vereinigtes Königreich; Versandkosten: 24,90 €",
+    ]
+    chosen = AnsweringSentences(
+        passage=passage("\n".join(rows), "de"),
+        sentences=rows,
+        asked=Asked.AMOUNT,
+        states_asked=True,
+        similarity=0.8,
+        score=0.85,
+        best=rows[1],
+    )
+    assert not keeps_the_best("Phí gửi hàng sang Anh là 19,90 EUR.", chosen)
+    assert keeps_the_best("Phí gửi hàng sang Anh là 24,90 EUR.", chosen)
+    # A question of no kind the code reads leaves the choice of row to the other checks.
+    assert keeps_the_best("19,90 EUR.", replace(chosen, asked=Asked.ANYTHING))

@@ -55,6 +55,8 @@ class AnsweringSentences:
     score: float
     """That similarity with the bonus for stating what was asked: how sentences of several
     passages compare."""
+    best: str = ""
+    """The best-scoring of `sentences` (empty: the first)."""
 
     @property
     def text(self) -> str:
@@ -162,6 +164,7 @@ def answering_sentences(
         states_asked=any(stating[index] for index in chosen),
         similarity=float(similarities[best]),
         score=float(scores[best]),
+        best=candidates[best],
     )
 
 

@@ -22,6 +22,7 @@ from bot.agent.facts import (
     carries_the_answer,
     contradicts,
     denies,
+    states,
     turns_deadline_into_delay,
     without_instructions,
     written_as_stated,
@@ -477,7 +478,21 @@ def _carries(reply: str, chosen: AnsweringSentences) -> bool:
     if not carries_the_answer(reply, chosen.sentences, chosen.asked):
         log.info("model's reply drops a figure, address or code of its sentences: %r", reply[:60])
         return False
+    if not keeps_the_best(reply, chosen):
+        log.info("model's reply keeps another row's figures than the best one's: %r", reply[:60])
+        return False
     return True
+
+
+def keeps_the_best(reply: str, chosen: AnsweringSentences) -> bool:
+    """Whether a reply keeps the best answering sentence whole when that sentence states what the
+    question asks for. Sentences quoted beside it (table rows, one per country) state the same
+    kind of fact for other cases: asked the shipping fee to the United Kingdom, the model gave
+    the 19,90 of the Switzerland row quoted beside the UK's 24,90."""
+    best = chosen.best
+    if not best or not chosen.asked.required or not states(best, chosen.asked):
+        return True
+    return carries_the_answer(reply, [best], chosen.asked)
 
 
 def _drops_negation(translated: str, chosen: AnsweringSentences, turn: Turn) -> bool:

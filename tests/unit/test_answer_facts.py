@@ -409,3 +409,21 @@ def test_a_reply_must_keep_the_best_row_not_its_neighbour() -> None:
     assert keeps_the_best("Phí gửi hàng sang Anh là 24,90 EUR.", chosen)
     # A question of no kind the code reads leaves the choice of row to the other checks.
     assert keeps_the_best("19,90 EUR.", replace(chosen, asked=Asked.ANYTHING))
+
+
+def test_prose_sentences_leave_the_choice_of_figure_to_the_other_checks() -> None:
+    # The best-scoring sentence named the price below 50 €; the question asked outside the EU.
+    sentences = [
+        "Darunter kostet der Versand 4,90 Euro.",
+        "Für Sendungen außerhalb der EU berechnen wir 14,90 Euro.",
+    ]
+    chosen = AnsweringSentences(
+        passage=passage(" ".join(sentences), "de"),
+        sentences=sentences,
+        asked=Asked.AMOUNT,
+        states_asked=True,
+        similarity=0.8,
+        score=0.85,
+        best=sentences[0],
+    )
+    assert keeps_the_best("寄往美国运费为14.90欧元 [1]。", chosen)

@@ -6,6 +6,7 @@ sentences when there is no model, or it fails, or the reply checks reject its wo
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Callable, Sequence
 
@@ -485,14 +486,21 @@ def _carries(reply: str, chosen: AnsweringSentences) -> bool:
 
 
 def keeps_the_best(reply: str, chosen: AnsweringSentences) -> bool:
-    """Whether a reply keeps the best answering sentence whole when that sentence states what the
-    question asks for. Sentences quoted beside it (table rows, one per country) state the same
-    kind of fact for other cases: asked the shipping fee to the United Kingdom, the model gave
-    the 19,90 of the Switzerland row quoted beside the UK's 24,90."""
+    """Whether a reply keeps the best answering row whole when the answering sentences are rows
+    of one table and that row states what the question asks for: the rows beside it state the
+    same kind of fact for other cases, and asked the shipping fee to the United Kingdom, the
+    model gave the 19,90 of the Switzerland row quoted beside the UK's 24,90. Prose sentences
+    are left to the other checks: there the best-scoring one was "below 50 € shipping costs
+    4,90" and a reply rightly giving the 14,90 outside the EU would have been refused."""
     best = chosen.best
-    if not best or not chosen.asked.required or not states(best, chosen.asked):
+    rows = len(chosen.sentences) > 1 and all(_ROW.match(s) for s in chosen.sentences)
+    if not rows or not chosen.asked.required or not states(best, chosen.asked):
         return True
     return carries_the_answer(reply, [best], chosen.asked)
+
+
+_ROW = re.compile(r"^[^:;]{1,60}: [^;]*(?:; [^:;]{1,60}: [^;]*)+$")
+"""A table row as `split_sentences` writes it: "Land: Österreich; Versandkosten: 3,90 €"."""
 
 
 def _drops_negation(translated: str, chosen: AnsweringSentences, turn: Turn) -> bool:

@@ -395,6 +395,7 @@ def test_a_reply_must_keep_the_best_row_not_its_neighbour() -> None:
     rows = [
         "Land: Schweiz und Norwegen; Versandkosten: 19,90 €",
         "Land: Vereinigtes Königreich; Versandkosten: 24,90 €",
+        "Fahrräder versenden wir für 89 € in die Schweiz und ins Vereinigte Königreich.",
     ]
     chosen = AnsweringSentences(
         passage=passage("\n".join(rows), "de"),

@@ -486,14 +486,14 @@ def _carries(reply: str, chosen: AnsweringSentences) -> bool:
 
 
 def keeps_the_best(reply: str, chosen: AnsweringSentences) -> bool:
-    """Whether a reply keeps the best answering row whole when the answering sentences are rows
-    of one table and that row states what the question asks for: the rows beside it state the
+    """Whether a reply keeps the best answering row whole when it is a table row quoted beside
+    other rows and it states what the question asks for: the rows beside it state the
     same kind of fact for other cases, and asked the shipping fee to the United Kingdom, the
     model gave the 19,90 of the Switzerland row quoted beside the UK's 24,90. Prose sentences
     are left to the other checks: there the best-scoring one was "below 50 € shipping costs
     4,90" and a reply rightly giving the 14,90 outside the EU would have been refused."""
     best = chosen.best
-    rows = len(chosen.sentences) > 1 and all(_ROW.match(s) for s in chosen.sentences)
+    rows = bool(_ROW.match(best)) and sum(bool(_ROW.match(s)) for s in chosen.sentences) > 1
     if not rows or not chosen.asked.required or not states(best, chosen.asked):
         return True
     return carries_the_answer(reply, [best], chosen.asked)

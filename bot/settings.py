@@ -53,6 +53,13 @@ class RetrievalSettings(BaseModel):
     test knowledge base it said no to the refund-time passage and yes to the return window,
     so a question about refund time was answered with the 30-day return period."""
 
+    veto_answers: bool = True
+    """With a chat model, an answer that stands only on the passage floors (the search is not
+    confident, the question asks for no kind of fact its best sentence states, and that
+    sentence alone is not close enough: `AnswerFloors.leans_on_passage`) is put to the model
+    as one yes-or-no question, and a no hands off. Unlike `check_answers` the model only
+    vetoes, and only in that grey band."""
+
     hub_weight: float = 0.5
     """How far a passage that sits near any shopper question is ranked down (`knowledge.index.
     hubness`; the reference questions are the shipped seed and the store's asked ones, kept

@@ -280,6 +280,7 @@ def build_agent(parley: Parley) -> TurnPipeline:
         # Only with the model this process was configured with: a harness that swaps in a
         # scripted model plays one reply a turn and turns the check on itself if it wants it.
         check_answers=settings.retrieval.check_answers and settings.llm != "none",
+        veto_answers=settings.retrieval.veto_answers and settings.llm != "none",
         top_k=settings.retrieval.top_k,
         embed=parley.index.embedder.embed_queries,
     )

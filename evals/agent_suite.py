@@ -498,10 +498,12 @@ class SuiteStores:
 
 def language_identifier(also: Iterable[str] = ()) -> Callable[[str], str]:
     """Detect a reply's language among Parley's default languages and `also` (a suite's
-    languages), with no conversation language to lean on; the detector is built once."""
+    languages), with no conversation language to lean on; the detector is built once. A reply
+    is read as a whole: the bot writes in one language, and splitting it into runs read "You
+    have 60 days to send back a rain jacket you haven't worn" as mostly Swedish."""
     from bot.domain.languages import DEFAULT_LANGUAGES
 
-    identifier = LanguageIdentifier([*DEFAULT_LANGUAGES, *sorted(set(also))])
+    identifier = LanguageIdentifier([*DEFAULT_LANGUAGES, *sorted(set(also))], code_switching=False)
     identifier.warm_up()
     return lambda text: identifier.detect(text, None).code
 
@@ -886,6 +888,7 @@ async def evaluate_agent(
                 pipeline.llm = chat_model(spec, base)
                 pipeline.llm_timeout_s = base.llm_timeout_for(spec)
                 pipeline.check_answers = base.retrieval.check_answers
+                pipeline.veto_answers = base.retrieval.veto_answers
             stores = SuiteStores(parley, suite)
             started = time.perf_counter()
             runs = await run_suite(

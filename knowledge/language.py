@@ -259,7 +259,9 @@ class LanguageIdentifier:
     `LanguageIdentifier(languages)` reads a text only among `languages`;
     `LanguageIdentifier.preferring(languages)` reads it among every language, preferring those."""
 
-    def __init__(self, languages: Iterable[str], *, only: bool = True) -> None:
+    def __init__(
+        self, languages: Iterable[str], *, only: bool = True, code_switching: bool = True
+    ) -> None:
         codes = [code.strip().lower() for code in languages if code.strip()]
         if not codes and only:
             raise UnsupportedLanguage("a store needs at least one language")
@@ -270,6 +272,12 @@ class LanguageIdentifier:
         """The store's languages, first one the default (empty: no preference)."""
         self.only = only
         """True when a text is read only among `languages`, not among every language."""
+        self.code_switching = code_switching
+        """False for a text one writer wrote in one language (a bot's reply, as a scorer reads
+        it): the split into runs of two languages only settles a close call of the whole text
+        ("Le recomendamos descalcificar el hervidor..." read .50 Portuguese, .49 Spanish) and
+        never overturns a clear lead (lingua's split cut "...send back a rain jacket you
+        haven't worn", read .44 English, .07 Swedish, into English and seven Swedish words)."""
 
     @classmethod
     def preferring(cls, languages: Iterable[str] = ()) -> Self:
@@ -320,11 +328,14 @@ class LanguageIdentifier:
             return LanguageGuess(current or _preferred(candidates, self.languages), 0.0, True)
         top, top_confidence = ranked[0]
         mixed = None
+        confidences = dict(ranked)
         if words >= _MIXED_WORDS and (top_confidence < _MIXED_BELOW or not self.only):
             mixed = self._dominant(cleaned, top, _OVERTURN if top_confidence >= _MIXED_BELOW else 0)
+            if mixed and not self.code_switching:
+                close = confidences.get(mixed[0][0], 0.0) >= _CLOSE_CALL * top_confidence
+                mixed = mixed if close else None
             if mixed:
                 top, top_confidence = mixed[0]
-        confidences = dict(ranked)
         if current and current == top and words < _CLOSE_CALL_WORDS:
             return LanguageGuess(current, top_confidence, carried=True)
         if current and current != top and words < _CLOSE_CALL_WORDS:

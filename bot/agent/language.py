@@ -16,8 +16,10 @@ __all__ = ["LanguageGuess", "LanguageIdentifier", "supported_languages"]
 class LanguageIdentifier(_Detector):
     """`knowledge.language.LanguageIdentifier` for a store: bad codes are a `ConfigurationError`."""
 
-    def __init__(self, languages: Iterable[str], *, only: bool = True) -> None:
+    def __init__(
+        self, languages: Iterable[str], *, only: bool = True, code_switching: bool = True
+    ) -> None:
         try:
-            super().__init__(languages, only=only)
+            super().__init__(languages, only=only, code_switching=code_switching)
         except UnsupportedLanguage as error:
             raise ConfigurationError(error.message) from error

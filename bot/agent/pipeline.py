@@ -80,6 +80,7 @@ class TurnPipeline:
         floors: AnswerFloors | None = None,
         translate_questions: bool = False,
         check_answers: bool = False,
+        veto_answers: bool = False,
         top_k: int = 5,
         languages: Callable[[Sequence[str]], LanguageIdentifier] | None = None,
         embed: Callable[[list[str]], Vector] | None = None,
@@ -103,6 +104,7 @@ class TurnPipeline:
             top_k=top_k,
             translate_questions=translate_questions,
             check_answers=check_answers,
+            veto_answers=veto_answers,
             embed=embed,
             identifier=self._identifier,
         )
@@ -121,6 +123,9 @@ class TurnPipeline:
     check_answers: _InRoom[bool] = _InRoom("answers", "check_answers")
     """Whether the chat model is asked if the chosen sentences answer (off: the floors decide;
     harnesses whose model plays one scripted reply a turn leave it off)."""
+    veto_answers: _InRoom[bool] = _InRoom("answers", "veto_answers")
+    """Whether the chat model may veto an answer in the answer floors' grey band (off for the
+    same harnesses)."""
 
     def _identifier(self, languages: Sequence[str], *, every: bool = False) -> LanguageIdentifier:
         # every=True: a shopper's message, read among every language, the store's preferred.

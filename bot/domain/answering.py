@@ -91,6 +91,26 @@ class AnswerFloors:
         close as `sentence_backing`."""
         return typed or similarity >= self.sentence_backing
 
+    def leans_on_passage(
+        self,
+        *,
+        confidence: float,
+        similarity: float | None,
+        sentence_language: str,
+        language: str,
+        typed: bool,
+    ) -> bool:
+        """Whether an answer that `answers` allows stands only on the passage floors and its
+        best sentence's backing: the search is not confident, the question asks for no kind of
+        fact that sentence states (`typed`), and the sentence alone is not close enough
+        (`met_by_sentence`). The grey band where a store's own similarity scale decides: on the
+        unseen store's dev half two unanswerable questions ("do you have jobs in the Innsbruck
+        shop?" over the shop's address, "do you organise group rides?" over bike rental) were
+        answered there, and one answerable question."""
+        if similarity is None or typed or confidence >= self.confidence:
+            return False
+        return not self.met_by_sentence(similarity, sentence_language, language)
+
     def met_by_sentence(
         self, similarity: float, sentence_language: str, language: str, *, typed: bool = False
     ) -> bool:

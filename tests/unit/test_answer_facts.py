@@ -4,10 +4,13 @@ languages."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bot.agent.checks.grounding import ungrounded_figures, unstated_identifiers
 from bot.agent.facts import (
+    AnsweringSentences,
     Asked,
     answering_sentences,
     asked_for,
@@ -18,6 +21,7 @@ from bot.agent.facts import (
     without_instructions,
     written_as_stated,
 )
+from bot.agent.flows.answer import keeps_the_best
 from knowledge import Passage
 
 
@@ -44,6 +48,41 @@ def passage(text: str, language: str) -> Passage:
     ],
 )
 def test_what_a_question_asks_for_is_read_in_its_language(question: str, kind: Asked) -> None:
+    assert asked_for(question) is kind
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How much time do I have to return a jacket?",
+        "Wie viel Zeit habe ich für die Rücksendung?",
+        "Hoeveel tijd heb ik om een jas terug te sturen?",
+        "Ile mam czasu na zwrot kurtki?",
+        "Hur mycket tid har jag för att returnera jackan?",
+        "我有多少时间退货？",
+        "반품하는 데 시간이 얼마나 있나요?",
+        "Tôi có bao nhiêu thời gian để trả hàng?",
+    ],
+)
+def test_how_much_time_asks_for_a_duration(question: str) -> None:
+    assert asked_for(question) is Asked.DURATION
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Phí gửi hàng sang Anh là bao nhiêu?", Asked.AMOUNT),
+        ("寄到英国的运费是多少？", Asked.AMOUNT),
+        ("Berapa ongkos kirim ke Inggris?", Asked.AMOUNT),
+        ("İngiltere'ye kargo ücreti ne kadar?", Asked.AMOUNT),
+        ("ब्रिटेन के लिए शिपिंग शुल्क कितना है?", Asked.AMOUNT),
+        ("Ile wynosi koszt wysyłki do Czech?", Asked.AMOUNT),
+        # A price named without asking how much is still no amount asked for.
+        ("Is the price printed on the delivery note?", Asked.PRICE),
+        ("What time do you open on Saturday?", Asked.ANYTHING),
+    ],
+)
+def test_a_fee_asked_how_much_of_asks_for_an_amount(question: str, kind: Asked) -> None:
     assert asked_for(question) is kind
 
 
@@ -342,3 +381,50 @@ def test_a_passage_of_nothing_but_instructions_is_not_used() -> None:
 def test_a_passage_without_instructions_is_used_as_it_is() -> None:
     plain = passage("Parcels wait 12 days at the pickup point.", "en")
     assert without_instructions(plain) is plain
+
+
+def test_a_free_the_question_already_says_states_no_amount() -> None:
+    question = "Ab welchem Bestellwert ist der Versand nach Österreich gratis?"
+    assert not states("Returns from Austria and Germany are free.", Asked.PRICE, question)
+    assert states("Österreich: 3,90 €, versandkostenfrei ab 49 €.", Asked.PRICE, question)
+    asked = "Kostet mich die Rücksendung etwas?"
+    assert states("Returns from Austria and Germany are free.", Asked.AMOUNT, asked)
+
+
+def test_a_reply_must_keep_the_best_row_not_its_neighbour() -> None:
+    rows = [
+        "Land: Schweiz und Norwegen; Versandkosten: 19,90 €",
+        "Land: Vereinigtes Königreich; Versandkosten: 24,90 €",
+        "Fahrräder versenden wir für 89 € in die Schweiz und ins Vereinigte Königreich.",
+    ]
+    chosen = AnsweringSentences(
+        passage=passage("\n".join(rows), "de"),
+        sentences=rows,
+        asked=Asked.AMOUNT,
+        states_asked=True,
+        similarity=0.8,
+        score=0.85,
+        best=rows[1],
+    )
+    assert not keeps_the_best("Phí gửi hàng sang Anh là 19,90 EUR.", chosen)
+    assert keeps_the_best("Phí gửi hàng sang Anh là 24,90 EUR.", chosen)
+    # A question of no kind the code reads leaves the choice of row to the other checks.
+    assert keeps_the_best("19,90 EUR.", replace(chosen, asked=Asked.ANYTHING))
+
+
+def test_prose_sentences_leave_the_choice_of_figure_to_the_other_checks() -> None:
+    # The best-scoring sentence named the price below 50 €; the question asked outside the EU.
+    sentences = [
+        "Darunter kostet der Versand 4,90 Euro.",
+        "Für Sendungen außerhalb der EU berechnen wir 14,90 Euro.",
+    ]
+    chosen = AnsweringSentences(
+        passage=passage(" ".join(sentences), "de"),
+        sentences=sentences,
+        asked=Asked.AMOUNT,
+        states_asked=True,
+        similarity=0.8,
+        score=0.85,
+        best=sentences[0],
+    )
+    assert keeps_the_best("寄往美国运费为14.90欧元 [1]。", chosen)

@@ -286,3 +286,13 @@ def test_hindi_and_ukrainian_replies_are_not_scored_as_arabic_and_russian() -> N
     assert identify("Ваше замовлення відправлено вчора, і воно скоро прийде.") == "uk"
     assert identify("Ваш заказ был отправлен вчера и скоро придёт.") == "ru"
     assert identify("Din beställning skickades i går och kommer snart fram.") == "sv"
+
+
+def test_an_english_reply_with_an_apostrophe_is_not_scored_as_swedish() -> None:
+    # Split into runs, lingua read this reply's last seven words as Swedish.
+    identify = language_identifier({"sv", "da"})
+    assert identify("You have 60 days to send back a rain jacket you haven't worn [1].") == "en"
+    assert identify("Du har 60 dagar på dig att skicka tillbaka jackan [1].") == "sv"
+    # A near tie of the whole text (Portuguese .50, Spanish .49) is still settled by the split.
+    spanish = "Le recomendamos descalcificar el hervidor cada 4 semanas si el agua es dura."
+    assert identify(spanish) == "es"

@@ -38,6 +38,9 @@ CHECK_SYSTEM = (
 """Fixed, so the local model keeps it evaluated between turns."""
 CHECK_TIMEOUT_S = 20.0
 """A verdict takes 3-12 s on two shared cores; past this the floors decide alone."""
+VETO_TIMEOUT_S = 60.0
+"""A veto waits longer: the answer it stops waits for the model's wording anyway, and on
+cores shared with other model runs a verdict took over 20 s."""
 MAX_TOKENS = 3
 MAX_TEXT_CHARS = 1200
 """Longer sentences are cut: the answer sits in the chosen sentences' first lines, and the
@@ -72,17 +75,21 @@ def verdict(reply: str) -> bool | None:
 
 
 async def states_the_answer(
-    model: ChatModel, question: str, sentences: Sequence[str]
+    model: ChatModel,
+    question: str,
+    sentences: Sequence[str],
+    *,
+    timeout_s: float = CHECK_TIMEOUT_S,
 ) -> bool | None:
     """The model's verdict on whether `sentences` answer `question`: None without a model, when
-    it fails or is slow, or when its reply is neither yes nor no."""
+    it fails or is slower than `timeout_s`, or when its reply is neither yes nor no."""
     if model.llm is None or not sentences:
         return None
     try:
         message = await invoke_chat(
             model.llm,
             check_messages(question, sentences),
-            timeout_s=min(model.timeout_s, CHECK_TIMEOUT_S),
+            timeout_s=min(model.timeout_s, timeout_s),
             max_tokens=MAX_TOKENS,
         )
     except (LLMTimeout, LLMUnavailable) as error:
@@ -126,6 +133,20 @@ async def confirmed(
         if typed(other) and await states_the_answer(model, question, other.sentences):
             return other
     return None
+
+
+async def not_vetoed(
+    model: ChatModel, question: str, chosen: AnsweringSentences
+) -> AnsweringSentences | None:
+    """`chosen`, unless the model says they do not answer `question` (None: hand off). Only a
+    veto: the model never makes an answer of sentences the floors turned away, nor picks
+    others, so its false noes cost only the answers in the grey band it is asked about
+    (`AnswerFloors.leans_on_passage`); without a verdict the floors' answer stands."""
+    said = await states_the_answer(model, question, chosen.sentences, timeout_s=VETO_TIMEOUT_S)
+    if said is False:
+        log.info("answer check: the model vetoes %r", chosen.text[:80])
+        return None
+    return chosen
 
 
 def typed(chosen: AnsweringSentences) -> bool:

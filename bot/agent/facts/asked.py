@@ -38,14 +38,24 @@ class Asked(StrEnum):
 
 
 @lru_cache(maxsize=1)
-def _patterns() -> list[tuple[Asked, re.Pattern[str]]]:
+def _data() -> dict[str, list[str]]:
     raw = resources.files("bot.agent.facts").joinpath("asked.json").read_text(encoding="utf-8")
     data: dict[str, list[str]] = json.loads(raw)
+    return data
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> list[tuple[Asked, re.Pattern[str]]]:
     return [
         (Asked(kind), re.compile("|".join(expressions)))
-        for kind, expressions in data.items()
+        for kind, expressions in _data().items()
         if not kind.startswith("_")
     ]
+
+
+@lru_cache(maxsize=2)
+def _words(key: str) -> re.Pattern[str]:
+    return re.compile("|".join(_data()[key]))
 
 
 _QUESTIONS = re.compile(r"[?？؟]")
@@ -57,7 +67,12 @@ def asked_for(question: str) -> Asked:
     if len(_QUESTIONS.findall(question)) > 1:
         return Asked.ANYTHING
     text = normalise_text(question)
-    for kind, pattern in _patterns():
-        if pattern.search(text):
-            return kind
-    return Asked.ANYTHING
+    kinds = [kind for kind, pattern in _patterns() if pattern.search(text)]
+    how_much = bool(_words("_how_much").search(text))
+    first = kinds[0] if kinds else Asked.ANYTHING
+    asks_quantity = first in (Asked.AMOUNT, Asked.COUNT, Asked.ANYTHING) and how_much
+    if asks_quantity and _words("_time").search(text):
+        return Asked.DURATION  # "how much time do I have", "ile mam czasu"
+    if first is Asked.PRICE and (how_much or Asked.COUNT in kinds):
+        return Asked.AMOUNT  # a fee asked how much of: "phí ... là bao nhiêu", "运费是多少"
+    return first

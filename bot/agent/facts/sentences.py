@@ -56,6 +56,8 @@ class AnsweringSentences:
     score: float
     """That similarity with the bonus for stating what was asked: how sentences of several
     passages compare."""
+    best: str = ""
+    """The best-scoring of `sentences` (empty: the first)."""
 
     @property
     def text(self) -> str:
@@ -148,7 +150,7 @@ def answering_sentences(
     answers = [sentence for sentence in candidates if not _QUESTION.search(sentence)]
     candidates = answers or candidates
     similarities = _similarities(question, candidates, embed, question_vector)
-    stating = [states(sentence, asked) for sentence in candidates]
+    stating = [states(sentence, asked, question) for sentence in candidates]
     scores = [
         similarity
         + (STATES_BONUS if stated and asked is not Asked.ANYTHING else 0.0)
@@ -173,6 +175,7 @@ def answering_sentences(
         states_asked=any(stating[index] for index in chosen),
         similarity=float(similarities[best]),
         score=float(scores[best]),
+        best=candidates[best],
     )
 
 

@@ -93,8 +93,10 @@ def asks_back(reply: str, sentences: Sequence[str]) -> bool:
     )
 
 
-def states(sentence: str, kind: Asked) -> bool:
-    """Whether `sentence` states the kind of fact `kind` asks for (always, for `ANYTHING`)."""
+def states(sentence: str, kind: Asked, question: str = "") -> bool:
+    """Whether `sentence` states the kind of fact `kind` asks for (always, for `ANYTHING`). An
+    amount the `question` names already says nothing: asked from what order value shipping is
+    free, "returns from Austria are free" states no amount."""
     text = normalise_text(sentence)
     units = {unit for _number, unit in figures(text)}
     if kind is Asked.ANYTHING:
@@ -102,7 +104,8 @@ def states(sentence: str, kind: Asked) -> bool:
     if kind is Asked.COUNT:
         return bool(re.search(r"\d", text))
     if kind in (Asked.AMOUNT, Asked.PRICE):
-        return bool(units & _CURRENCY_UNITS) or bool(_FREE.search(text))
+        free = bool(_FREE.search(text)) and not _FREE.search(normalise_text(question))
+        return bool(units & _CURRENCY_UNITS) or free
     if kind is Asked.DISCOUNT:
         return bool(units & _CURRENCY_UNITS) or bool(_PERCENT.search(text))
     if kind is Asked.PERCENT:

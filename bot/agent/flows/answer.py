@@ -6,6 +6,7 @@ sentences when there is no model, or it fails, or the reply checks reject its wo
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Callable, Sequence
 
@@ -14,7 +15,7 @@ import numpy as np
 from langchain_core.messages import BaseMessage
 
 from bot.agent.checks import passes_checks, says_something, sentences_end
-from bot.agent.checks.answerable import confirmed
+from bot.agent.checks.answerable import confirmed, not_vetoed
 from bot.agent.facts import (
     AnsweringSentences,
     answering_sentences,
@@ -22,6 +23,7 @@ from bot.agent.facts import (
     carries_the_answer,
     contradicts,
     denies,
+    states,
     turns_deadline_into_delay,
     without_instructions,
     written_as_stated,
@@ -73,6 +75,7 @@ class Answers:
         embed: Callable[[list[str]], Vector] | None,
         identifier: Callable[[Sequence[str]], LanguageIdentifier],
         check_answers: bool = False,
+        veto_answers: bool = False,
     ) -> None:
         self.retriever = retriever
         self.model = model
@@ -84,6 +87,9 @@ class Answers:
         self.check_answers = check_answers
         """Ask the chat model whether the chosen sentences answer, when retrieval's calibrated
         confidence alone does not settle it (`bot.agent.checks.answerable.confirmed`)."""
+        self.veto_answers = veto_answers
+        """Let the chat model veto an answer in the floors' grey band (`AnswerFloors.
+        leans_on_passage`, `bot.agent.checks.answerable.not_vetoed`)."""
         self._sentence_vectors: dict[str, Vector] = {}
         self._translations: dict[tuple[str, str, str], str] = {}
         """Accepted translations of answering sentences by (text, source, target); checked
@@ -144,14 +150,16 @@ class Answers:
             ]
             if stating:
                 chosen = max(stating, key=lambda runner_up: runner_up.score)
+        # Without an embedder the sentences' scores are shared words, not similarities.
+        similarity = chosen.similarity if self.embed is not None else None
+        typed = chosen.asked.required and chosen.states_asked
         sure = self.floors.answers(
             passage_met=confident,
             confidence=found.confidence,
-            # Without an embedder the sentences' scores are shared words, not similarities.
-            similarity=chosen.similarity if self.embed is not None else None,
+            similarity=similarity,
             sentence_language=chosen.passage.language,
             language=turn.language,
-            typed=chosen.asked.required and chosen.states_asked,
+            typed=typed,
         )
         if chosen.asked.required and not chosen.states_asked:
             if sure:
@@ -170,7 +178,19 @@ class Answers:
                 floors=self.floors,
                 runners_up=lambda: self._runners_up(turn, passages, chosen),
             )
-        return chosen if sure else None
+        if not sure:
+            return None
+        if self.veto_answers and self.floors.leans_on_passage(
+            confidence=found.confidence,
+            similarity=similarity,
+            sentence_language=chosen.passage.language,
+            language=turn.language,
+            typed=typed,
+        ):
+            # Answered on the passage floors alone, whose similarities do not carry from store
+            # to store: the model may say the sentences do not answer (it only vetoes).
+            return await not_vetoed(self.model, turn.text, chosen)
+        return chosen
 
     async def _runners_up(
         self, turn: Turn, passages: list[Passage], chosen: AnsweringSentences
@@ -459,7 +479,28 @@ def _carries(reply: str, chosen: AnsweringSentences) -> bool:
     if not carries_the_answer(reply, chosen.sentences, chosen.asked):
         log.info("model's reply drops a figure, address or code of its sentences: %r", reply[:60])
         return False
+    if not keeps_the_best(reply, chosen):
+        log.info("model's reply keeps another row's figures than the best one's: %r", reply[:60])
+        return False
     return True
+
+
+def keeps_the_best(reply: str, chosen: AnsweringSentences) -> bool:
+    """Whether a reply keeps the best answering row whole when it is a table row quoted beside
+    other rows and it states what the question asks for: the rows beside it state the
+    same kind of fact for other cases, and asked the shipping fee to the United Kingdom, the
+    model gave the 19,90 of the Switzerland row quoted beside the UK's 24,90. Prose sentences
+    are left to the other checks: there the best-scoring one was "below 50 € shipping costs
+    4,90" and a reply rightly giving the 14,90 outside the EU would have been refused."""
+    best = chosen.best
+    rows = bool(_ROW.match(best)) and sum(bool(_ROW.match(s)) for s in chosen.sentences) > 1
+    if not rows or not chosen.asked.required or not states(best, chosen.asked):
+        return True
+    return carries_the_answer(reply, [best], chosen.asked)
+
+
+_ROW = re.compile(r"^[^:;]{1,60}: [^;]*(?:; [^:;]{1,60}: [^;]*)+$")
+"""A table row as `split_sentences` writes it: "Land: Österreich; Versandkosten: 3,90 €"."""
 
 
 def _drops_negation(translated: str, chosen: AnsweringSentences, turn: Turn) -> bool:
